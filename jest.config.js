@@ -1,0 +1,20 @@
+/** Two projects: unit (pure logic, no services) and integration (the real local stack, started once per run). */
+const tsJest = ['ts-jest', { isolatedModules: true }];
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': tsJest },
+      testMatch: ['<rootDir>/spec/unit/**/*.spec.ts'],
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': tsJest },
+      testMatch: ['<rootDir>/spec/integration/**/*.spec.ts'],
+      globalSetup: '<rootDir>/spec/helpers/global-setup.ts',
+      testTimeout: 60000,
+    },
+  ],
+};

@@ -1,0 +1,74 @@
+/** Express plumbing shared by every router: request ids, access logs, JSON bodies, the error handler. */
+import crypto from 'node:crypto';
+import express, { ErrorRequestHandler, RequestHandler } from 'express';
+import { Logger } from './logger';
+import { Prom } from './prom';
+import { HttpError } from './errors';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      id: string;
+      log: Logger;
+    }
+  }
+}
+
+const REQUEST_ID = /^[\w.:@\-]{1,200}$/;
+
+export function requestContext(logger: Logger, prom: Prom): RequestHandler {
+  return (req, res, next) => {
+    const given = req.header('x-request-id');
+    req.id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    req.log = logger.child({ request_id: req.id });
+    res.setHeader('X-Request-Id', req.id);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      // The matched route pattern keeps label cardinality bounded (never the raw path).
+      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : res.statusCode === 404 ? 'unmatched' : 'other';
+      prom.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
+      prom.httpDuration.observe({ method: req.method, route }, seconds);
+      req.log.info({ method: req.method, path: req.path, status: res.statusCode, duration_ms: Math.round(seconds * 1000) }, 'request');
+    });
+    next();
+  };
+}
+
+/** JSON bodies for the routes that take them; parse failures become 400 in the error handler. */
+export const jsonBody: RequestHandler = express.json({ limit: '1mb', type: ['application/json', 'application/*+json', 'text/plain'] });
+
+export function notFoundHandler(): RequestHandler {
+  return (req, res) => {
+    res.status(404).json({ id: 'not_found', message: `The requested resource ${req.method} ${req.path} was not found.` });
+  };
+}
+
+export function errorHandler(): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    let status = 500;
+    let body = { id: 'internal_server_error', message: 'Internal server error.' };
+    if (err instanceof HttpError) {
+      status = err.status;
+      body = { id: err.id, message: err.message };
+    } else if (err?.type === 'entity.parse.failed') {
+      status = 400;
+      body = { id: 'bad_request', message: 'The request body was not valid JSON.' };
+    } else if (err?.type === 'entity.too.large') {
+      status = 413;
+      body = { id: 'payload_too_large', message: 'The request body was too large.' };
+    } else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
+      status = err.status;
+      body = { id: 'bad_request', message: err.expose && err.message ? String(err.message) : 'Bad request.' };
+    }
+    const log = req.log ?? undefined;
+    if (status >= 500) log?.error({ err, status }, 'request failed');
+    else log?.debug({ status, message: body.message }, 'request rejected');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(status).json(body);
+  };
+}
