@@ -1,5 +1,5 @@
 /** Two projects: unit (pure logic, no services) and integration (the real local stack, started once per run). */
-const tsJest = ['ts-jest', { isolatedModules: true }];
+const tsJest = ['ts-jest', {}];
 module.exports = {
   projects: [
     {

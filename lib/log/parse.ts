@@ -209,7 +209,7 @@ function parseAppLog(text: string, msg: KafkaMessageInput, now: Date): ParseResu
 
 /** Splits `k=v k2="quoted value"` on whitespace outside double quotes. */
 function routerTokens(text: string): string[] {
-  return text.match(/(?:[^\s"]+|"(?:[^"\\]|\\.)*"?)+/g) ?? [];
+  return text.match(/(?:[^\s"]|"(?:[^"\\]|\\.)*"?)+/g) ?? [];
 }
 
 function unquote(v: string): string {

@@ -1,0 +1,172 @@
+/** LogLine → the bytes clients and drains see: Akkeris text, SSE, NDJSON, RFC5424 + RFC6587 framing. */
+import type { LogLine } from './line';
+import { splitAppKey } from './parse';
+
+/** Milliseconds, `Z`: `2018-03-24T01:07:20.123Z`. */
+function isoTime(time: Date): string {
+  return time.toISOString();
+}
+
+/** `app[web.1562910588-cg82f]`, `akkeris/router`, or `source[dyno]` if a platform line has a dyno. */
+function sourceTag(line: LogLine): string {
+  return line.dyno === '' ? line.source : `${line.source}[${line.dyno}]`;
+}
+
+/**
+ * The Akkeris session line, without a trailing newline (callers add `\n` for text/plain; SSE
+ * carries it in `data:`):
+ * `2018-03-24T01:07:20.123Z api-space app[web.1562910588-cg82f]: message`.
+ */
+export function toAkkerisText(line: LogLine): string {
+  return `${isoTime(line.time)} ${line.appKey} ${sourceTag(line)}: ${line.message}`;
+}
+
+/**
+ * One NDJSON record, newline included. Field names (snake_case, stable wire contract):
+ * `time` (ISO 8601, ms, Z), `app`, `space`, `app_key`, `source`, `dyno` ("" when none),
+ * `process_type` ("" for platform sources), `severity` (syslog 0-7), `message`,
+ * `kafka_topic`, `kafka_partition` (number), `kafka_offset` (string: Kafka offsets are int64).
+ */
+export function toNdjson(line: LogLine): string {
+  return `${JSON.stringify({
+    time: isoTime(line.time),
+    app: line.app,
+    space: line.space,
+    app_key: line.appKey,
+    source: line.source,
+    dyno: line.dyno,
+    process_type: line.processType,
+    severity: line.severity,
+    message: line.message,
+    kafka_topic: line.position.topic,
+    kafka_partition: line.position.partition,
+    kafka_offset: line.position.offset,
+  })}\n`;
+}
+
+/**
+ * One SSE event (HTML Living Standard §9.2.6): `id:` then one `data:` field per line of `data`
+ * (CR, LF and CRLF all end a line), then a blank line. CR/LF/NUL are removed from the id, which
+ * must be a single line (an id containing NUL is ignored by browsers).
+ */
+export function toSseEvent(id: string, data: string): string {
+  const cleanId = id.replace(/[\r\n\0]/g, '');
+  const dataLines = data
+    .split(/\r\n|\r|\n/)
+    .map((l) => `data: ${l}\n`)
+    .join('');
+  return `id: ${cleanId}\n${dataLines}\n`;
+}
+
+/** An SSE comment (`: keepalive`), one `:` line per line of text; dispatches no event. */
+export function sseComment(text: string): string {
+  return `${text
+    .split(/\r\n|\r|\n/)
+    .map((l) => `: ${l}\n`)
+    .join('')}\n`;
+}
+
+/** The SSE reconnection-time hint, in whole milliseconds. */
+export function sseRetry(ms: number): string {
+  return `retry: ${Math.max(0, Math.floor(ms))}\n\n`;
+}
+
+/** RFC5424 §6: header fields are NILVALUE (`-`) or 1*N PRINTUSASCII (%d33-126). */
+function headerField(value: string, maxLength: number): string {
+  const printable = value.replace(/[^\x21-\x7e]/g, '_').slice(0, maxLength);
+  return printable === '' ? '-' : printable;
+}
+
+/** `app` for container output; `akkeris` for `akkeris/router` (the part before `/`). */
+function syslogAppName(line: LogLine): string {
+  const slash = line.source.indexOf('/');
+  return slash < 0 ? line.source : line.source.slice(0, slash);
+}
+
+/** The dyno, else the platform source's part after `/` (`router`, `build`), else NILVALUE. */
+function syslogProcId(line: LogLine): string {
+  if (line.dyno !== '') return line.dyno;
+  const slash = line.source.indexOf('/');
+  return slash < 0 ? '' : line.source.slice(slash + 1);
+}
+
+export interface Rfc5424Options {
+  /** The drain token (app key or site), RFC5424 HOSTNAME. */
+  hostname: string;
+}
+
+/**
+ * `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID - - MSG` (RFC5424 §6), facility user (1), so
+ * PRI = 8 + severity. MSGID and STRUCTURED-DATA are NILVALUE. MSG is sent without a BOM
+ * (MSG-ANY), as Heroku's logplex does; receivers read it as UTF-8.
+ */
+export function toRfc5424(line: LogLine, opts: Rfc5424Options): string {
+  const severity = Math.min(7, Math.max(0, Math.trunc(line.severity)));
+  const pri = 1 * 8 + severity;
+  const hostname = headerField(opts.hostname, 255);
+  const appName = headerField(syslogAppName(line), 48);
+  const procId = headerField(syslogProcId(line), 128);
+  return `<${pri}>1 ${isoTime(line.time)} ${hostname} ${appName} ${procId} - - ${line.message}`;
+}
+
+function toBuffer(msg: string | Buffer): Buffer {
+  return typeof msg === 'string' ? Buffer.from(msg, 'utf8') : msg;
+}
+
+/** RFC6587 §3.4.1 octet counting: `MSG-LEN SP SYSLOG-MSG`, MSG-LEN in bytes. */
+export function frameOctetCounted(msg: string | Buffer): Buffer {
+  const body = toBuffer(msg);
+  return Buffer.concat([Buffer.from(`${body.length} `, 'ascii'), body]);
+}
+
+/**
+ * RFC6587 §3.4.2 non-transparent framing with LF as trailer. A message's own CR/LF would end
+ * the frame early, so each is replaced by a space.
+ */
+export function frameNewline(msg: string | Buffer): Buffer {
+  const text = typeof msg === 'string' ? msg : msg.toString('utf8');
+  return Buffer.from(`${text.replace(/\r\n|\r|\n/g, ' ')}\n`, 'utf8');
+}
+
+/**
+ * The longest prefix of `str` that is at most `maxBytes` bytes of UTF-8, never cutting a
+ * multi-byte sequence (used for the 1024-byte UDP and 100,000-byte TCP caps).
+ */
+export function truncateUtf8(str: string, maxBytes: number): string {
+  const limit = Math.max(0, Math.floor(maxBytes));
+  const buf = Buffer.from(str, 'utf8');
+  if (buf.length <= limit) return str;
+  let cut = limit;
+  // Back up over continuation bytes (10xxxxxx) so the cut lands on a sequence start.
+  while (cut > 0 && (buf[cut] & 0xc0) === 0x80) cut--;
+  return buf.subarray(0, cut).toString('utf8');
+}
+
+/** Source of lines logway itself writes into a session (the tail-buffer overflow notice). */
+export const SOURCE_LOGWAY = 'logway';
+
+/**
+ * Heroku's L11 notice as a LogLine, so it goes through the session's chosen format (text, SSE,
+ * NDJSON) like any other line. Source `logway`, no dyno, severity error; the position is
+ * synthetic (empty topic, partition -1, offset "") since it never came from Kafka.
+ */
+export function l11Line(appKey: string, dropped: number, since: Date, now: Date): LogLine {
+  const { app, space } = splitAppKey(appKey);
+  return {
+    time: new Date(now.getTime()),
+    app,
+    space,
+    appKey,
+    source: SOURCE_LOGWAY,
+    dyno: '',
+    processType: '',
+    severity: 3,
+    message: `Error L11 (Tail buffer overflow) -> This tail session dropped ${dropped} messages since ${isoTime(since)}.`,
+    position: { topic: '', partition: -1, offset: '' },
+  };
+}
+
+/** `<now> <appKey> logway: Error L11 (Tail buffer overflow) -> This tail session dropped N messages since <since>.` */
+export function toL11Line(appKey: string, dropped: number, since: Date, now: Date): string {
+  return toAkkerisText(l11Line(appKey, dropped, since, now));
+}

@@ -1,0 +1,46 @@
+import { loadConfig, ConfigError } from '../../lib/config';
+
+describe('loadConfig', () => {
+  it('has local defaults matching scripts/stack', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(5000);
+    expect(c.publicUrl).toBe('http://127.0.0.1:5000');
+    expect(c.kafkaBrokers).toEqual(['127.0.0.1:9092']);
+    expect(c.influxUrl).toBe('http://127.0.0.1:8086');
+    expect(c.influxDb).toBe('logway');
+    expect(c.databaseUrl).toBe('postgres://logway:logway@127.0.0.1:5432/logway');
+    expect(c.maxSessionLines).toBe(250);
+    expect(c.maxStreamSeconds).toBe(3600);
+    expect(c.upstreamUrl).toBeUndefined();
+  });
+
+  it('reads lists and trims trailing slashes', () => {
+    const c = loadConfig({ API_KEYS: ' a, b ,', KAFKA_BROKERS: 'k1:9092,k2:9093', PUBLIC_URL: 'https://logs.example.com/' });
+    expect(c.apiKeys).toEqual(['a', 'b']);
+    expect(c.kafkaBrokers).toEqual(['k1:9092', 'k2:9093']);
+    expect(c.publicUrl).toBe('https://logs.example.com');
+  });
+
+  it.each([
+    ['PORT', 'abc', /PORT must be an integer/],
+    ['PORT', '70000', /PORT must be between 0 and 65535/],
+    ['KAFKA_BROKERS', 'localhost', /KAFKA_BROKERS entries must be host:port/],
+    ['INFLUX_URL', 'not a url', /INFLUX_URL must be a URL/],
+    ['DATABASE_URL', 'mysql://x/y', /DATABASE_URL must use one of postgres, postgresql/],
+    ['UPSTREAM_URL', 'ftp://x', /UPSTREAM_URL must use one of http, https/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of/],
+    ['SESSION_SECRET', 'short', /SESSION_SECRET must be at least 16 characters/],
+    ['MAX_SESSION_LINES', '2000', /MAX_SESSION_LINES must be between 1 and 1500/],
+    ['TLS_CERT_FILE', '/nonexistent/cert.pem', /TLS_CERT_FILE names a file that cannot be read/],
+  ])('names %s when it is wrong (%s)', (name, value, message) => {
+    let err: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).variable).toBe(name);
+    expect((err as Error).message).toMatch(message);
+  });
+});
