@@ -1,6 +1,8 @@
 /** Two projects: unit (pure logic, no services) and integration (the real local stack, started once per run). */
 const tsJest = ['ts-jest', {}];
 module.exports = {
+  // A per-project testTimeout is ignored by jest 29; integration tests talk to real services.
+  testTimeout: 60000,
   projects: [
     {
       displayName: 'unit',
@@ -14,7 +16,6 @@ module.exports = {
       transform: { '^.+\\.ts$': tsJest },
       testMatch: ['<rootDir>/spec/integration/**/*.spec.ts'],
       globalSetup: '<rootDir>/spec/helpers/global-setup.ts',
-      testTimeout: 60000,
     },
   ],
 };

@@ -1,5 +1,6 @@
 /** The one module that imports kafkajs: producer, consumers and admin behind a small interface of ours,
  * so the client can be swapped without touching the hub, drains or builds. */
+import crypto from 'node:crypto';
 import { Kafka as KafkaJs, logLevel as KafkaLogLevel, Producer, Consumer, Admin, CompressionTypes } from 'kafkajs';
 import { Logger } from './logger';
 import { Unavailable } from './errors';
@@ -64,6 +65,21 @@ export interface PartitionOffsets {
   high: string;
 }
 
+/** A half-open offset range [from, to) of one partition, for readRanges. */
+export interface PartitionRange {
+  topic: string;
+  partition: number;
+  from: string;
+  to: string;
+}
+
+export interface ReadRangesOptions {
+  /** Give up after this long and return what was read (default 15 s). */
+  timeoutMs?: number;
+  /** Prefix of the throw-away consumer group (a random suffix is added). */
+  groupIdPrefix?: string;
+}
+
 export interface LogwayKafka {
   produce(topic: string, records: OutgoingRecord[]): Promise<void>;
   consume(opts: ConsumerOptions, eachBatch: (batch: Batch) => Promise<void>): Promise<RunningConsumer>;
@@ -72,6 +88,12 @@ export interface LogwayKafka {
   partitionOffsets(topic: string): Promise<PartitionOffsets[]>;
   /** For each partition, the first offset whose timestamp is ≥ ts (or the high watermark). */
   offsetsByTimestamp(topic: string, ts: number): Promise<{ partition: number; offset: string }[]>;
+  /**
+   * One-shot read of offset ranges (history back-fill): a throw-away consumer (own group, no
+   * commits) seeks each partition to `from` and collects records until `to`. Records come back
+   * grouped by partition, in offset order. On timeout, what was read so far is returned.
+   */
+  readRanges(ranges: PartitionRange[], opts?: ReadRangesOptions): Promise<{ records: KafkaRecord[]; complete: boolean }>;
   ping(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -158,8 +180,14 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
         log.error({ groupId: copts.groupId, err: err?.message, restart: ev.payload.restart }, 'consumer crashed');
         if (!ev.payload.restart) crashListeners.forEach((l) => l(err));
       });
-      await consumer.connect();
-      await consumer.subscribe({ topics: copts.topics, fromBeginning: copts.fromBeginning ?? false });
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topics: copts.topics, fromBeginning: copts.fromBeginning ?? false });
+      } catch (e) {
+        consumers.delete(consumer);
+        await consumer.disconnect().catch(() => undefined);
+        throw kafkaUnavailable(e);
+      }
       await consumer.run({
         autoCommit: copts.autoCommit ?? true,
         eachBatchAutoResolve: false,
@@ -210,6 +238,73 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
 
     offsetsByTimestamp: (topic, ts) =>
       withAdmin(async (a) => (await a.fetchTopicOffsetsByTimestamp(topic, ts)).map((p) => ({ partition: p.partition, offset: p.offset }))),
+
+    async readRanges(ranges, ropts = {}) {
+      const wanted = new Map<string, { from: bigint; to: bigint; records: KafkaRecord[] }>();
+      for (const r of ranges) {
+        const from = BigInt(r.from);
+        const to = BigInt(r.to);
+        if (from < to) wanted.set(`${r.topic}:${r.partition}`, { from, to, records: [] });
+      }
+      if (wanted.size === 0) return { records: [], complete: true };
+      const topics = [...new Set(ranges.filter((r) => wanted.has(`${r.topic}:${r.partition}`)).map((r) => r.topic))];
+      const remaining = new Set(wanted.keys());
+      const consumer = kafka.consumer({
+        groupId: `${ropts.groupIdPrefix ?? 'logway-read'}-${crypto.randomUUID()}`,
+        sessionTimeout: 10000,
+        maxWaitTimeInMs: 100,
+        allowAutoTopicCreation: false,
+      });
+      consumers.add(consumer);
+      let finish: () => void = () => undefined;
+      const finished = new Promise<void>((resolve) => (finish = resolve));
+      const timer = setTimeout(() => finish(), ropts.timeoutMs ?? 15000);
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topics, fromBeginning: false });
+        await consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          eachBatch: async ({ batch, isStale, resolveOffset }) => {
+            const key = `${batch.topic}:${batch.partition}`;
+            const w = wanted.get(key);
+            // A batch fetched before our seek took effect is stale: its offsets are not ours.
+            if (!w || !remaining.has(key) || isStale()) return;
+            for (const m of batch.messages) {
+              const o = BigInt(m.offset);
+              if (o < w.from) continue;
+              if (o >= w.to) {
+                remaining.delete(key);
+                break;
+              }
+              w.records.push({ topic: batch.topic, partition: batch.partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value });
+              if (o >= w.to - 1n) {
+                remaining.delete(key);
+                break;
+              }
+            }
+            // The next fetch starts after the last resolved offset (nothing is committed).
+            const last = batch.messages[batch.messages.length - 1];
+            if (last) resolveOffset(last.offset);
+            if (!remaining.has(key)) consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
+            if (remaining.size === 0) finish();
+          },
+        });
+        for (const r of ranges) {
+          const w = wanted.get(`${r.topic}:${r.partition}`);
+          if (w) consumer.seek({ topic: r.topic, partition: r.partition, offset: w.from.toString() });
+        }
+        await finished;
+      } catch (e) {
+        throw kafkaUnavailable(e);
+      } finally {
+        clearTimeout(timer);
+        consumers.delete(consumer);
+        await consumer.disconnect().catch(() => undefined);
+      }
+      if (remaining.size > 0) log.warn({ unfinished: [...remaining] }, 'readRanges timed out; returning a partial read');
+      return { records: [...wanted.values()].flatMap((w) => w.records), complete: remaining.size === 0 };
+    },
 
     async ping(timeoutMs) {
       await withTimeout(

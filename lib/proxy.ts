@@ -1,24 +1,96 @@
-/** Upstream pass-through: requests logway does not own go to the Akkeris controller, so `aka` needs one API host. */
+/**
+ * Upstream pass-through: requests logway does not own go to the Akkeris controller, so `aka` needs
+ * one API host (DESIGN.md §3 "Operating logway itself"). Mounted by lib/server as the app's fallback,
+ * after every feature router; feature routers parse bodies per route, so a request that reaches
+ * here normally still has its body stream untouched and is piped through as it arrives.
+ *
+ * Kept end to end: method, path + query (after the upstream URL's own path, if any), headers
+ * (Host becomes the upstream's, the caller's goes in X-Forwarded-Host), body, status, response
+ * headers, and streaming in both directions. Upstream unreachable, refusing, or silent before
+ * answering → 503 JSON naming the upstream. Upstream dying mid-response → the client connection is
+ * cut (the status line has gone; a truncated body must not look complete).
+ */
+import http from 'node:http';
+import { Readable } from 'node:stream';
 import httpProxy from 'http-proxy';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { Logger } from './logger';
+import { Unavailable } from './errors';
 
-export function createUpstreamProxy(upstreamUrl: string, logger: Logger): RequestHandler {
-  const proxy = httpProxy.createProxyServer({ target: upstreamUrl, changeOrigin: true, xfwd: true, proxyTimeout: 30_000, timeout: 30_000 });
-  const log = logger.child({ component: 'proxy' });
-  proxy.on('error', (err, req, res) => {
-    log.warn({ err: err.message, url: req.url }, 'upstream request failed');
-    // `res` is a ServerResponse for HTTP requests (a Socket only for websocket upgrades, which we do not proxy).
-    if ('headersSent' in res) {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      res.writeHead(503, { 'Content-Type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify({ id: 'service_unavailable', message: `The upstream Akkeris controller (${upstreamUrl}) is unavailable: ${err.message}` }));
-    }
+export interface UpstreamProxyOptions {
+  /** Idle time (ms) on the upstream connection before giving up; a streaming response that keeps sending is never cut. Default 120 s. */
+  idleTimeoutMs?: number;
+}
+
+/** The upstream as users may see it in an error: no credentials. */
+export function describeUpstream(upstreamUrl: string): string {
+  try {
+    const u = new URL(upstreamUrl);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return upstreamUrl;
+  }
+}
+
+/**
+ * The body again, when something upstream of the fallback already consumed the stream (a parser
+ * mounted globally). JSON and urlencoded parsers leave `req.body`; raw parsers leave a Buffer.
+ */
+function replayBody(req: Request): { stream: Readable; length: number } | null {
+  if (!req.readableEnded && !(req as unknown as { _body?: boolean })._body) return null;
+  const body: unknown = req.body;
+  if (body === undefined || body === null) return { stream: Readable.from([]), length: 0 };
+  let buf: Buffer;
+  if (Buffer.isBuffer(body)) buf = body;
+  else if (typeof body === 'string') buf = Buffer.from(body, 'utf8');
+  else if ((req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded')) {
+    buf = Buffer.from(new URLSearchParams(body as Record<string, string>).toString(), 'utf8');
+  } else buf = Buffer.from(JSON.stringify(body), 'utf8');
+  return { stream: Readable.from([buf]), length: buf.length };
+}
+
+export function createUpstreamProxy(upstreamUrl: string, logger: Logger, opts: UpstreamProxyOptions = {}): RequestHandler {
+  const upstream = describeUpstream(upstreamUrl);
+  const idleTimeoutMs = opts.idleTimeoutMs ?? 120_000;
+  const proxy = httpProxy.createProxyServer({
+    target: upstreamUrl,
+    changeOrigin: true,
+    xfwd: true,
+    proxyTimeout: idleTimeoutMs,
+    // Keep-alive to the upstream: aka makes many small calls.
+    agent: upstreamUrl.startsWith('https:') ? undefined : new http.Agent({ keepAlive: true }),
   });
+  const log = logger;
+
+  proxy.on('proxyRes', (proxyRes, _req, res) => {
+    const cut = () => {
+      if (!res.writableEnded) res.destroy();
+    };
+    proxyRes.on('aborted', cut);
+    proxyRes.on('error', cut);
+  });
+
+  function fail(err: Error & { code?: string }, req: Request, res: Response): void {
+    const detail = err.code === 'ECONNRESET' && /hang up/i.test(err.message) ? `no answer within ${idleTimeoutMs} ms or connection reset` : err.code ?? err.message;
+    (req.log ?? log).child({ component: 'proxy', upstream }).warn({ err: err.message, code: err.code, url: req.originalUrl }, 'upstream request failed');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const e = new Unavailable(`The upstream Akkeris controller ${upstream}`, detail);
+    res.status(e.status).json({ id: e.id, message: e.message });
+  }
+
   return (req, res) => {
-    proxy.web(req, res);
+    // The upstream sees the same request id as logway's logs.
+    if (req.id) req.headers['x-request-id'] = req.id;
+    const replay = replayBody(req);
+    if (replay) {
+      req.headers['content-length'] = String(replay.length);
+      delete req.headers['transfer-encoding'];
+    }
+    proxy.web(req, res, replay ? { buffer: replay.stream } : {}, (err) => fail(err as Error, req, res));
   };
 }

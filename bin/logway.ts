@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+/** The `logway` CLI entry point (package.json bin → dist/bin/logway.js). */
+import { run } from '../lib/cli/program';
+import { processIo } from '../lib/cli/io';
+
+run(process.argv.slice(2), processIo()).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`logway: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,118 @@
+/** POST /log-events against the real stack: validation, the produced Kafka message, and the event in a log session. */
+import express from 'express';
+import request from 'supertest';
+import { createApp } from '../../lib/app';
+import { closeCore, Core, Feature } from '../../lib/core';
+import { createLogEventsFeature } from '../../lib/events';
+import { createTailFeature } from '../../lib/tail/feature';
+import type { KafkaRecord } from '../../lib/kafka';
+import { authHeader, createTestCore, uniqueName } from '../helpers/env';
+
+// The project-level testTimeout in jest.config.js is not honoured by jest 29; Kafka group joins take seconds.
+jest.setTimeout(60000);
+
+let core: Core;
+let app: express.Express;
+let features: Feature[];
+const space = uniqueName('evsp');
+const appName = uniqueName('evapp');
+const appKey = `${appName}-${space}`;
+
+const event = (log: string, extra: Record<string, unknown> = {}) => ({
+  log,
+  stream: 'stdout',
+  time: new Date().toISOString(),
+  docker: { container_id: '' },
+  kubernetes: { namespace_name: space, pod_id: '', pod_name: 'akkeris/event', container_name: appName, labels: { name: '' }, host: '' },
+  topic: space,
+  tag: '',
+  ...extra,
+});
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 20000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+beforeAll(async () => {
+  core = createTestCore();
+  features = [createLogEventsFeature(core), createTailFeature(core)];
+  for (const f of features) await f.start?.();
+  app = createApp(core, features);
+});
+
+afterAll(async () => {
+  for (const f of [...features].reverse()) await f.stop?.();
+  await closeCore(core);
+});
+
+describe('POST /log-events', () => {
+  it('400 for a body that is not JSON', async () => {
+    const res = await request(app).post('/log-events').set(authHeader).set('Content-Type', 'application/json').send('{"log": nope').expect(400);
+    expect(res.body).toEqual({ id: 'bad_request', message: 'The request body was not valid JSON.' });
+  });
+
+  it('400 for JSON that is not an object', async () => {
+    const res = await request(app).post('/log-events').set(authHeader).send([1, 2]).expect(400);
+    expect(res.body.message).toBe('The request body must be a JSON object (a LogSpec).');
+  });
+
+  it('422 with a message naming the missing field', async () => {
+    const noApp = await request(app)
+      .post('/log-events')
+      .set(authHeader)
+      .send(event('x', { kubernetes: { pod_name: 'akkeris/event' } }))
+      .expect(422);
+    expect(noApp.body).toEqual({ id: 'unprocessable_entity', message: 'The specified event has no "kubernetes.container_name" (the app).' });
+    const noTopic = await request(app).post('/log-events').set(authHeader).send(event('x', { topic: undefined })).expect(422);
+    expect(noTopic.body.message).toBe('The specified event has no "topic" (the space).');
+    const noLog = await request(app).post('/log-events').set(authHeader).send(event('x', { log: undefined })).expect(422);
+    expect(noLog.body.message).toBe('The specified event has no "log" text.');
+  });
+
+  it('401 without credentials', async () => {
+    await request(app).post('/log-events').send(event('x')).expect(401);
+  });
+
+  it('201 once Kafka has the event; the message is Akkeris’s LogSpec on the space topic', async () => {
+    const text = `Release v3 created by ${uniqueName('user')}`;
+    const body = event(text);
+    const res = await request(app).post('/log-events').set(authHeader).send(body).expect(201);
+    expect(res.body).toEqual(body);
+
+    // The broker acknowledged before the 201: a fresh consumer reading from the beginning finds it.
+    const seen: KafkaRecord[] = [];
+    const consumer = await core.kafka.consume({ groupId: uniqueName('events-check'), topics: [space], fromBeginning: true }, async (batch) => {
+      seen.push(...batch.records);
+      batch.resolveOffset(batch.records[batch.records.length - 1].offset);
+    });
+    try {
+      const record = await waitFor('the event on Kafka', async () => seen.find((r) => r.value?.toString('utf8').includes(text)));
+      expect(record.topic).toBe(space);
+      expect(record.key?.toString()).toBe(appKey);
+      expect(JSON.parse(record.value!.toString('utf8'))).toEqual(body);
+    } finally {
+      await consumer.stop();
+    }
+  });
+
+  it('the event shows in the app’s log session as akkeris/event', async () => {
+    const text = `Dyno restarted ${uniqueName('r')}`;
+    await request(app).post('/log-events').set(authHeader).send(event(text)).expect(201);
+    const line = await waitFor('the event in a log session', async () => {
+      const session = await request(app).post(`/apps/${appKey}/log-sessions`).set(authHeader).send({ lines: 50, tail: false });
+      if (session.status !== 201) return undefined;
+      const url = new URL(session.body.logplex_url);
+      const stream = await request(app).get(url.pathname);
+      return String(stream.text)
+        .split('\n')
+        .find((l) => l.endsWith(text));
+    });
+    expect(line).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z ${appKey} akkeris/event: ${text}$`));
+  });
+});
