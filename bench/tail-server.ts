@@ -1,0 +1,62 @@
+/**
+ * A logway node with only the tail feature, for bench/tail-bench.ts (run as a child process so
+ * its CPU and memory are its own). Prints one JSON line {port, pid} when listening; stops on
+ * SIGTERM. Uses the test database/Kafka settings of spec/helpers/env.
+ */
+import http from 'node:http';
+import express from 'express';
+import { AddressInfo } from 'node:net';
+import { createApp } from '../lib/app';
+import { closeCore, createCore } from '../lib/core';
+import { createLogger } from '../lib/logger';
+import { createTailFeature } from '../lib/tail/feature';
+import { testConfig } from '../spec/helpers/env';
+
+async function main(): Promise<void> {
+  const config = testConfig({ LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', MAX_STREAM_SECONDS: '86400' });
+  const core = createCore(config, { logger: createLogger(config.logLevel), defaultMetrics: false });
+  const server = http.createServer();
+  server.maxConnections = 100_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  (core.config as { publicUrl: string }).publicUrl = `http://127.0.0.1:${port}`;
+  const topic = process.env.BENCH_TOPIC;
+  const feature = createTailFeature(core, {
+    topicPollMs: 500,
+    // Only the bench's topic: the shared dev Kafka holds other engineers' test topics.
+    topicFilter: topic ? (t) => t === topic : undefined,
+    sessionBufferLines: Number(process.env.SESSION_BUFFER_LINES ?? 1000),
+    flushIntervalMs: Number(process.env.FLUSH_MS ?? 0),
+  });
+  if (process.env.BARE_ROUTER === '1') {
+    // Memory experiment: the feature's router alone, without createApp's per-request middleware.
+    const app = express();
+    app.use(feature.router);
+    server.on('request', app);
+  } else {
+    server.on('request', createApp(core, [feature]));
+  }
+  await feature.start();
+  process.stdout.write(`${JSON.stringify({ port, pid: process.pid })}\n`);
+  const stop = async () => {
+    await feature.stop();
+    server.closeAllConnections();
+    server.close();
+    await closeCore(core);
+    process.exit(0);
+  };
+  // The bench asks for a GC and the memory figures (node is started with --expose-gc).
+  process.on('SIGUSR2', () => {
+    (globalThis as { gc?: () => void }).gc?.();
+    if (process.env.HEAP_SNAPSHOT) require('node:v8').writeHeapSnapshot(process.env.HEAP_SNAPSHOT);
+    const m = process.memoryUsage();
+    process.stdout.write(`${JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers })}\n`);
+  });
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

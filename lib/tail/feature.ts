@@ -1,0 +1,183 @@
+/**
+ * The log-session feature (DESIGN §3 "Log sessions"): session creation, the stream URL, the
+ * tail hub behind them, and `GET /apps/:app` so the Heroku CLI can be pointed at logway.
+ */
+import crypto from 'node:crypto';
+import type { Request, Response } from 'express';
+import type { Core, Feature } from '../core';
+import { NotFound } from '../errors';
+import { compileFilter } from '../log/filter';
+import { sseRetry } from '../log/format';
+import { logSessionsRouter } from '../../routes/log-sessions';
+import { appsRouter } from '../../routes/apps';
+import { TailHub, HubOptions, topicsFor } from './hub';
+import { TailSession, StreamFormat, FlushScheduler } from './session';
+import { decodeCursor } from './positions';
+import { signSessionToken, verifySessionToken, SessionClaims, OPEN_WINDOW_SECONDS } from './token';
+import { Router } from 'express';
+
+export interface TailFeatureOptions extends HubOptions {
+  /** SSE `: keepalive` after this long without a write (default 15 s). */
+  keepaliveMs?: number;
+  /** The SSE `retry:` hint (default 3 s). */
+  retryMs?: number;
+  /** Live lines a session holds for a slow client before dropping (default 1,000). */
+  sessionBufferLines?: number;
+  /** Longest a stream lives (default config.maxStreamSeconds, 1 h). */
+  maxStreamSeconds?: number;
+  /** How long a logplex_url can be opened (default 300 s). */
+  openWindowSeconds?: number;
+  /** How long a stream that was ended may still be resumed by Last-Event-ID past the open window (default: the max stream duration). */
+  resumeGraceSeconds?: number;
+  /** Coalesce each session's writes over this many ms (default 0: once per event-loop turn). */
+  flushIntervalMs?: number;
+}
+
+export interface LogSession {
+  created_at: string;
+  id: string;
+  logplex_url: string;
+  updated_at: string;
+}
+
+export interface TailFeature extends Feature {
+  name: 'tail';
+  router: Router;
+  hub: TailHub;
+  /** Open streams on this node. */
+  sessions: Set<TailSession>;
+  createSession(claims: SessionClaims): LogSession;
+  openStream(req: Request, res: Response): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const SESSION_NOT_FOUND = 'The specified log session was not found or has expired.';
+
+/** `?format=json` or `Accept: application/x-ndjson` → NDJSON; `text/event-stream` → SSE; else text. */
+export function negotiateFormat(accept: string | undefined, format: unknown): StreamFormat {
+  const a = (accept ?? '').toLowerCase();
+  if (format === 'json' || format === 'ndjson' || a.includes('application/x-ndjson')) return 'ndjson';
+  if (a.includes('text/event-stream')) return 'sse';
+  return 'text';
+}
+
+const CONTENT_TYPES: Record<StreamFormat, string> = {
+  text: 'text/plain; charset=utf-8',
+  sse: 'text/event-stream; charset=utf-8',
+  ndjson: 'application/x-ndjson; charset=utf-8',
+};
+
+export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): TailFeature {
+  const hub = new TailHub(core, opts);
+  const sessions = new Set<TailSession>();
+  const keepaliveMs = opts.keepaliveMs ?? 15_000;
+  const retryMs = opts.retryMs ?? 3_000;
+  const bufferLines = opts.sessionBufferLines ?? 1_000;
+  const maxStreamMs = (opts.maxStreamSeconds ?? core.config.maxStreamSeconds) * 1000;
+  const openWindow = opts.openWindowSeconds ?? OPEN_WINDOW_SECONDS;
+  const resumeGrace = opts.resumeGraceSeconds ?? Math.ceil(maxStreamMs / 1000);
+  // A KeyObject once, instead of jsonwebtoken converting the string on every sign/verify.
+  const secret = crypto.createSecretKey(Buffer.from(core.config.sessionSecret, 'utf8'));
+  const scheduler = new FlushScheduler(opts.flushIntervalMs ?? 0);
+  let ticker: NodeJS.Timeout | undefined;
+  let stopping = false;
+
+  function createSession(claims: SessionClaims): LogSession {
+    const token = signSessionToken(claims, secret, { openWindowSeconds: openWindow });
+    const now = new Date().toISOString();
+    return { created_at: now, id: crypto.randomUUID(), logplex_url: `${core.config.publicUrl}/log-sessions/${token}`, updated_at: now };
+  }
+
+  async function openStream(req: Request, res: Response): Promise<void> {
+    const format = negotiateFormat(req.get('accept'), req.query.format);
+    const resumeFrom = format === 'sse' ? decodeCursor(req.get('last-event-id')) : null;
+    // A client resuming an SSE stream (Last-Event-ID) may come back after the open window.
+    const verified = verifySessionToken(String(req.params.token), secret, { graceSeconds: resumeFrom ? resumeGrace : 0 });
+    if (!verified || stopping) throw new NotFound(SESSION_NOT_FOUND);
+    const { claims } = verified;
+    const filter = compileFilter({
+      dyno: claims.dyno,
+      type: claims.type,
+      source: claims.source,
+      since: claims.since !== undefined ? new Date(claims.since) : undefined,
+      regex: claims.filter !== undefined ? new RegExp(claims.filter) : undefined,
+    });
+
+    const session = new TailSession(res, {
+      format,
+      key: claims.key,
+      filter,
+      maxBufferedLines: bufferLines,
+      metrics: hub.metrics,
+      scheduler,
+      onClose: () => {
+        sessions.delete(session);
+        hub.unsubscribe(claims.key, session);
+        hub.metrics.sessionsActive.dec();
+      },
+    });
+    sessions.add(session);
+    hub.metrics.sessionsActive.inc();
+    const live = claims.tail && !stopping;
+    // Subscribing first and reading history up to the subscription's snapshot is the seam.
+    const start = live ? hub.subscribe(claims.kind, claims.key, session) : hub.snapshot(topicsFor(claims.kind, claims.key));
+    session.begin(start);
+    // Enforced by the ticker (one timer for all sessions, not one each).
+    session.deadline = Date.now() + maxStreamMs;
+
+    let history;
+    try {
+      history = resumeFrom
+        ? live
+          ? await hub.catchUp(claims.key, resumeFrom, start, filter)
+          : []
+        : await hub.history({ kind: claims.kind, key: claims.key, lines: claims.lines, filter, since: claims.since }, start);
+    } catch (err) {
+      // Nothing was sent yet: the error handler answers (503 when Kafka is down).
+      session.abort();
+      throw err;
+    }
+    if (res.destroyed || session.isClosed) return;
+
+    res.status(200);
+    res.setHeader('Content-Type', CONTENT_TYPES[format]);
+    res.setHeader('Cache-Control', 'no-cache, no-transform');
+    res.setHeader('X-Accel-Buffering', 'no');
+    if (format === 'sse') res.setHeader('Connection', 'keep-alive');
+    res.socket?.setNoDelay(true);
+    res.flushHeaders();
+    if (format === 'sse') res.write(sseRetry(retryMs));
+    session.release(history);
+    if (!live) session.end();
+  }
+
+  const router = Router();
+  router.use(appsRouter(core));
+  router.use(logSessionsRouter(core, { createSession, openStream, maxLines: core.config.maxSessionLines }));
+
+  return {
+    name: 'tail',
+    router,
+    hub,
+    sessions,
+    createSession,
+    openStream,
+    async start() {
+      stopping = false;
+      await hub.start();
+      const tick = Math.max(50, Math.min(1000, Math.floor(keepaliveMs / 2)));
+      ticker = setInterval(() => {
+        const now = Date.now();
+        for (const s of sessions) s.keepalive(keepaliveMs, now);
+      }, tick);
+      ticker.unref();
+    },
+    async stop() {
+      stopping = true;
+      if (ticker) clearInterval(ticker);
+      for (const s of [...sessions]) s.end(2_000);
+      await hub.stop();
+    },
+  };
+}

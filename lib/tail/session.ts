@@ -1,0 +1,272 @@
+/**
+ * One open log-session stream: the bounded per-session buffer between the hub and the socket.
+ *
+ * The hub calls accept() synchronously for every matching line and never waits: lines queue
+ * here and are written once per event-loop turn (one write per client per tick, however many
+ * lines arrived). When the socket pushes back (res.write returns false) the session stops
+ * writing until 'drain'; if its queue fills meanwhile, further lines are dropped and counted,
+ * and once the client has caught up it gets Heroku's L11 line saying how many it lost.
+ */
+import type { ServerResponse } from 'node:http';
+import type { LogLine } from '../log/line';
+import { toAkkerisText, toNdjson, toSseEvent, sseComment, l11Line } from '../log/format';
+import { encodeCursor, positionKey, Positions } from './positions';
+import type { Subscriber } from './hub';
+import type { TailMetrics } from './metrics';
+
+export type StreamFormat = 'text' | 'sse' | 'ndjson';
+
+export interface TailSessionOptions {
+  format: StreamFormat;
+  /** App key or site: the L11 line is written as this app's. */
+  key: string;
+  filter: (line: LogLine) => boolean;
+  /** Live lines held for a client that is not keeping up (its socket pushes back), before dropping. */
+  maxBufferedLines: number;
+  metrics: TailMetrics;
+  /** Called once when the stream ends for any reason. */
+  onClose: () => void;
+  /** Shared write coalescing (default: once per event-loop turn). */
+  scheduler?: FlushScheduler;
+}
+
+/** The hub hands one line to many sessions in a row: render its text once. */
+let lastLine: LogLine | undefined;
+let lastText = '';
+function akkerisText(line: LogLine): string {
+  if (line !== lastLine) {
+    lastText = toAkkerisText(line);
+    lastLine = line;
+  }
+  return lastText;
+}
+
+/** The SSE event without its id line (`data: ...\n\n`), also shared by all sessions of a line. */
+let lastSseLine: LogLine | undefined;
+let lastSseBody = '';
+const EMPTY_ID_PREFIX = 'id: \n'.length;
+function sseBody(line: LogLine): string {
+  if (line !== lastSseLine) {
+    lastSseBody = toSseEvent('', akkerisText(line)).slice(EMPTY_ID_PREFIX);
+    lastSseLine = line;
+  }
+  return lastSseBody;
+}
+
+/**
+ * Coalesces writes: sessions with queued lines are flushed together, once per event-loop turn
+ * (intervalMs 0) or once per interval. One flush = one write per session, however many lines
+ * arrived since the last one; a longer interval means fewer, larger writes (fewer syscalls) at
+ * the price of that much latency.
+ */
+export class FlushScheduler {
+  private dirty = new Set<TailSession>();
+  private pending = false;
+
+  constructor(private readonly intervalMs = 0) {}
+
+  add(session: TailSession): void {
+    this.dirty.add(session);
+    if (this.pending) return;
+    this.pending = true;
+    if (this.intervalMs > 0) setTimeout(this.run, this.intervalMs);
+    else setImmediate(this.run);
+  }
+
+  private run = (): void => {
+    this.pending = false;
+    const sessions = this.dirty;
+    this.dirty = new Set();
+    for (const s of sessions) s.flush();
+  };
+}
+
+const defaultScheduler = new FlushScheduler(0);
+
+export class TailSession implements Subscriber {
+  readonly filter: (line: LogLine) => boolean;
+  private pending: string[] = [];
+  private pendingLines = 0;
+  /** Live lines wait until the history has been written. */
+  private holding = true;
+  private blocked = false;
+  private scheduled = false;
+  private dropped = 0;
+  private droppedSince?: Date;
+  /**
+   * SSE only: where the session starts (its subscription snapshot) and the position after the
+   * last queued line. Text and NDJSON sessions keep neither (a few hundred bytes each, times
+   * thousands of sessions).
+   */
+  private start?: Positions;
+  private cursor?: Positions;
+  private cursorText?: string;
+  /** Epoch ms after which the stream ends (the feature's ticker enforces it). */
+  deadline = Infinity;
+  private closed = false;
+  private ending = false;
+  private lastWrite = Date.now();
+
+  constructor(private res: ServerResponse, private opts: TailSessionOptions) {
+    this.filter = opts.filter;
+    res.on('close', () => this.close());
+  }
+
+  /** The positions separating history from live (the hub subscription's snapshot). */
+  begin(start: Positions): void {
+    if (this.opts.format !== 'sse') return;
+    this.start = start;
+    this.cursor = new Map(start);
+    this.cursorText = undefined;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get format(): StreamFormat {
+    return this.opts.format;
+  }
+
+  /** The SSE resume cursor after everything queued so far. */
+  get cursorId(): string {
+    this.cursorText ??= this.cursor ? encodeCursor(this.cursor) : '';
+    return this.cursorText;
+  }
+
+  private render(line: LogLine, id?: string): string {
+    switch (this.opts.format) {
+      case 'sse':
+        // Cursor ids never contain CR, LF or NUL (see positions.ts), so no cleaning is needed.
+        return `id: ${id ?? this.cursorId}\n${sseBody(line)}`;
+      case 'ndjson':
+        return toNdjson(line);
+      default:
+        return `${akkerisText(line)}\n`;
+    }
+  }
+
+  /** From the hub: a live line that matched this session's filters. Never blocks. */
+  accept(line: LogLine): void {
+    if (this.closed || this.ending) return;
+    // Only a client the socket is pushing back on (or one still waiting for its history) can
+    // fall behind; otherwise whatever queues now is written at the end of this tick.
+    if ((this.blocked || this.holding) && this.pendingLines >= this.opts.maxBufferedLines) {
+      if (this.dropped === 0) this.droppedSince = new Date();
+      this.dropped++;
+      this.opts.metrics.linesDropped.inc();
+      return;
+    }
+    if (this.cursor) {
+      this.cursor.set(positionKey(line.position), Number(line.position.offset) + 1);
+      this.cursorText = undefined;
+    }
+    this.pending.push(this.render(line));
+    this.pendingLines++;
+    this.schedule();
+  }
+
+  /**
+   * History (or resume catch-up) goes before any live line queued meanwhile, all with the
+   * session's starting cursor as id: resuming after any of them replays no history.
+   */
+  release(history: LogLine[]): void {
+    if (this.closed) return;
+    if (history.length) {
+      const id = this.start ? encodeCursor(this.start) : '';
+      let text = '';
+      for (const line of history) text += this.render(line, id);
+      this.pending.unshift(text);
+      this.pendingLines += history.length;
+    }
+    this.holding = false;
+    this.flush();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.holding || this.blocked) return;
+    this.scheduled = true;
+    (this.opts.scheduler ?? defaultScheduler).add(this);
+  }
+
+  /** Writes what is queued (called by the scheduler, on release and on drain). */
+  flush(): void {
+    this.scheduled = false;
+    if (this.closed || this.holding || this.blocked) return;
+    let chunk = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
+    const n = this.pendingLines;
+    this.pending = [];
+    this.pendingLines = 0;
+    if (this.dropped > 0 && this.droppedSince) {
+      chunk += this.render(l11Line(this.opts.key, this.dropped, this.droppedSince, new Date()));
+      this.dropped = 0;
+      this.droppedSince = undefined;
+    }
+    if (chunk === '') return;
+    if (n) this.opts.metrics.linesDelivered.inc(n);
+    this.write(chunk);
+  }
+
+  private write(chunk: string): void {
+    this.lastWrite = Date.now();
+    if (!this.res.write(chunk)) {
+      this.blocked = true;
+      this.res.once('drain', () => {
+        this.blocked = false;
+        if (this.ending) this.finish();
+        else this.flush();
+      });
+    }
+  }
+
+  /**
+   * Called by the feature's ticker: ends the stream at its deadline; for SSE clients (and
+   * proxies) writes `: keepalive` when nothing was written for a while.
+   */
+  keepalive(idleMs: number, now = Date.now()): void {
+    if (now >= this.deadline) return this.end();
+    if (this.closed || this.ending || this.blocked || this.opts.format !== 'sse') return;
+    if (now - this.lastWrite >= idleMs) this.write(sseComment('keepalive'));
+  }
+
+  /** Ends the response cleanly after what is queued (history without tail, max duration, shutdown). */
+  end(drainTimeoutMs = 10_000): void {
+    if (this.closed || this.ending) return;
+    this.ending = true;
+    if (!this.blocked) return this.finish();
+    // A client that stopped reading altogether cannot be ended politely.
+    setTimeout(() => {
+      if (!this.closed) {
+        this.res.destroy();
+        this.close();
+      }
+    }, drainTimeoutMs).unref();
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.holding = false;
+    let chunk = this.pending.join('');
+    if (this.dropped > 0 && this.droppedSince) {
+      chunk += this.render(l11Line(this.opts.key, this.dropped, this.droppedSince, new Date()));
+      this.dropped = 0;
+    }
+    if (this.pendingLines) this.opts.metrics.linesDelivered.inc(this.pendingLines);
+    this.pending = [];
+    this.pendingLines = 0;
+    this.res.end(chunk);
+    this.close();
+  }
+
+  /** Drops the session without writing (the response was never started, e.g. history failed). */
+  abort(): void {
+    this.close();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending = [];
+    this.opts.onClose();
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The log-session token: everything a node needs to serve a session, signed (HS256 with
+ * SESSION_SECRET), so any logway node can serve any session and no session state is stored.
+ */
+import type { KeyObject } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+
+export interface SessionClaims {
+  /** `app` (key `app-space`) or `site` (key = the site name). */
+  kind: 'app' | 'site';
+  key: string;
+  lines: number;
+  tail: boolean;
+  dyno?: string;
+  type?: string;
+  source?: string;
+  /** Absolute time, epoch ms: a relative `since` (`10m`) is resolved when the session is created. */
+  since?: number;
+  /** Regex source, tested against each line's message. */
+  filter?: string;
+}
+
+/** The compact wire form inside the JWT (tokens end up in URLs, keep them short). */
+interface Wire {
+  k: 'a' | 's';
+  n: string;
+  l: number;
+  t?: 1;
+  d?: string;
+  y?: string;
+  s?: string;
+  i?: number;
+  f?: string;
+}
+
+export const OPEN_WINDOW_SECONDS = 300;
+
+/** The secret as a string or (cheaper per call) a secret KeyObject. */
+export type SessionSecret = string | KeyObject;
+
+export function signSessionToken(claims: SessionClaims, secret: SessionSecret, opts: { openWindowSeconds?: number } = {}): string {
+  const w: Wire = { k: claims.kind === 'site' ? 's' : 'a', n: claims.key, l: claims.lines };
+  if (claims.tail) w.t = 1;
+  if (claims.dyno) w.d = claims.dyno;
+  if (claims.type) w.y = claims.type;
+  if (claims.source) w.s = claims.source;
+  if (claims.since !== undefined) w.i = claims.since;
+  if (claims.filter !== undefined) w.f = claims.filter;
+  return jwt.sign(w, secret, { algorithm: 'HS256', expiresIn: opts.openWindowSeconds ?? OPEN_WINDOW_SECONDS });
+}
+
+export interface VerifiedSession {
+  claims: SessionClaims;
+  /** When the token stopped (or stops) being valid to open, epoch seconds. */
+  exp: number;
+}
+
+/**
+ * The claims, or null for a forged, malformed or expired token. `graceSeconds` lets a client
+ * that was streaming reconnect (SSE `Last-Event-ID`) after the 5-minute open window, for as
+ * long as one stream may live.
+ */
+export function verifySessionToken(token: string, secret: SessionSecret, opts: { graceSeconds?: number; now?: number } = {}): VerifiedSession | null {
+  let payload: jwt.JwtPayload & Partial<Wire>;
+  try {
+    payload = jwt.verify(token, secret, { algorithms: ['HS256'], ignoreExpiration: true }) as jwt.JwtPayload & Partial<Wire>;
+  } catch {
+    return null;
+  }
+  if (typeof payload !== 'object' || payload === null) return null;
+  const nowSec = Math.floor((opts.now ?? Date.now()) / 1000);
+  if (typeof payload.exp !== 'number' || nowSec >= payload.exp + (opts.graceSeconds ?? 0)) return null;
+  if ((payload.k !== 'a' && payload.k !== 's') || typeof payload.n !== 'string' || payload.n === '') return null;
+  if (typeof payload.l !== 'number' || !Number.isInteger(payload.l) || payload.l < 1) return null;
+  const claims: SessionClaims = { kind: payload.k === 's' ? 'site' : 'app', key: payload.n, lines: payload.l, tail: payload.t === 1 };
+  if (typeof payload.d === 'string') claims.dyno = payload.d;
+  if (typeof payload.y === 'string') claims.type = payload.y;
+  if (typeof payload.s === 'string') claims.source = payload.s;
+  if (typeof payload.i === 'number') claims.since = payload.i;
+  if (typeof payload.f === 'string') claims.filter = payload.f;
+  return { claims, exp: payload.exp };
+}

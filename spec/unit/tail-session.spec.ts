@@ -1,0 +1,144 @@
+import { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import { Registry } from 'prom-client';
+import { TailSession, StreamFormat } from '../../lib/tail/session';
+import { createTailMetrics } from '../../lib/tail/metrics';
+import { negotiateFormat } from '../../lib/tail/feature';
+import type { LogLine } from '../../lib/log/line';
+
+/** A response whose socket accepts writes until told it is full (then 'drain' on demand). */
+class FakeRes extends EventEmitter {
+  chunks: string[] = [];
+  full = false;
+  ended = false;
+  write(chunk: string): boolean {
+    this.chunks.push(chunk);
+    return !this.full;
+  }
+  end(chunk?: string): void {
+    if (chunk) this.chunks.push(chunk);
+    this.ended = true;
+    this.emit('close');
+  }
+  destroy(): void {
+    this.emit('close');
+  }
+  get text(): string {
+    return this.chunks.join('');
+  }
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+function line(i: number, partition = 0): LogLine {
+  return {
+    time: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, i)),
+    app: 'api', space: 'space', appKey: 'api-space', source: 'app', dyno: 'web.1', processType: 'web', severity: 6,
+    message: `line ${i}`, position: { topic: 'space', partition, offset: String(100 + i) },
+  };
+}
+const text = (i: number) => `2026-01-01T00:00:00.${String(i).padStart(3, '0')}Z api-space app[web.1]: line ${i}\n`;
+
+function make(format: StreamFormat = 'text', maxBufferedLines = 3) {
+  const res = new FakeRes();
+  const metrics = createTailMetrics(new Registry());
+  let closed = 0;
+  const s = new TailSession(res as unknown as ServerResponse, { format, key: 'api-space', filter: () => true, maxBufferedLines, metrics, onClose: () => closed++ });
+  s.begin(new Map([['space:0', 100], ['space:1', 7]]));
+  return { res, s, metrics, closed: () => closed };
+}
+
+describe('TailSession', () => {
+  it('holds live lines until the history is written, then writes both in order, one write per tick', async () => {
+    const { res, s, metrics } = make();
+    s.accept(line(3));
+    await tick();
+    expect(res.chunks).toEqual([]);
+    s.release([line(1), line(2)]);
+    expect(res.text).toBe(text(1) + text(2) + text(3));
+    s.accept(line(4));
+    s.accept(line(5));
+    await tick();
+    expect(res.chunks.length).toBe(2);
+    expect(res.chunks[1]).toBe(text(4) + text(5));
+    expect((await metrics.linesDelivered.get()).values[0].value).toBe(5);
+  });
+
+  it('does not drop while the socket keeps up, however many lines arrive in one tick', async () => {
+    const { res, s } = make('text', 3);
+    s.release([]);
+    for (let i = 0; i < 50; i++) s.accept(line(i));
+    await tick();
+    expect(res.text).not.toContain('L11');
+    expect(res.text.split('\n').filter(Boolean)).toHaveLength(50);
+  });
+
+  it('buffers a bounded number of lines for a slow client, drops the rest, then says so with L11', async () => {
+    const { res, s, metrics } = make('text', 3);
+    s.release([]);
+    res.full = true;
+    s.accept(line(1));
+    await tick(); // written; the socket is now full
+    for (let i = 2; i <= 10; i++) s.accept(line(i));
+    await tick();
+    expect(res.chunks).toEqual([text(1)]);
+    expect((await metrics.linesDropped.get()).values[0].value).toBe(6);
+    res.full = false;
+    res.emit('drain');
+    const out = res.text.split('\n').filter(Boolean);
+    expect(out.slice(0, 4)).toEqual([1, 2, 3, 4].map((i) => text(i).trimEnd()));
+    expect(out[4]).toMatch(/^\S+Z api-space logway: Error L11 \(Tail buffer overflow\) -> This tail session dropped 6 messages since \S+Z\.$/);
+    s.accept(line(11));
+    await tick();
+    expect(res.text.endsWith(text(11))).toBe(true);
+  });
+
+  it('SSE: history events carry the starting cursor; live events the cursor after the line', async () => {
+    const { res, s } = make('sse');
+    s.release([line(1)]);
+    s.accept(line(2, 1));
+    await tick();
+    expect(res.text).toBe(
+      `id: space:0:100,space:1:7\ndata: ${text(1).trimEnd()}\n\n` + `id: space:0:100,space:1:103\ndata: ${text(2).trimEnd()}\n\n`,
+    );
+    s.keepalive(0);
+    expect(res.text.endsWith(': keepalive\n\n')).toBe(true);
+  });
+
+  it('NDJSON lines; end() flushes and ends once', async () => {
+    const { res, s, closed } = make('ndjson');
+    s.release([line(1)]);
+    s.accept(line(2));
+    s.end();
+    s.end();
+    expect(res.ended).toBe(true);
+    expect(res.text.split('\n').filter(Boolean).map((l) => JSON.parse(l).message)).toEqual(['line 1', 'line 2']);
+    expect(closed()).toBe(1);
+    s.accept(line(3));
+    await tick();
+    expect(res.text).not.toContain('line 3');
+  });
+});
+
+describe('TailSession deadline', () => {
+  it('the ticker ends the stream cleanly once its maximum duration is reached', () => {
+    const { res, s, closed } = make('sse');
+    s.release([line(1)]);
+    s.deadline = Date.now() + 60_000;
+    s.keepalive(15_000);
+    expect(res.ended).toBe(false);
+    s.keepalive(15_000, Date.now() + 60_001);
+    expect(res.ended).toBe(true);
+    expect(closed()).toBe(1);
+  });
+});
+
+describe('format negotiation', () => {
+  it('SSE for text/event-stream, NDJSON for ?format=json or x-ndjson, else text', () => {
+    expect(negotiateFormat('text/event-stream', undefined)).toBe('sse');
+    expect(negotiateFormat('application/x-ndjson', undefined)).toBe('ndjson');
+    expect(negotiateFormat('text/event-stream', 'json')).toBe('ndjson');
+    expect(negotiateFormat(undefined, undefined)).toBe('text');
+    expect(negotiateFormat('*/*', undefined)).toBe('text');
+  });
+});
