@@ -1,0 +1,62 @@
+/** The metrics response cache (node-cache), with hit/miss counters on logway's Prometheus registry.
+ *
+ * Entries are finished JSON (a Buffer with its ETag for answers, text for closed buckets), never mutated, so
+ * node-cache needs no clones and a hit is sent as is:
+ * - `response`: the whole answer for (app, stat, resolution, bucket-aligned from, bucket-aligned to); short TTL
+ *   while its last bucket is still open, long once every bucket is closed;
+ * - `closed`: the closed buckets of that range (long TTL), so that when the response entry expires only the
+ *   open buckets are read from InfluxDB again.
+ * `to` defaults to now, so the aligned key moves on when a new bucket starts: a new bucket is a new key. */
+import NodeCache from 'node-cache';
+import { Counter, Registry } from 'prom-client';
+
+export type CachePart = 'response' | 'closed' | 'snapshot';
+
+export interface MetricsCacheOptions {
+  /** Seconds an answer that includes an open bucket is reused (collectors write every ~10 s). */
+  openTtlSeconds: number;
+  /** Seconds closed buckets are reused (they change only through late writes). */
+  closedTtlSeconds: number;
+  /** Bound on entries; when full, new answers are simply not cached. */
+  maxKeys: number;
+}
+
+function counter(registry: Registry, name: string, help: string): Counter<'part'> {
+  const existing = registry.getSingleMetric(name);
+  if (existing) return existing as Counter<'part'>;
+  return new Counter({ name, help, labelNames: ['part'], registers: [registry] });
+}
+
+export class MetricsCache {
+  private cache: NodeCache;
+  private hits: Counter<'part'>;
+  private misses: Counter<'part'>;
+
+  constructor(public readonly opts: MetricsCacheOptions, registry: Registry) {
+    this.cache = new NodeCache({ useClones: false, checkperiod: 60, maxKeys: opts.maxKeys });
+    this.hits = counter(registry, 'logway_metrics_cache_hits_total', 'Metrics API cache hits, by part (response, closed buckets, snapshot)');
+    this.misses = counter(registry, 'logway_metrics_cache_misses_total', 'Metrics API cache misses, by part (response, closed buckets, snapshot)');
+  }
+
+  get<T>(part: CachePart, key: string): T | undefined {
+    const v = this.cache.get<T>(`${part}\u0000${key}`);
+    (v === undefined ? this.misses : this.hits).inc({ part });
+    return v;
+  }
+
+  set<T>(part: CachePart, key: string, value: T, ttlSeconds: number): void {
+    try {
+      this.cache.set(`${part}\u0000${key}`, value, ttlSeconds);
+    } catch {
+      // ECACHEFULL: serve uncached rather than grow without bound.
+    }
+  }
+
+  flush(): void {
+    this.cache.flushAll();
+  }
+
+  close(): void {
+    this.cache.close();
+  }
+}

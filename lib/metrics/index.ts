@@ -1,0 +1,42 @@
+/** The metrics slice: GET /apps/:app/metrics and /metrics/current, read from InfluxDB (DESIGN.md §3 "Metrics"). */
+import type { Core, Feature } from '../core';
+import { metricsRouter } from '../../routes/metrics';
+import { createMetricsService, MetricsService, MetricsServiceOptions } from './service';
+
+export type MetricsFeatureOptions = Partial<MetricsServiceOptions>;
+
+export const METRICS_DEFAULTS: MetricsServiceOptions = {
+  openTtlSeconds: 10,
+  closedTtlSeconds: 3600,
+  settleSeconds: 60,
+  maxKeys: 1000,
+  // Measured in docs/metrics-bench.md: per-metric parallel requests spread over InfluxDB's cores best;
+  // one multi-statement request runs its statements one after another.
+  plan: 'metric',
+  transport: 'parallel',
+  aggregation: 'node',
+  cache: true,
+  snapshotWindowSeconds: 600,
+  snapshotTtlSeconds: 5,
+  now: () => Date.now(),
+};
+
+export interface MetricsFeature extends Feature {
+  service: MetricsService;
+}
+
+export function createMetricsFeature(core: Core, opts: MetricsFeatureOptions = {}): MetricsFeature {
+  const service = createMetricsService(core.influx, core.prom.registry, { ...METRICS_DEFAULTS, ...opts });
+  return {
+    name: 'metrics',
+    router: metricsRouter(core, service),
+    service,
+    async stop() {
+      service.close();
+    },
+  };
+}
+
+export { parseMetricsQuery } from './params';
+export type { MetricsRange, Stat } from './params';
+export type { MetricsResult, Snapshot } from './query';
