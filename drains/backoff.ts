@@ -1,0 +1,27 @@
+/** Retry timing for drains: exponential backoff with full jitter (DESIGN §3; AWS Architecture Blog, "Exponential Backoff And Jitter"). */
+
+export interface RetryPolicy {
+  /** First backoff ceiling, ms. */
+  baseMs: number;
+  /** Largest backoff ceiling, ms. */
+  capMs: number;
+  /** Delivery attempts a batch gets before its lines are parked in the DLQ (the per-drain retry budget). */
+  attempts: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { baseMs: 500, capMs: 30_000, attempts: 8 };
+
+/** sleep = random(0, min(cap, base·2^n)), n = failures so far minus one (0 after the first failure). */
+export function fullJitterDelay(failures: number, policy: Pick<RetryPolicy, 'baseMs' | 'capMs'>, random: () => number = Math.random): number {
+  const n = Math.max(0, failures - 1);
+  // 2^n overflows to Infinity for large n; min() with cap keeps it finite.
+  const ceiling = Math.min(policy.capMs, policy.baseMs * Math.pow(2, Math.min(n, 60)));
+  return Math.floor(random() * ceiling);
+}
+
+/** The largest total wait a line can spend in backoff before it is parked (for docs and bounds in tests). */
+export function worstCaseBackoffMs(policy: RetryPolicy): number {
+  let total = 0;
+  for (let f = 1; f < policy.attempts; f++) total += Math.min(policy.capMs, policy.baseMs * Math.pow(2, f - 1));
+  return total;
+}

@@ -1,0 +1,62 @@
+/** The drains slice of logway: the drain and DLQ API, and the drain worker (start/stop). */
+import { Router } from 'express';
+import type { Core, Feature } from '../lib/core';
+import { logDrainsRouter } from '../routes/log-drains';
+import { dlqRouter } from '../routes/dlq';
+import { RetryPolicy } from './backoff';
+import { DlqStore } from './dlq';
+import { drainMetrics } from './metrics';
+import { DrainStore } from './store';
+import { DEFAULT_WORKER_OPTIONS, DrainWorker, WorkerOptions } from './worker';
+
+export interface DrainsOptions extends Partial<Omit<WorkerOptions, 'retry'>> {
+  /** false: serve the API only (no consumer on this node). Default true. */
+  worker?: boolean;
+  /** Backoff base/cap and attempts per batch (the per-drain retry budget). */
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface DrainsFeature extends Feature {
+  store: DrainStore;
+  dlq: DlqStore;
+  /** Present when the worker runs on this node. */
+  worker?: DrainWorker;
+}
+
+export function createDrainsFeature(core: Core, opts: DrainsOptions = {}): DrainsFeature {
+  const store = new DrainStore(core.db);
+  const dlq = new DlqStore(core.db);
+  const metrics = drainMetrics(core.prom.registry);
+  metrics.dlqCounter = async () =>
+    (
+      await core.db.query<{ drain_id: string; app_key: string; n: string }>(
+        'SELECT drain_id, app_key, count(*) AS n FROM drain_dlq GROUP BY drain_id, app_key',
+      )
+    ).map((r) => ({ drain: r.drain_id, app: r.app_key, count: Number(r.n) }));
+
+  const { worker: runWorker = true, retry, ...rest } = opts;
+  const workerOpts: WorkerOptions = {
+    ...DEFAULT_WORKER_OPTIONS,
+    ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
+    retry: { ...DEFAULT_WORKER_OPTIONS.retry, ...(retry ?? {}) },
+  };
+  const worker = runWorker ? new DrainWorker(core, store, dlq, metrics, workerOpts) : undefined;
+
+  const router = Router();
+  router.use(logDrainsRouter(core, store));
+  router.use(dlqRouter(core, dlq));
+
+  return {
+    name: 'drains',
+    router,
+    store,
+    dlq,
+    worker,
+    async start() {
+      await worker?.start();
+    },
+    async stop() {
+      await worker?.stop();
+    },
+  };
+}

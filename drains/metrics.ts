@@ -1,0 +1,103 @@
+/** Drain metrics on the core's registry (prefix logway_drain_): per drain delivered, failed, retried, parked, queue depth, last success; DLQ depth. */
+import { Counter, Gauge, Registry } from 'prom-client';
+
+export interface DepthSource {
+  /** Per drain: lines queued, in flight or waiting for a retry. */
+  depths(): { drain: string; app: string; depth: number }[];
+}
+
+export interface DrainMetrics {
+  delivered: Counter<'drain' | 'app'>;
+  failed: Counter<'drain' | 'app'>;
+  retried: Counter<'drain' | 'app'>;
+  parked: Counter<'drain' | 'app'>;
+  lastSuccess: Gauge<'drain' | 'app'>;
+  queueDepth: Gauge<'drain' | 'app'>;
+  dlqDepth: Gauge<'drain' | 'app'>;
+  dlqTotal: Gauge<string>;
+  lines: Counter<'topic'>;
+  parseErrors: Counter<'kind'>;
+  lag: Gauge<'topic' | 'partition'>;
+  sources: Set<DepthSource>;
+  /** Set by the feature: reads the DLQ depth per drain when Prometheus scrapes. */
+  dlqCounter?: () => Promise<{ drain: string; app: string; count: number }[]>;
+  /** Forgets a deleted drain's series. */
+  removeDrain(drain: string, app: string): void;
+}
+
+const byRegistry = new WeakMap<Registry, DrainMetrics>();
+
+/** One set per registry (tests build several features on one core). */
+export function drainMetrics(registry: Registry): DrainMetrics {
+  const existing = byRegistry.get(registry);
+  if (existing) return existing;
+  const labelNames = ['drain', 'app'] as const;
+  const registers = [registry];
+  const sources = new Set<DepthSource>();
+  const m: DrainMetrics = {
+    sources,
+    delivered: new Counter({ name: 'logway_drain_delivered_total', help: 'Lines acknowledged by a drain', labelNames, registers }),
+    failed: new Counter({ name: 'logway_drain_failed_total', help: 'Line delivery attempts that failed', labelNames, registers }),
+    retried: new Counter({ name: 'logway_drain_retried_total', help: 'Lines scheduled for another attempt', labelNames, registers }),
+    parked: new Counter({ name: 'logway_drain_parked_total', help: 'Lines parked in the dead-letter queue', labelNames, registers }),
+    lastSuccess: new Gauge({
+      name: 'logway_drain_last_success_timestamp_seconds',
+      help: 'When a drain last acknowledged a line (unix seconds)',
+      labelNames,
+      registers,
+    }),
+    queueDepth: new Gauge({
+      name: 'logway_drain_queue_depth',
+      help: 'Lines queued, in flight or waiting for a retry, per drain',
+      labelNames,
+      registers,
+      collect() {
+        this.reset();
+        for (const s of sources) for (const d of s.depths()) this.set({ drain: d.drain, app: d.app }, d.depth);
+      },
+    }),
+    dlqDepth: new Gauge({
+      name: 'logway_drain_dlq_depth',
+      help: 'Lines in the dead-letter queue, per drain',
+      labelNames,
+      registers,
+      async collect() {
+        if (!m.dlqCounter) return;
+        try {
+          const rows = await m.dlqCounter();
+          this.reset();
+          for (const r of rows) this.set({ drain: r.drain, app: r.app }, r.count);
+        } catch {
+          // PostgreSQL down: keep the last values; /health/ready reports the outage.
+        }
+      },
+    }),
+    dlqTotal: new Gauge({
+      name: 'logway_dlq_depth',
+      help: 'Lines in the drains dead-letter queue',
+      registers,
+      async collect() {
+        if (!m.dlqCounter) return;
+        try {
+          this.set((await m.dlqCounter()).reduce((n, r) => n + r.count, 0));
+        } catch {
+          // as above
+        }
+      },
+    }),
+    lines: new Counter({ name: 'logway_drain_lines_consumed_total', help: 'Kafka messages read by the drain workers', labelNames: ['topic'], registers }),
+    parseErrors: new Counter({ name: 'logway_drain_parse_errors_total', help: 'Malformed Kafka messages skipped by the drain workers', labelNames: ['kind'], registers }),
+    lag: new Gauge({ name: 'logway_drain_kafka_lag', help: 'Messages behind the high watermark, per partition read by the drain workers', labelNames: ['topic', 'partition'], registers }),
+    removeDrain(drain, app) {
+      for (const metric of [m.delivered, m.failed, m.retried, m.parked, m.lastSuccess, m.queueDepth, m.dlqDepth]) {
+        try {
+          metric.remove({ drain, app });
+        } catch {
+          // never had that series
+        }
+      }
+    },
+  };
+  byRegistry.set(registry, m);
+  return m;
+}

@@ -1,0 +1,147 @@
+/**
+ * Writes parked lines to the DLQ in batches and settles them only once PostgreSQL has them. If
+ * PostgreSQL is down the lines wait here (retried with backoff) and stay unsettled, so their
+ * Kafka offsets are not committed: a crash then redelivers them instead of losing them.
+ */
+import type { Logger } from '../lib/logger';
+import { DlqStore } from './dlq';
+import type { DrainMetrics } from './metrics';
+import type { DrainRef, SendItem } from './sender';
+
+export interface ParkInfo {
+  attempts: number;
+  lastError: string;
+  firstAttemptAt: Date | null;
+  lastAttemptAt: Date | null;
+}
+
+interface Pending {
+  drain: DrainRef;
+  item: SendItem;
+  info: ParkInfo;
+}
+
+export class Parker {
+  private pending: Pending[] = [];
+  private removals: string[] = [];
+  private flushing = false;
+  private timer: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private idleWaiters: (() => void)[] = [];
+  private stopped = false;
+  private againCount = 0;
+
+  constructor(
+    private dlq: DlqStore,
+    private metrics: DrainMetrics,
+    private log: Logger,
+    private opts: { flushMs: number; batchSize: number } = { flushMs: 20, batchSize: 1000 },
+  ) {}
+
+  /** Lines waiting to be written to the DLQ. */
+  get backlog(): number {
+    return this.pending.length + this.removals.length;
+  }
+
+  park(drain: DrainRef, items: SendItem[], info: ParkInfo): void {
+    for (const item of items) {
+      this.pending.push({ drain, item, info });
+      if (item.dlqId) this.againCount++;
+    }
+    this.schedule(this.opts.flushMs);
+  }
+
+  /** A line resent from the DLQ was delivered: its row goes. */
+  removeDelivered(dlqId: string): void {
+    this.removals.push(dlqId);
+    this.schedule(this.opts.flushMs);
+  }
+
+  /** Resolves when nothing waits to be written (or after timeoutMs). */
+  idle(timeoutMs: number): Promise<void> {
+    if (this.backlog === 0 && !this.flushing) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer || this.flushing || this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.flush();
+    }, ms);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.backlog > 0 && !this.stopped) {
+        if (this.removals.length) {
+          const ids = this.removals.slice(0, this.opts.batchSize);
+          await this.dlq.remove(ids);
+          this.removals.splice(0, ids.length);
+          continue;
+        }
+        // Lines resent from the DLQ that failed again update their row, one at a time (rare);
+        // fresh lines go in one INSERT per chunk.
+        const againIdx = this.againCount > 0 ? this.pending.findIndex((p) => p.item.dlqId) : -1;
+        let chunk: Pending[];
+        if (againIdx >= 0) {
+          const p = this.pending[againIdx];
+          await this.dlq.repark(p.item.dlqId as string, p.info.attempts, p.info.lastError, p.info.firstAttemptAt, p.info.lastAttemptAt);
+          chunk = this.pending.splice(againIdx, 1);
+          this.againCount--;
+        } else {
+          chunk = this.pending.slice(0, this.opts.batchSize);
+          await this.dlq.park(
+            chunk.map((p) => ({
+              drainId: p.drain.id,
+              appKey: p.drain.token,
+              line: p.item.line,
+              attempts: p.info.attempts,
+              lastError: p.info.lastError,
+              firstAttemptAt: p.info.firstAttemptAt,
+              lastAttemptAt: p.info.lastAttemptAt,
+            })),
+          );
+          this.pending.splice(0, chunk.length);
+        }
+        this.failures = 0;
+        const counts = new Map<string, { drain: DrainRef; n: number }>();
+        for (const p of chunk) {
+          const c = counts.get(p.drain.id) ?? { drain: p.drain, n: 0 };
+          c.n++;
+          counts.set(p.drain.id, c);
+        }
+        for (const c of counts.values()) this.metrics.parked.inc({ drain: c.drain.id, app: c.drain.token }, c.n);
+        for (const p of chunk) p.item.owner.settle('parked', p.item);
+      }
+    } catch (e) {
+      this.failures++;
+      const delay = Math.min(5000, 100 * 2 ** Math.min(this.failures, 6));
+      this.log.error({ err: (e as Error).message, backlog: this.backlog, retryInMs: delay }, 'DLQ write failed; lines held until PostgreSQL answers');
+      this.flushing = false;
+      this.schedule(delay);
+      return;
+    }
+    this.flushing = false;
+    if (this.backlog > 0) this.schedule(this.opts.flushMs);
+    else {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      waiters.forEach((w) => w());
+    }
+  }
+}

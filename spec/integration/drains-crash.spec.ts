@@ -1,0 +1,109 @@
+/**
+ * The drain worker killed with SIGKILL mid-delivery, then a new one started in the same consumer
+ * group: nothing is missing (produced = delivered + parked), and the new worker resumes from the
+ * committed offsets (duplicates bounded by what was delivered but not yet committed).
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { closeCore, Core } from '../../lib/core';
+import { createDrainsFeature, DrainsFeature } from '../../drains/feature';
+import { createTestCore, REPO_ROOT, uniqueName } from '../helpers/env';
+import { makeTestCert, TestCert } from '../helpers/test-cert';
+import { HttpsReceiver, parseRfc5424, produceLines, tally, waitFor } from '../helpers/drain-fixtures';
+
+jest.setTimeout(180_000);
+
+let core: Core;
+let api: DrainsFeature;
+let cert: TestCert;
+let receiver: HttpsReceiver;
+const children: ChildProcess[] = [];
+const space = uniqueName('dcr');
+const groupId = uniqueName('drains-crash-');
+
+beforeAll(async () => {
+  cert = makeTestCert();
+  receiver = new HttpsReceiver(cert);
+  await receiver.listen();
+  core = createTestCore();
+  api = createDrainsFeature(core, { worker: false });
+  await core.kafka.createTopic(space, 3);
+});
+
+afterAll(async () => {
+  // This file's drains (and their DLQ lines) go, so later workers do not carry them.
+  if (core) await core.db.query('DELETE FROM log_drains WHERE token LIKE $1', [`%-${space}`]).catch(() => undefined);
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await receiver?.close();
+  if (core) await closeCore(core);
+});
+
+function startWorker(): Promise<ChildProcess> {
+  // `node --import tsx`, not the tsx CLI: the CLI runs the script in a grandchild that a SIGKILL to the
+  // CLI would leave running. Here the process we kill is the worker itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'spec', 'helpers', 'drain-worker-process.ts')], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      DRAIN_WORKER_CONFIG: JSON.stringify({
+        groupId,
+        topics: [space],
+        fromBeginning: true,
+        commitIntervalMs: 200,
+        retry: { baseMs: 20, capMs: 200, attempts: 8 },
+        tlsCa: cert.ca,
+      }),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('ready\n')) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`drain worker exited early (${code})`)));
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
+}
+
+it('loses nothing when the worker is SIGKILLed mid-delivery and a new one takes over', async () => {
+  const name = uniqueName('dc');
+  const appKey = `${name}-${space}`;
+  await core.apps.register(appKey);
+  const drain = await api.store.create('app', appKey, `https://localhost:${receiver.port}/crash`);
+  // A sink that takes its time, so the kill lands mid-delivery.
+  receiver.answer = () => new Promise((r) => setTimeout(() => r(200), 40));
+  const total = 20_000;
+  const produced = await produceLines(core, { app: name, space, tag: 'cr', count: total, pad: 100, chunk: 2000 });
+  const delivered = () => receiver.delivered('/crash').map((m) => parseRfc5424(m)!.msg);
+
+  const first = await startWorker();
+  await waitFor(() => new Set(delivered()).size >= total * 0.3, 'a third delivered by the first worker', 90_000, 20);
+  first.kill('SIGKILL');
+  await exited(first);
+  const atKill = delivered().length;
+  expect(new Set(delivered()).size).toBeLessThan(total);
+
+  const second = await startWorker();
+  const parked = async () => (await api.dlq.list({ drain: drain.id }, 1000)).items.map((i) => i.line.message);
+  await waitFor(async () => new Set([...delivered(), ...(await parked())]).size >= total, 'every line delivered or parked', 120_000, 200);
+  second.kill('SIGTERM');
+  await exited(second);
+
+  const got = tally(delivered());
+  const parkedLines = await parked();
+  const want = new Set(produced.map((p) => p.message));
+  for (const m of [...got.keys(), ...parkedLines]) expect(want.has(m)).toBe(true);
+  // produced = delivered + parked, exactly.
+  expect(new Set([...got.keys(), ...parkedLines]).size).toBe(total);
+  const duplicates = delivered().length - got.size;
+  if (process.env.DRAIN_TEST_VERBOSE) process.stderr.write(`worker crash: delivered at kill ${atKill}, duplicates ${duplicates}, parked ${parkedLines.length}\n`);
+  // The new worker resumed from the committed offsets, not from the beginning: it resent at most
+  // what had been delivered since the last commit, never everything the first one delivered.
+  expect(duplicates).toBeLessThan(atKill);
+});
