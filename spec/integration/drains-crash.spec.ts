@@ -3,6 +3,7 @@
  * group: nothing is missing (produced = delivered + parked), and the new worker resumes from the
  * committed offsets (duplicates bounded by what was delivered but not yet committed).
  */
+import fs from 'node:fs';
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { closeCore, Core } from '../../lib/core';
@@ -36,6 +37,7 @@ afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await receiver?.close();
   if (core) await closeCore(core);
+  if (cert) fs.rmSync(cert.dir, { recursive: true, force: true });
 });
 
 function startWorker(): Promise<ChildProcess> {
@@ -50,6 +52,8 @@ function startWorker(): Promise<ChildProcess> {
         topics: [space],
         fromBeginning: true,
         commitIntervalMs: 200,
+        // The killed member holds its partitions until its session times out (6 s is Kafka's minimum).
+        sessionTimeoutMs: 6000,
         retry: { baseMs: 20, capMs: 200, attempts: 8 },
         tlsCa: cert.ca,
       }),

@@ -4,6 +4,7 @@
  * the DLQ round trip; a hung drain not delaying another drain of the same app. Every case ends with
  * an exact count: produced = delivered + parked.
  */
+import fs from 'node:fs';
 import express from 'express';
 import request from 'supertest';
 import { createApp } from '../../lib/app';
@@ -54,6 +55,7 @@ afterAll(async () => {
   await feature?.stop?.();
   await receiver?.close();
   if (core) await closeCore(core);
+  if (cert) fs.rmSync(cert.dir, { recursive: true, force: true });
 });
 
 async function createDrain(appKey: string, url: string): Promise<string> {

@@ -4,6 +4,7 @@
  * the sink down at start, and the sink killed (SIGKILL) mid-stream and restarted. Each fault case
  * ends with an exact count: every produced line delivered or parked, duplicates counted and bounded.
  */
+import fs from 'node:fs';
 import express from 'express';
 import request from 'supertest';
 import { createApp } from '../../lib/app';
@@ -56,6 +57,7 @@ afterAll(async () => {
   if (core) await core.db.query('DELETE FROM log_drains WHERE token LIKE $1', [`%-${space}`]).catch(() => undefined);
   await feature?.stop?.();
   if (core) await closeCore(core);
+  if (cert) fs.rmSync(cert.dir, { recursive: true, force: true });
   await steady?.stop();
   await flaky?.stop();
   steady?.cleanup();
