@@ -10,7 +10,7 @@ export const METRICS_DEFAULTS: MetricsServiceOptions = {
   closedTtlSeconds: 3600,
   settleSeconds: 60,
   maxKeys: 1000,
-  // Measured in docs/metrics-bench.md: per-metric parallel requests spread over InfluxDB's cores best;
+  // Measured in BENCHMARKS.md: per-metric parallel requests spread over InfluxDB's cores best;
   // one multi-statement request runs its statements one after another.
   plan: 'metric',
   transport: 'parallel',

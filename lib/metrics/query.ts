@@ -54,7 +54,7 @@ export function buildSeriesStatement(measurements: readonly string[], kind: Metr
 
 /** The per-instance half alone: InfluxDB returns one series per metric, process type and instance, and the
  * mean or 90th percentile across instances is taken here (`acrossInstances`). Same numbers as the subquery,
- * several times faster on InfluxDB 1.6, whose subqueries are slow (docs/metrics-bench.md). */
+ * several times faster on InfluxDB 1.6, whose subqueries are slow (BENCHMARKS.md). */
 export function buildInstanceStatement(measurements: readonly string[], kind: MetricKind, resolution: number): string {
   const res = resolutionLiteral(resolution);
   return kind === 'counter'
