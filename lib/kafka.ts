@@ -45,6 +45,8 @@ export interface ConsumerOptions {
   sessionTimeoutMs?: number;
   maxBytesPerPartition?: number;
   partitionsConsumedConcurrently?: number;
+  /** Longest a fetch waits for data on an idle partition; also bounds how long stop() waits (default 1000). */
+  maxWaitTimeMs?: number;
 }
 
 export interface RunningConsumer {
@@ -171,6 +173,7 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
         groupId: copts.groupId,
         sessionTimeout: copts.sessionTimeoutMs ?? 30000,
         maxBytesPerPartition: copts.maxBytesPerPartition,
+        maxWaitTimeInMs: copts.maxWaitTimeMs ?? 1000,
         allowAutoTopicCreation: false,
       });
       consumers.add(consumer);

@@ -45,13 +45,21 @@ export async function startServer(config: Config, opts: { core?: Core } = {}): P
       // Stop accepting; idle keep-alive sockets close now, streams get ended by their features.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      for (const f of [...features].reverse()) {
-        await f.stop?.().catch((err) => log.error({ err, feature: f.name }, 'feature stop failed'));
-      }
+      // Features are independent: stop them together so shutdown takes the slowest, not the sum.
+      await Promise.all(
+        features.map(async (f) => {
+          if (!f.stop) return;
+          const t0 = Date.now();
+          await f.stop().catch((err) => log.error({ err, feature: f.name }, 'feature stop failed'));
+          log.info({ feature: f.name, duration_ms: Date.now() - t0 }, 'feature stopped');
+        }),
+      );
       const forced = setTimeout(() => server.closeAllConnections(), 5000);
       await closed;
       clearTimeout(forced);
+      const t0 = Date.now();
       await closeCore(core);
+      log.info({ duration_ms: Date.now() - t0 }, 'clients closed');
       log.info('stopped');
     })();
     return stopping;
