@@ -221,16 +221,29 @@ export class DlqStore {
     return n;
   }
 
-  /** Takes up to `limit` lines waiting for a retry (and retries a dead worker left claimed). */
-  async claim(limit: number): Promise<DlqEntry[]> {
+  /**
+   * Takes up to `limit` lines waiting for a retry (and retries a dead worker left claimed), only of
+   * the drains in `scope.drains` (the claiming worker's live drains) and, if given, of lines read
+   * from `scope.topics` (a worker scoped to some topics retries only their lines): a worker never
+   * takes a line it cannot or should not deliver.
+   */
+  async claim(limit: number, scope: { drains: string[]; topics?: string[] }): Promise<DlqEntry[]> {
+    if (scope.drains.length === 0 || (scope.topics && scope.topics.length === 0)) return [];
+    const params: unknown[] = [limit, scope.drains];
+    let topicClause = '';
+    if (scope.topics) {
+      params.push(scope.topics);
+      topicClause = `AND line->>'kafka_topic' = ANY($3::text[])`;
+    }
     const rows = await this.db.query<DlqRow>(
       `UPDATE drain_dlq SET state = 'inflight', claimed_at = now()
        WHERE id IN (
          SELECT id FROM drain_dlq
-          WHERE state = 'retry' OR (state = 'inflight' AND claimed_at < now() - interval '${STALE_CLAIM}')
+          WHERE (state = 'retry' OR (state = 'inflight' AND claimed_at < now() - interval '${STALE_CLAIM}'))
+            AND drain_id = ANY($2::uuid[]) ${topicClause}
           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
        RETURNING *`,
-      [limit],
+      params,
     );
     return rows.map(toEntry).sort((a, b) => Number(a.id) - Number(b.id));
   }

@@ -29,7 +29,12 @@ export interface WorkerOptions {
   groupId: string;
   /** Topics to read (exact names or patterns); default every log topic (not starting with `_`). */
   topics?: (string | RegExp)[];
-  /** Where a group with no committed offset starts; false (default) = new lines only. */
+  /**
+   * Where a brand-new group (no committed offset at all) starts: false (default) = at the end of
+   * the topics that exist then (a new deployment does not replay retention); true = their start.
+   * Either way a topic the group has never committed on (a new space, or one created while no
+   * worker ran) is read from its start, and every other partition resumes from its commit.
+   */
   fromBeginning: boolean;
   /** How often Kafka's topic list is checked for new topics. */
   topicRefreshMs: number;
@@ -102,6 +107,8 @@ export class DrainWorker implements DepthSource {
   private refreshing: Promise<void> | null = null;
   private refreshAgain = false;
   private resubscribing = false;
+  /** Set once the group is known to have its start positions (startGroupAtEnd checked or done). */
+  private groupStarted = false;
   private committing = false;
   private pumpingDlq = false;
   private dlqAgain = false;
@@ -327,12 +334,21 @@ export class DrainWorker implements DepthSource {
         this.consumer = null;
         await old.stop();
       }
+      if (!this.opts.fromBeginning && !this.groupStarted) {
+        // A brand-new group starts at the end of today's topics: their ends are committed for it
+        // first. After that every subscription is fromBeginning, which only matters for
+        // partitions with no commit: topics created later are read from their first line.
+        const fresh = await this.core.kafka.startGroupAtEnd(this.opts.groupId, wanted);
+        if (this.stopped) return;
+        this.groupStarted = true;
+        if (fresh) this.log.info({ topics: wanted.length, groupId: this.opts.groupId }, 'new drain consumer group starts at the end of the existing topics');
+      }
       this.log.info({ topics: wanted.length, groupId: this.opts.groupId }, 'drain worker subscribing');
       const consumer = await this.core.kafka.consume(
         {
           groupId: this.opts.groupId,
           topics: wanted,
-          fromBeginning: this.opts.fromBeginning,
+          fromBeginning: true,
           autoCommit: false,
           sessionTimeoutMs: this.opts.sessionTimeoutMs,
           maxBytesPerPartition: this.opts.maxBytesPerPartition,
@@ -467,7 +483,14 @@ export class DrainWorker implements DepthSource {
     try {
       do {
         this.dlqAgain = false;
-        const rows = await this.dlq.claim(500);
+        // Only lines this worker serves: its live drains and, when it is scoped to some topics,
+        // lines read from those. Several independent workers can share one PostgreSQL (tests,
+        // benchmarks, a staging worker on a subset of topics) and all hear the same NOTIFY; one
+        // that claimed another's line would send it with its own TLS trust and retry budget.
+        const rows = await this.dlq.claim(500, {
+          drains: [...this.drains.keys()],
+          topics: this.opts.topics ? [...this.topics] : undefined,
+        });
         if (rows.length === 0) break;
         const giveBack: string[] = [];
         for (const row of rows) {

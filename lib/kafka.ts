@@ -97,6 +97,15 @@ export interface LogwayKafka {
    */
   readRanges(ranges: PartitionRange[], opts?: ReadRangesOptions): Promise<{ records: KafkaRecord[]; complete: boolean }>;
   ping(timeoutMs: number): Promise<void>;
+  /**
+   * Starts a brand-new consumer group at the current end of `topics`: if the group has no
+   * committed offset on any partition of `topics` and no running member, commits every
+   * partition's high watermark for it and returns true. Returns false, changing nothing, when the
+   * group already has offsets (or members). A consumer that then subscribes with
+   * `fromBeginning: true` resumes these topics from now, and reads any topic the group never
+   * committed on (created later) from its start.
+   */
+  startGroupAtEnd(groupId: string, topics: string[]): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -307,6 +316,50 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
       }
       if (remaining.size > 0) log.warn({ unfinished: [...remaining] }, 'readRanges timed out; returning a partial read');
       return { records: [...wanted.values()].flatMap((w) => w.records), complete: remaining.size === 0 };
+    },
+
+    async startGroupAtEnd(groupId, topics) {
+      if (topics.length === 0) return false;
+      const a = await getAdmin().catch((e) => {
+        throw kafkaUnavailable(e);
+      });
+      let ends: { topic: string; partitions: { partition: number; offset: string }[] }[];
+      try {
+        const committed = await a.fetchOffsets({ groupId, topics });
+        if (committed.some((t) => t.partitions.some((p) => Number(p.offset) >= 0))) return false;
+        const { groups } = await a.describeGroups([groupId]);
+        const state = groups[0]?.state;
+        if (state && state !== 'Empty' && state !== 'Dead') return false;
+        ends = await Promise.all(
+          topics.map(async (topic) => ({
+            topic,
+            partitions: (await a.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high })),
+          })),
+        );
+      } catch (e) {
+        throw kafkaUnavailable(e);
+      }
+      // Offsets are committed by a member of the group: a short-lived one that joins alone (the
+      // group has no members), takes every partition, commits the ends and leaves without reading.
+      const consumer = kafka.consumer({ groupId, sessionTimeout: 10000, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+      consumers.add(consumer);
+      try {
+        let joined: () => void = () => undefined;
+        const join = new Promise<void>((resolve) => (joined = resolve));
+        consumer.on(consumer.events.GROUP_JOIN, () => joined());
+        await consumer.connect();
+        await consumer.subscribe({ topics, fromBeginning: false });
+        await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => undefined });
+        consumer.pause(topics.map((topic) => ({ topic })));
+        await withTimeout(join, 30_000, 'Kafka group join');
+        await consumer.commitOffsets(ends.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset }))));
+        return true;
+      } catch (e) {
+        throw kafkaUnavailable(e);
+      } finally {
+        consumers.delete(consumer);
+        await consumer.disconnect().catch(() => undefined);
+      }
     },
 
     async ping(timeoutMs) {

@@ -20,7 +20,7 @@ jest.setTimeout(60000);
 const BIN = path.join(REPO_ROOT, 'dist', 'bin', 'logway.js');
 const core: Core = createTestCore();
 // The CLI cases never need the build-log consumer (builds are written through the store).
-const features: Feature[] = createFeatures(core, { builds: { consume: false } });
+const features: Feature[] = createFeatures(core, { builds: { consume: false }, drains: { worker: false } });
 const wired = new Set(features.map((f) => f.name));
 const hasRoute = (method: string, p: string) =>
   features.some((f) =>
