@@ -5,7 +5,7 @@ import { AddressInfo } from 'node:net';
 import { Config } from './config';
 import { createCore, closeCore, Core, Feature } from './core';
 import { createApp } from './app';
-import { createFeatures } from './features';
+import { createFeatures, FeaturesOptions } from './features';
 import { migrate } from './migrate';
 import { createUpstreamProxy } from './proxy';
 
@@ -16,12 +16,12 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(config: Config, opts: { core?: Core } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, opts: { core?: Core; features?: FeaturesOptions } = {}): Promise<RunningServer> {
   const core = opts.core ?? createCore(config);
   const log = core.logger;
   const applied = await migrate(core.db);
   if (applied.length) log.info({ applied }, 'migrations applied');
-  const features: Feature[] = createFeatures(core);
+  const features: Feature[] = createFeatures(core, opts.features);
   for (const f of features) {
     if (f.start) {
       await f.start();
@@ -54,6 +54,8 @@ export async function startServer(config: Config, opts: { core?: Core } = {}): P
           log.info({ feature: f.name, duration_ms: Date.now() - t0 }, 'feature stopped');
         }),
       );
+      // Connections whose streams the features just ended are idle keep-alive sockets now.
+      server.closeIdleConnections();
       const forced = setTimeout(() => server.closeAllConnections(), 5000);
       await closed;
       clearTimeout(forced);
