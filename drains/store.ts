@@ -1,6 +1,6 @@
 /** Log drains in PostgreSQL (migrations/010_drains.sql): create, list, find by id/url/token, delete. */
 import { Db } from '../lib/db';
-import { BadRequest, NotFound } from '../lib/errors';
+import { BadRequest, Conflict, NotFound } from '../lib/errors';
 import { normalizeDrainUrl, parseDrainUrl } from './url';
 
 export type DrainKind = 'app' | 'site';
@@ -103,13 +103,19 @@ export class DrainStore {
   /** `:id` may be the drain id, its url or its token (Heroku accepts all three). */
   async find(kind: DrainKind, token: string, idOrUrlOrToken: string): Promise<Drain | null> {
     const key = idOrUrlOrToken.trim();
-    const rows = await this.db.query<DrainRow>(
-      `SELECT * FROM log_drains WHERE kind = $1 AND token = $2
+    // An id or url names one drain; the token names them all, so it only identifies a drain when the app has one.
+    const rows = await this.db.query<DrainRow & { by_token: boolean }>(
+      `SELECT *, NOT (id::text = lower($3) OR lower(btrim(url)) = $4) AS by_token
+         FROM log_drains WHERE kind = $1 AND token = $2
          AND (id::text = lower($3) OR lower(btrim(url)) = $4 OR token = $3)
-       ORDER BY created_at, id LIMIT 1`,
+       ORDER BY by_token, created_at, id LIMIT 2`,
       [kind, token, key, normalizeDrainUrl(key)],
     );
-    return rows[0] ? toDrain(rows[0]) : null;
+    if (!rows[0]) return null;
+    if (rows[0].by_token && rows.length > 1) {
+      throw new Conflict(`The token ${key} names more than one log drain on this ${kind === 'site' ? 'site' : 'application'}; use the drain id or url.`);
+    }
+    return toDrain(rows[0]);
   }
 
   async get(kind: DrainKind, token: string, idOrUrlOrToken: string): Promise<Drain> {

@@ -13,11 +13,13 @@ export interface Db {
   close(): Promise<void>;
 }
 
-export function createDb(databaseUrl: string, opts: { max?: number } = {}): Db {
+export function createDb(databaseUrl: string, opts: { max?: number; queryTimeoutMs?: number } = {}): Db {
   const pool = new Pool({
     connectionString: databaseUrl,
     max: opts.max ?? 10,
     connectionTimeoutMillis: 3000,
+    // A stalled PostgreSQL must not hang requests: the query fails (→ 503) instead.
+    query_timeout: opts.queryTimeoutMs ?? 30_000,
     idleTimeoutMillis: 30000,
   });
   // An idle client losing its connection (PostgreSQL restart) must not crash the process.
@@ -70,12 +72,21 @@ export function createDb(databaseUrl: string, opts: { max?: number } = {}): Db {
   };
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P03']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE',
+  // SQLSTATE: admin/crash shutdown, cannot connect now, too many connections
+  '57P01', '57P02', '57P03', '53300',
+]);
 
 /** Connection failures become 503 naming PostgreSQL; query errors (constraint, syntax) stay as they are. */
 function asUnavailable(e: unknown): unknown {
   const err = e as { code?: string; message?: string };
-  if ((err.code && CONNECTION_CODES.has(err.code)) || /timeout exceeded when trying to connect|Connection terminated/i.test(err.message ?? '')) {
+  const connectionClass = typeof err.code === 'string' && err.code.startsWith('08'); // SQLSTATE class 08: connection exception
+  if (
+    (err.code && CONNECTION_CODES.has(err.code)) ||
+    connectionClass ||
+    /timeout exceeded when trying to connect|Connection terminated|Query read timeout/i.test(err.message ?? '')
+  ) {
     return new Unavailable('PostgreSQL', err.message);
   }
   return e;

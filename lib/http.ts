@@ -24,13 +24,14 @@ export function requestContext(logger: Logger, prom: Prom): RequestHandler {
     req.log = logger.child({ request_id: req.id });
     res.setHeader('X-Request-Id', req.id);
     const started = process.hrtime.bigint();
-    res.on('finish', () => {
+    // 'close' fires for finished and for abandoned responses alike (a Ctrl-C'd tail never 'finish'es).
+    res.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       // The matched route pattern keeps label cardinality bounded (never the raw path).
       const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : res.statusCode === 404 ? 'unmatched' : 'other';
       prom.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       prom.httpDuration.observe({ method: req.method, route }, seconds);
-      req.log.info({ method: req.method, path: req.path, status: res.statusCode, duration_ms: Math.round(seconds * 1000) }, 'request');
+      req.log.info({ method: req.method, path: req.path, status: res.statusCode, duration_ms: Math.round(seconds * 1000), completed: res.writableFinished }, 'request');
     });
     next();
   };

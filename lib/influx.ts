@@ -216,6 +216,7 @@ export function createInflux(opts: InfluxOptions): Influx {
     const res = await request('POST', '/write', { db: wopts?.db ?? opts.db, precision }, lines, opts.timeoutMs);
     if (res.status === 204 || res.status === 200) return;
     const detail = errorText(res.body) ?? `status ${res.status}`;
+    if (res.status === 401 || res.status === 403) throw new Unavailable('InfluxDB', `credentials rejected (status ${res.status})`);
     if (res.status >= 500) {
       counters.failures++;
       throw new Unavailable('InfluxDB', detail);
@@ -244,6 +245,10 @@ export function createInflux(opts: InfluxOptions): Influx {
       if (res.status >= 500) {
         counters.failures++;
         throw new Unavailable('InfluxDB', parsed.error ?? `status ${res.status}`);
+      }
+      if (res.status === 401 || res.status === 403) {
+        counters.failures++;
+        throw new Unavailable('InfluxDB', `credentials rejected (status ${res.status})`);
       }
       if (res.status >= 400 || parsed.error) throw new InfluxError(`InfluxDB query failed: ${parsed.error ?? res.status}`, res.status);
       const results = parsed.results ?? [];

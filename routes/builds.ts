@@ -26,6 +26,7 @@ export function buildsRouter(core: Core, store: BuildStore, opts: { pageSize: nu
       await writeBuildResult(res, head, build.status === 'queued' ? null : store.linePages(build.id, opts.pageSize));
       res.end();
     } catch (err) {
+      if (!res.headersSent) throw err; // nothing written yet: the error handler still answers properly (503, ...)
       // Headers are gone: the only honest signal left is to cut the response (a truncated JSON body fails to parse).
       if (!res.destroyed) req.log.error({ err }, 'build result stream failed');
       res.destroy();

@@ -39,10 +39,14 @@ async function write(out: Writable, chunk: string): Promise<void> {
  * no lines yet (Akkeris answers `[]` without looking). Returns the number of lines written.
  */
 export async function writeBuildResult(out: Writable, head: ResultHead, pages: AsyncIterable<StoredLine[]> | null): Promise<number> {
+  // Read the first page before the head: a PostgreSQL failure here can still become a 503, not a cut 200.
+  const iterator = pages?.[Symbol.asyncIterator]();
+  let next = iterator ? await iterator.next() : undefined;
   await write(out, `{"build":${JSON.stringify(head)},"lines":[`);
   let count = 0;
-  if (pages) {
-    for await (const page of pages) {
+  if (iterator) {
+    for (; next && !next.done; next = await iterator.next()) {
+      const page = next.value;
       let chunk = '';
       for (const row of page) {
         for (const line of visibleBuildLines(row.message)) {

@@ -119,6 +119,18 @@ describe('app drains', () => {
     expect((await request(app).get(`/apps/${otherKey}/log-drains`).set(authHeader)).body).toEqual([]);
   });
 
+  it('refuses to pick a drain by token when the app has several (409), and still finds each by id or url', async () => {
+    const second = await post(`/apps/${appKey}/log-drains`, { url: 'https://collector.example.com/logs' });
+    expect(second.status).toBe(201);
+    const byToken = await request(app).delete(`/apps/${appKey}/log-drains/${appKey}`).set(authHeader);
+    expect(byToken.status).toBe(409);
+    expect(byToken.body.message).toBe(`The token ${appKey} names more than one log drain on this application; use the drain id or url.`);
+    expect((await request(app).get(`/apps/${appKey}/log-drains/${id}`).set(authHeader)).body.id).toBe(id);
+    const removed = await request(app).delete(`/apps/${appKey}/log-drains/${second.body.id}`).set(authHeader);
+    expect(removed.status).toBe(200);
+    expect((await request(app).get(`/apps/${appKey}/log-drains`).set(authHeader)).body.map((d: { id: string }) => d.id)).toEqual([id]);
+  });
+
   it('deletes (200 with the drain), then 404', async () => {
     const res = await request(app).delete(`/apps/${appKey}/log-drains/${id}`).set(authHeader);
     expect(res.status).toBe(200);

@@ -7,7 +7,8 @@ import { createApp } from '../../lib/app';
 import { closeCore, Core } from '../../lib/core';
 import { createLogEventsFeature } from '../../lib/events';
 import { createUpstreamProxy } from '../../lib/proxy';
-import { authHeader, createTestCore } from '../helpers/env';
+import { authHeader, createTestCore, testConfig, uniqueName } from '../helpers/env';
+import { appsRouter } from '../../routes/apps';
 
 jest.setTimeout(30000);
 
@@ -129,6 +130,26 @@ describe('upstream pass-through', () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
     }
+  });
+
+  it('lets GET /apps/:app through to the controller, except the Heroku CLI asking for an app logway knows', async () => {
+    const appKey = `api-${uniqueName('px')}`;
+    await core.apps.register(appKey);
+    const withUpstream = { ...core, config: testConfig({ UPSTREAM_URL: upstreamUrl }) };
+    const app = createApp(withUpstream, [{ name: 'apps', router: appsRouter(withUpstream) }], {
+      fallback: createUpstreamProxy(upstreamUrl, core.logger),
+    });
+    const before = seen.length;
+    const aka = await request(app).get(`/apps/${appKey}`).set(authHeader);
+    expect(aka.status).toBe(207);
+    expect(aka.headers['x-upstream']).toBe('akkeris');
+    const heroku = await request(app).get(`/apps/${appKey}`).set(authHeader).set('Accept', 'application/vnd.heroku+json; version=3.sdk');
+    expect(heroku.status).toBe(200);
+    expect(heroku.body).toEqual({ id: expect.any(String), name: appKey, generation: 'cedar' });
+    const unknown = await request(app).get('/apps/missing-space').set(authHeader).set('Accept', 'application/vnd.heroku+json; version=3.sdk');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.message).toBe('The specified application missing does not exist.');
+    expect(seen.slice(before).map((s) => s.url)).toEqual([`/apps/${appKey}`, '/apps/missing-space']);
   });
 
   it('answers 503 JSON naming the upstream when it is down', async () => {
