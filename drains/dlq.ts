@@ -1,5 +1,5 @@
 /** The drains' dead-letter queue in PostgreSQL (migrations/011_dlq.sql): park, list, retry, discard. */
-import { Db } from '../lib/db';
+import { Db, pgSafeText } from '../lib/db';
 import type { LogLine } from '../lib/log/line';
 import { toNdjson } from '../lib/log/format';
 
@@ -20,7 +20,9 @@ export interface StoredLine {
 }
 
 export function storedLine(line: LogLine): StoredLine {
-  return JSON.parse(toNdjson(line)) as StoredLine;
+  const stored = JSON.parse(toNdjson(line)) as StoredLine;
+  stored.message = pgSafeText(stored.message);
+  return stored;
 }
 
 export function lineFromStored(s: StoredLine): LogLine {

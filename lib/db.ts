@@ -92,6 +92,12 @@ function asUnavailable(e: unknown): unknown {
   return e;
 }
 
+/** PostgreSQL's text and jsonb cannot hold NUL (SQLSTATE 22021/22P05): a line carrying one would be
+ * refused forever and wedge its partition, so NUL is stored as U+FFFD instead. */
+export function pgSafeText(s: string): string {
+  return s.includes('\u0000') ? s.replace(/\u0000/g, '\uFFFD') : s;
+}
+
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
   const timeout = new Promise<never>((_, reject) => {

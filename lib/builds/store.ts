@@ -1,5 +1,5 @@
 /** The build-log store: builds and their lines in PostgreSQL, written idempotently from Kafka, read page by page. */
-import type { Db } from '../db';
+import { type Db, pgSafeText } from '../db';
 import type { AppRegistry } from '../apps';
 import type { KafkaRecord } from '../kafka';
 import { parseBuildMessage, type BuildStatus, type ParseFailureKind } from '../log/parse';
@@ -139,7 +139,7 @@ export class BuildStore {
             chunk.map((l) => l.partition),
             chunk.map((l) => l.offset),
             chunk.map((l) => l.topic),
-            chunk.map((l) => l.message),
+            chunk.map((l) => pgSafeText(l.message)),
           ],
         );
         linesStored += res.rowCount ?? 0;

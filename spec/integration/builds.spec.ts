@@ -168,6 +168,15 @@ describe('build logs', () => {
   });
 });
 
+describe('build lines PostgreSQL cannot store as they are', () => {
+  it('stores a NUL byte as U+FFFD and keeps the partition moving', async () => {
+    const e = crypto.randomUUID();
+    await core.kafka.produce(topic, [msg(e, 'binary\u0000junk'), msg(e, 'after the NUL')]);
+    const re = await resultWhen(appKey, e, (x) => x.lines.length === 2);
+    expect(re.lines).toEqual(['binary\uFFFDjunk', 'after the NUL']);
+  });
+});
+
 describe('build result errors', () => {
   it('422 for an invalid uuid', async () => {
     const res = await result(appKey, 'not-a-uuid').expect(422);

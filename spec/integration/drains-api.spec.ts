@@ -155,6 +155,34 @@ describe('site drains', () => {
   });
 });
 
+describe('DLQ storage', () => {
+  it('parks a line carrying a NUL byte (stored as U+FFFD) instead of refusing it forever', async () => {
+    const created = await post(`/apps/${appKey}/log-drains`, { url: `https://nul.${uniqueName('h')}.example.com/logs` });
+    expect(created.status).toBe(201);
+    const line = {
+      time: new Date(),
+      app: appKey.split('-')[0],
+      space,
+      appKey,
+      source: 'app',
+      dyno: 'web.1',
+      processType: 'web',
+      severity: 6,
+      message: 'binary\u0000junk',
+      position: { topic: space, partition: 0, offset: '1' },
+    };
+    const now = new Date();
+    const parked = await feature.dlq.park([
+      { drainId: created.body.id, appKey, line, attempts: 1, lastError: 'HTTP 400', firstAttemptAt: now, lastAttemptAt: now },
+    ]);
+    expect(parked).toBe(1);
+    const list = await request(app).get(`/drains/dlq?drain=${created.body.id}`).set(authHeader);
+    expect(list.body.count).toBe(1);
+    expect(list.body.items[0].line.message).toBe('binary\uFFFDjunk');
+    await request(app).delete(`/apps/${appKey}/log-drains/${created.body.id}`).set(authHeader).expect(200);
+  });
+});
+
 describe('DLQ API validation', () => {
   it('lists an empty selection with a count', async () => {
     const res = await request(app).get(`/drains/dlq?app=${appKey}&limit=5`).set(authHeader);
