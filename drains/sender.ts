@@ -124,6 +124,7 @@ export class DrainSender {
   private seq = 0;
   private pumpScheduled = false;
   private closed = false;
+  private removed = false;
   private size = 0;
   private labels: { drain: string; app: string };
   lastError = '';
@@ -193,7 +194,12 @@ export class DrainSender {
   offer(line: LogLine, owner: Settler, dlqId?: string): void {
     const { frame, bytes } = renderFrame(line, this.drain.token, this.target);
     const item: SendItem = { line, frame, bytes, owner, dlqId };
-    if (this.closed) return;
+    if (this.closed) {
+      // A drain deleted while the worker waited for room: settle at once, or its Kafka offset would never
+      // commit. A sender closed for shutdown leaves the line unsettled, so Kafka redelivers it.
+      if (this.removed) owner.settle('dropped', item);
+      return;
+    }
     if (this.size >= this.opts.queueMax) {
       const now = new Date();
       this.parker.park(this.drain, [item], {
@@ -211,6 +217,7 @@ export class DrainSender {
 
   /** The drain was deleted: everything it holds is dropped (its DLQ rows go with it). */
   remove(): void {
+    this.removed = true;
     const items = this.close();
     for (const i of items) i.owner.settle('dropped', i);
   }

@@ -70,6 +70,21 @@ function setup(opts: { attempts?: number; queueMax?: number } = {}) {
 }
 
 describe('DrainSender', () => {
+  it('settles a line offered after its drain was removed (so the offset commits), but not after a shutdown close', async () => {
+    const removed = setup();
+    removed.sender.remove();
+    removed.offer(7);
+    expect(removed.outcomes['line 7']).toBe('dropped');
+    expect(removed.transport.calls).toHaveLength(0);
+
+    const closed = setup();
+    expect(closed.sender.close()).toEqual([]);
+    closed.offer(8);
+    await tick();
+    expect(closed.outcomes['line 8']).toBeUndefined();
+    expect(closed.transport.calls).toHaveLength(0);
+  });
+
   it('batches what was offered together and settles it on ack', async () => {
     const { transport, outcomes, offer, sender } = setup();
     for (let i = 0; i < 5; i++) offer(i);
