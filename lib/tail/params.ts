@@ -2,6 +2,7 @@
  * Validation of a log-session request body (DESIGN.md §3 "Log sessions"). The two `lines`
  * messages are Akkeris's, verbatim (akkeris/controller-api lib/log-sessions.js).
  */
+import safeRegex from 'safe-regex2';
 import { Unprocessable } from '../errors';
 import { parseSince } from '../log/filter';
 import type { SessionClaims } from './token';
@@ -79,6 +80,11 @@ export function parseSessionRequest(
       new RegExp(filter);
     } catch (e) {
       throw new Unprocessable(`The specified filter is not a valid regular expression: ${(e as Error).message}`);
+    }
+    // The filter runs on the node's one hub thread for every line: a pattern with nested quantifiers
+    // (catastrophic backtracking, e.g. `(a+)+$`) could stall every session of the node.
+    if (!safeRegex(filter)) {
+      throw new Unprocessable('The specified filter has nested repetition (like (a+)+) that could take exponential time; simplify it.');
     }
     claims.filter = filter;
   }

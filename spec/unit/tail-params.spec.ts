@@ -49,6 +49,9 @@ describe('log-session request validation', () => {
     expect(rejects(() => parse({ lines: 5, since: 'last tuesday' }))).toMatch(/since/);
     expect(rejects(() => parse({ lines: 5, filter: '(unclosed' }))).toMatch(/^The specified filter is not a valid regular expression/);
     expect(rejects(() => parse({ lines: 5, filter: 'x'.repeat(600) }))).toMatch(/longer than/);
+    expect(rejects(() => parse({ lines: 5, filter: '(a+)+$' }))).toMatch(/nested repetition/);
+    expect(rejects(() => parse({ lines: 5, filter: '^(\\w+\\s?)*$' }))).toMatch(/nested repetition/);
+    expect(parse({ lines: 5, filter: 'HTTP/1.1" 5\\d\\d' }).filter).toBe('HTTP/1.1" 5\\d\\d');
     expect(rejects(() => parse({ lines: 5, dyno: 5 }))).toMatch(/dyno/);
   });
 });
