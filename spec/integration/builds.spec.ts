@@ -9,6 +9,7 @@ import { createBuildsFeature, BuildsFeature } from '../../lib/builds/feature';
 import { createTailFeature } from '../../lib/tail/feature';
 import { BUILD_TOPIC } from '../../lib/log/parse';
 import { authHeader, createTestCore, uniqueName } from '../helpers/env';
+import { waitFor } from '../helpers/wait';
 
 // The project-level testTimeout in jest.config.js is not honoured by jest 29 ("Unknown option"); consumer-group joins take seconds.
 jest.setTimeout(60000);
@@ -22,20 +23,6 @@ const appName = uniqueName('app');
 const appKey = `${appName}-${space}`;
 const otherKey = `${uniqueName('other')}-${space}`;
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 20000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const msg = (build: string, message: string, extra: Record<string, unknown> = {}, metadata = appKey) => ({
   key: build,

@@ -14,6 +14,7 @@ import { createFeatures } from '../../lib/features';
 import { BuildStore } from '../../lib/builds/store';
 import type { KafkaRecord } from '../../lib/kafka';
 import { createTestCore, REPO_ROOT, TEST_API_KEY, uniqueName } from '../helpers/env';
+import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(60000);
 
@@ -80,15 +81,6 @@ const appLog = (log: string, pod = `${appName}-web-1562910588-cg82f`) => ({
   }),
 });
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 20000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 beforeAll(async () => {
   if (!fs.existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` first (scripts/test does).`);

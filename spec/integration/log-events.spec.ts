@@ -7,6 +7,7 @@ import { createLogEventsFeature } from '../../lib/events';
 import { createTailFeature } from '../../lib/tail/feature';
 import type { KafkaRecord } from '../../lib/kafka';
 import { authHeader, createTestCore, uniqueName } from '../helpers/env';
+import { waitFor } from '../helpers/wait';
 
 // The project-level testTimeout in jest.config.js is not honoured by jest 29; Kafka group joins take seconds.
 jest.setTimeout(60000);
@@ -29,15 +30,6 @@ const event = (log: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 20000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 beforeAll(async () => {
   core = createTestCore();

@@ -1,0 +1,16 @@
+/** Polls `fn` until it returns a truthy value, which it returns. The deadline only bounds a failing
+ * test; it is never the assertion. A throw from `fn` counts as "not yet" and is reported on timeout. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 20000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
