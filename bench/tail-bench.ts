@@ -17,7 +17,7 @@ import readline from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import { closeCore, createCore, Core } from '../lib/core';
 import { createLogger } from '../lib/logger';
-import { TailHub } from '../lib/tail/hub';
+import { TailHub, HubOptions } from '../lib/tail/hub';
 import { testConfig, uniqueName, TEST_API_KEY } from '../spec/helpers/env';
 
 const env = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
@@ -29,6 +29,8 @@ const RSS_SESSIONS = env('RSS_SESSIONS', 5000);
 const HISTORY_REQUESTS = env('HISTORY_REQUESTS', 300);
 const CONSUME_MESSAGES = env('CONSUME_MESSAGES', 300000);
 const BROKER = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+/** Hub options for experiments (consume here; latency passes it to bench/tail-server.ts), e.g. HUB_OPTS='{"fetchMaxBytes":33554432}'. */
+const HUB_OPTS = JSON.parse(process.env.HUB_OPTS ?? '{}') as HubOptions;
 
 const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -336,7 +338,7 @@ async function consume(): Promise<void> {
   const steadyRuns: number[] = [];
   for (let r = 0; r < 3; r++) {
     const hubCore = newCore();
-    const hub = new TailHub(hubCore, { topicFilter: (t) => t === space, initialPosition: 'earliest', topicPollMs: 60_000 });
+    const hub = new TailHub(hubCore, { ...HUB_OPTS, topicFilter: (t) => t === space, initialPosition: 'earliest', topicPollMs: 60_000 });
     const s = process.hrtime.bigint();
     await hub.start();
     let first = 0n;

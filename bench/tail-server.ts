@@ -10,6 +10,7 @@ import { createApp } from '../lib/app';
 import { closeCore, createCore } from '../lib/core';
 import { createLogger } from '../lib/logger';
 import { createTailFeature } from '../lib/tail/feature';
+import type { HubOptions } from '../lib/tail/hub';
 import { testConfig } from '../spec/helpers/env';
 
 async function main(): Promise<void> {
@@ -27,6 +28,8 @@ async function main(): Promise<void> {
     topicFilter: topic ? (t) => t === topic : undefined,
     sessionBufferLines: Number(process.env.SESSION_BUFFER_LINES ?? 1000),
     flushIntervalMs: Number(process.env.FLUSH_MS ?? 0),
+    // Hub experiments, e.g. HUB_OPTS='{"fetchMaxBytes":33554432,"fetchMinBytes":1}'.
+    ...(JSON.parse(process.env.HUB_OPTS ?? '{}') as HubOptions),
   });
   if (process.env.BARE_ROUTER === '1') {
     // Memory experiment: the feature's router alone, without createApp's per-request middleware.

@@ -47,6 +47,10 @@ export interface ConsumerOptions {
   partitionsConsumedConcurrently?: number;
   /** Longest a fetch waits for data on an idle partition; also bounds how long stop() waits (default 1000). */
   maxWaitTimeMs?: number;
+  /** Bytes a fetch response waits for (up to maxWaitTimeMs) before the broker answers (kafkajs default 1). */
+  minBytes?: number;
+  /** Cap on one fetch response over all partitions (kafkajs default 10 MiB). */
+  maxBytes?: number;
 }
 
 export interface RunningConsumer {
@@ -183,6 +187,8 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
         sessionTimeout: copts.sessionTimeoutMs ?? 30000,
         maxBytesPerPartition: copts.maxBytesPerPartition,
         maxWaitTimeInMs: copts.maxWaitTimeMs ?? 1000,
+        ...(copts.minBytes !== undefined ? { minBytes: copts.minBytes } : {}),
+        ...(copts.maxBytes !== undefined ? { maxBytes: copts.maxBytes } : {}),
         allowAutoTopicCreation: false,
       });
       consumers.add(consumer);

@@ -4,8 +4,17 @@ import { splitAppKey } from './parse';
 
 /** Milliseconds, `Z`: `2018-03-24T01:07:20.123Z`. */
 function isoTime(time: Date): string {
-  return time.toISOString();
+  // Consecutive lines (a Kafka batch; one line rendered for many sessions or drains) mostly
+  // share their millisecond: render each distinct instant once.
+  const ms = time.getTime();
+  if (ms !== lastIsoMs) {
+    lastIso = time.toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
 }
+let lastIsoMs = NaN;
+let lastIso = '';
 
 /** `app[web.1562910588-cg82f]`, `akkeris/router`, or `source[dyno]` if a platform line has a dyno. */
 function sourceTag(line: LogLine): string {
@@ -50,7 +59,9 @@ export function toNdjson(line: LogLine): string {
  * must be a single line (an id containing NUL is ignored by browsers).
  */
 export function toSseEvent(id: string, data: string): string {
-  const cleanId = id.replace(/[\r\n\0]/g, '');
+  const cleanId = /[\r\n\0]/.test(id) ? id.replace(/[\r\n\0]/g, '') : id;
+  // The usual case, one line: no split/map/join.
+  if (data.indexOf('\n') < 0 && data.indexOf('\r') < 0) return `id: ${cleanId}\ndata: ${data}\n\n`;
   const dataLines = data
     .split(/\r\n|\r|\n/)
     .map((l) => `data: ${l}\n`)
@@ -73,8 +84,17 @@ export function sseRetry(ms: number): string {
 
 /** RFC5424 §6: header fields are NILVALUE (`-`) or 1*N PRINTUSASCII (%d33-126). */
 function headerField(value: string, maxLength: number): string {
+  if (value.length <= maxLength && isPrintUsAscii(value)) return value === '' ? '-' : value;
   const printable = value.replace(/[^\x21-\x7e]/g, '_').slice(0, maxLength);
   return printable === '' ? '-' : printable;
+}
+
+function isPrintUsAscii(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
 }
 
 /** `app` for container output; `akkeris` for `akkeris/router` (the part before `/`). */

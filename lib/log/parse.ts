@@ -81,9 +81,26 @@ export function containerToProcess(containerName: string): { app: string; proces
  * `web.1562910588-cg82f`; `api--worker-123-abc`, `api-worker-123-abc` → `worker.123-abc`.
  */
 export function dynoFromPod(app: string, processType: string, podName: string): string {
-  const prefixes = [`${app}--${processType}-`, `${app}-${processType}-`, `${app}-`];
-  const prefix = prefixes.find((p) => podName.startsWith(p) && podName.length > p.length);
-  return `${processType}.${prefix ? podName.slice(prefix.length) : podName}`;
+  // The prefixes `app--type-`, `app-type-`, `app-`, in that order, matched in place (this runs
+  // for every app line: no prefix strings are built).
+  const n = podName.length;
+  if (podName.startsWith(app)) {
+    const a = app.length;
+    let p = typed(podName, a, '--', processType);
+    if (p < 0) p = typed(podName, a, '-', processType);
+    if (p < 0 && podName.charCodeAt(a) === 45 && n > a + 1) p = a + 1;
+    if (p >= 0) return `${processType}.${podName.slice(p)}`;
+  }
+  return `${processType}.${podName}`;
+}
+
+/** Where the pod's suffix starts if `sep` + `processType` + `-` follow position `at` (and more follows), else -1. */
+function typed(podName: string, at: number, sep: string, processType: string): number {
+  const t = at + sep.length;
+  const end = t + processType.length + 1;
+  return podName.startsWith(sep, at) && podName.startsWith(processType, t) && podName.charCodeAt(end - 1) === 45 && podName.length > end
+    ? end
+    : -1;
 }
 
 /**
@@ -120,6 +137,9 @@ function fail(kind: ParseFailureKind, reason: string): Failure {
 function valueText(value: Buffer | string | null): string | null {
   if (value === null || value === undefined) return null;
   const text = typeof value === 'string' ? value : value.toString('utf8');
+  // A printable ASCII first character (`{` for JSON) is never whitespace: no trim() copy then.
+  const first = text.charCodeAt(0);
+  if (first > 0x20 && first < 0x7f) return text;
   return text.trim() === '' ? null : text;
 }
 

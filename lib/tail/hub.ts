@@ -45,6 +45,12 @@ export interface HubOptions {
   maxBytesPerPartition?: number;
   /** Partitions whose batches are handled concurrently (default 4; processing itself is synchronous). */
   partitionsConsumedConcurrently?: number;
+  /** Cap on one fetch response over all partitions (default: kafkajs's 10 MiB). */
+  fetchMaxBytes?: number;
+  /** Bytes the broker waits for before answering a fetch, up to fetchMaxWaitMs (default 1: answer at once). */
+  fetchMinBytes?: number;
+  /** Longest the broker holds a fetch waiting for fetchMinBytes (default 1000). */
+  fetchMaxWaitMs?: number;
 }
 
 export interface HistoryRequest {
@@ -82,7 +88,8 @@ export class TailHub {
   readonly metrics: TailMetrics;
   readonly rings: RingStore;
   private log: Logger;
-  private opts: Required<Omit<HubOptions, 'topicFilter'>> & { topicFilter: (t: string) => boolean };
+  private opts: Required<Omit<HubOptions, 'topicFilter' | 'fetchMaxBytes' | 'fetchMinBytes' | 'fetchMaxWaitMs'>> &
+    Pick<HubOptions, 'fetchMaxBytes' | 'fetchMinBytes' | 'fetchMaxWaitMs'> & { topicFilter: (t: string) => boolean };
   /** Next offset to process, per `topic:partition` of every subscribed topic. */
   private positions: Positions = new Map();
   private partitionsOf = new Map<string, number[]>();
@@ -113,6 +120,9 @@ export class TailHub {
       initialPosition: opts.initialPosition ?? 'latest',
       maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
       partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 4,
+      fetchMaxBytes: opts.fetchMaxBytes,
+      fetchMinBytes: opts.fetchMinBytes,
+      fetchMaxWaitMs: opts.fetchMaxWaitMs,
     };
     this.rings = new RingStore({ linesPerApp: this.opts.ringLinesPerApp, maxBytes: this.opts.ringMaxBytes });
     this.groupBase = `${this.opts.groupIdPrefix}-${os.hostname()}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
@@ -189,7 +199,8 @@ export class TailHub {
     if (!this.running || this.partitionsOf.size === 0) return;
     const gen = ++this.generation;
     const consumer = await this.core.kafka.consume(
-      { groupId: `${this.groupBase}-${gen}`, topics: this.topics, autoCommit: false, fromBeginning: false, maxBytesPerPartition: this.opts.maxBytesPerPartition, partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently },
+      { groupId: `${this.groupBase}-${gen}`, topics: this.topics, autoCommit: false, fromBeginning: false, maxBytesPerPartition: this.opts.maxBytesPerPartition, partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently,
+        maxBytes: this.opts.fetchMaxBytes, minBytes: this.opts.fetchMinBytes, maxWaitTimeMs: this.opts.fetchMaxWaitMs },
       async (batch) => this.onBatch(batch, gen),
     );
     for (const [key, offset] of this.positions) {

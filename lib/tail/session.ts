@@ -33,12 +33,31 @@ export interface TailSessionOptions {
 /** The hub hands one line to many sessions in a row: render its text once. */
 let lastLine: LogLine | undefined;
 let lastText = '';
+let lastTextLine = '';
 function akkerisText(line: LogLine): string {
   if (line !== lastLine) {
     lastText = toAkkerisText(line);
+    lastTextLine = `${lastText}\n`;
     lastLine = line;
   }
   return lastText;
+}
+
+/** The NDJSON record, shared the same way. */
+let lastNdjsonLine: LogLine | undefined;
+let lastNdjson = '';
+function ndjson(line: LogLine): string {
+  if (line !== lastNdjsonLine) {
+    lastNdjson = toNdjson(line);
+    lastNdjsonLine = line;
+  }
+  return lastNdjson;
+}
+
+/** The text/plain form, newline included. */
+function akkerisTextLine(line: LogLine): string {
+  akkerisText(line);
+  return lastTextLine;
 }
 
 /** The SSE event without its id line (`data: ...\n\n`), also shared by all sessions of a line. */
@@ -51,6 +70,52 @@ function sseBody(line: LogLine): string {
     lastSseLine = line;
   }
   return lastSseBody;
+}
+
+/**
+ * The cursor entry a line moves its session to (`topic:partition:nextOffset`) and its key, also
+ * computed once per line for all the sessions it goes to.
+ */
+let lastPosLine: LogLine | undefined;
+let lastPosKey = '';
+let lastPosPart = '';
+function positionPart(line: LogLine): string {
+  if (line !== lastPosLine) {
+    lastPosKey = positionKey(line.position);
+    lastPosPart = `${lastPosKey}:${Number(line.position.offset) + 1}`;
+    lastPosLine = line;
+  }
+  return lastPosPart;
+}
+
+/**
+ * An SSE session's position as the entries of its cursor text, in encodeCursor's order (a Map's
+ * insertion order): a line replaces one entry, so the id is one join, not a re-encoding.
+ */
+class CursorParts {
+  private index = new Map<string, number>();
+  private parts: string[] = [];
+  private text: string | undefined = '';
+
+  constructor(start: Positions) {
+    for (const [key, offset] of start) this.set(key, `${key}:${offset}`);
+  }
+
+  set(key: string, part: string): void {
+    const i = this.index.get(key);
+    if (i === undefined) {
+      this.index.set(key, this.parts.length);
+      this.parts.push(part);
+    } else {
+      this.parts[i] = part;
+    }
+    this.text = undefined;
+  }
+
+  toString(): string {
+    this.text ??= this.parts.join(',');
+    return this.text;
+  }
 }
 
 /**
@@ -99,8 +164,7 @@ export class TailSession implements Subscriber {
    * thousands of sessions).
    */
   private start?: Positions;
-  private cursor?: Positions;
-  private cursorText?: string;
+  private cursor?: CursorParts;
   /** Epoch ms after which the stream ends (the feature's ticker enforces it). */
   deadline = Infinity;
   private closed = false;
@@ -116,8 +180,7 @@ export class TailSession implements Subscriber {
   begin(start: Positions): void {
     if (this.opts.format !== 'sse') return;
     this.start = start;
-    this.cursor = new Map(start);
-    this.cursorText = undefined;
+    this.cursor = new CursorParts(start);
   }
 
   get isClosed(): boolean {
@@ -130,8 +193,7 @@ export class TailSession implements Subscriber {
 
   /** The SSE resume cursor after everything queued so far. */
   get cursorId(): string {
-    this.cursorText ??= this.cursor ? encodeCursor(this.cursor) : '';
-    return this.cursorText;
+    return this.cursor ? this.cursor.toString() : '';
   }
 
   private render(line: LogLine, id?: string): string {
@@ -140,9 +202,9 @@ export class TailSession implements Subscriber {
         // Cursor ids never contain CR, LF or NUL (see positions.ts), so no cleaning is needed.
         return `id: ${id ?? this.cursorId}\n${sseBody(line)}`;
       case 'ndjson':
-        return toNdjson(line);
+        return ndjson(line);
       default:
-        return `${akkerisText(line)}\n`;
+        return akkerisTextLine(line);
     }
   }
 
@@ -158,8 +220,8 @@ export class TailSession implements Subscriber {
       return;
     }
     if (this.cursor) {
-      this.cursor.set(positionKey(line.position), Number(line.position.offset) + 1);
-      this.cursorText = undefined;
+      const part = positionPart(line);
+      this.cursor.set(lastPosKey, part);
     }
     this.pending.push(this.render(line));
     this.pendingLines++;
@@ -225,7 +287,8 @@ export class TailSession implements Subscriber {
    */
   keepalive(idleMs: number, now = Date.now()): void {
     if (now >= this.deadline) return this.end();
-    if (this.closed || this.ending || this.blocked || this.opts.format !== 'sse') return;
+    // While history loads (holding) nothing may be written: the response headers are not set yet.
+    if (this.closed || this.ending || this.blocked || this.holding || this.opts.format !== 'sse') return;
     if (now - this.lastWrite >= idleMs) this.write(sseComment('keepalive'));
   }
 

@@ -105,6 +105,15 @@ describe('TailSession', () => {
     expect(res.text.endsWith(': keepalive\n\n')).toBe(true);
   });
 
+  it('SSE: writes no keepalive while history is still loading (the headers are not set yet)', () => {
+    const { res, s } = make('sse');
+    s.keepalive(0, Date.now() + 60_000);
+    expect(res.chunks).toEqual([]);
+    s.release([]);
+    s.keepalive(0, Date.now() + 60_000);
+    expect(res.text).toBe(': keepalive\n\n');
+  });
+
   it('NDJSON lines; end() flushes and ends once', async () => {
     const { res, s, closed } = make('ndjson');
     s.release([line(1)]);
