@@ -152,6 +152,14 @@ export class DlqStore {
 
   constructor(private db: Db) {}
 
+  /** DLQ lines per drain and app (the DLQ depth gauges). */
+  async countByDrain(): Promise<{ drain: string; app: string; count: number }[]> {
+    const rows = await this.db.query<{ drain_id: string; app_key: string; n: string }>(
+      'SELECT drain_id, app_key, count(*) AS n FROM drain_dlq GROUP BY drain_id, app_key',
+    );
+    return rows.map((r) => ({ drain: r.drain_id, app: r.app_key, count: Number(r.n) }));
+  }
+
   /** Inserts parked lines in one statement. Lines of a drain deleted meanwhile are skipped (nothing to deliver to). */
   async park(entries: ParkEntry[]): Promise<number> {
     if (entries.length === 0) return 0;

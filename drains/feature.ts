@@ -27,12 +27,16 @@ export function createDrainsFeature(core: Core, opts: DrainsOptions = {}): Drain
   const store = new DrainStore(core.db);
   const dlq = new DlqStore(core.db);
   const metrics = drainMetrics(core.prom.registry);
-  metrics.dlqCounter = async () =>
-    (
-      await core.db.query<{ drain_id: string; app_key: string; n: string }>(
-        'SELECT drain_id, app_key, count(*) AS n FROM drain_dlq GROUP BY drain_id, app_key',
-      )
-    ).map((r) => ({ drain: r.drain_id, app: r.app_key, count: Number(r.n) }));
+  // Both DLQ gauges collect on the same scrape: they share one count query (kept for a second).
+  let dlqCount: { at: number; rows: ReturnType<DlqStore['countByDrain']> } | null = null;
+  metrics.dlqCounter = () => {
+    if (!dlqCount || Date.now() - dlqCount.at > 1000) {
+      const rows = dlq.countByDrain();
+      rows.catch(() => (dlqCount = null));
+      dlqCount = { at: Date.now(), rows };
+    }
+    return dlqCount.rows;
+  };
 
   const { worker: runWorker = true, retry, ...rest } = opts;
   const workerOpts: WorkerOptions = {

@@ -21,9 +21,6 @@ export class PgListener {
 
   constructor(private db: Db, private log: Logger, private opts: ListenerOptions) {}
 
-  get connected(): boolean {
-    return this.client !== null;
-  }
 
   async start(): Promise<void> {
     this.stopped = false;

@@ -119,9 +119,4 @@ export class OffsetTracker {
     for (const p of this.parts.values()) n += p.track.unsettled;
     return n;
   }
-
-  /** Forgets a partition this process no longer reads (so a later assignment starts clean). */
-  forgetTopic(topic: string): void {
-    for (const [k, p] of this.parts) if (p.topic === topic) this.parts.delete(k);
-  }
 }

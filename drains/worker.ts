@@ -113,7 +113,6 @@ export class DrainWorker implements DepthSource {
   private pumpingDlq = false;
   private dlqAgain = false;
   private stopped = true;
-  private registered = new Set<string>();
   private parseWarned = new Set<string>();
   /** DLQ rows this worker claimed and has not settled yet. */
   private claimed = new Set<string>();
@@ -437,17 +436,9 @@ export class DrainWorker implements DepthSource {
     await batch.heartbeat().catch(() => undefined);
   }
 
-  private lastRegistered = '';
-
   private registerApp(line: LogLine): void {
-    if (line.appKey === this.lastRegistered) return;
-    this.lastRegistered = line.appKey;
-    if (line.space === '' || this.registered.has(line.appKey)) return;
-    this.registered.add(line.appKey);
-    this.core.apps.register(line.appKey).catch(() => {
-      this.registered.delete(line.appKey);
-      this.lastRegistered = '';
-    });
+    if (line.space === '') return;
+    this.core.apps.learn(line.appKey);
   }
 
   private async commit(force = false): Promise<void> {

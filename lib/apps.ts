@@ -32,6 +32,24 @@ export class AppRegistry {
 
   constructor(private db: Db) {}
 
+  private learning = new Set<string>();
+
+  /**
+   * Fire-and-forget registration for the log stream's hot path: one attempt per app in flight, and
+   * after a failure (PostgreSQL down) the app is retried only after `retryMs`, not on every line.
+   */
+  learn(appKey: string, onError?: (err: Error) => void, retryMs = 10_000): void {
+    if (this.known.has(appKey) || this.learning.has(appKey)) return;
+    this.learning.add(appKey);
+    this.register(appKey).then(
+      () => this.learning.delete(appKey),
+      (err: Error) => {
+        onError?.(err);
+        setTimeout(() => this.learning.delete(appKey), retryMs).unref();
+      },
+    );
+  }
+
   /** Registers app-space if new; cheap for apps already seen by this process. */
   async register(appKey: string): Promise<App | null> {
     const cached = this.known.get(appKey);

@@ -52,9 +52,6 @@ export class MetricsCache {
     }
   }
 
-  flush(): void {
-    this.cache.flushAll();
-  }
 
   close(): void {
     this.cache.close();

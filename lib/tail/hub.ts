@@ -101,7 +101,6 @@ export class TailHub {
   private initialized = false;
   private pollTimer?: NodeJS.Timeout;
   private refreshing: Promise<void> = Promise.resolve();
-  private registered = new Set<string>();
   private warnedKinds = new Set<ParseFailureKind>();
   private warming = new Map<string, Promise<void>>();
   private readonly groupBase: string;
@@ -133,11 +132,6 @@ export class TailHub {
     return [...this.partitionsOf.keys()];
   }
 
-  get sessionCount(): number {
-    let n = 0;
-    for (const s of this.subscribers.values()) n += s.size;
-    return n;
-  }
 
   async start(): Promise<void> {
     if (this.running) return;
@@ -262,12 +256,8 @@ export class TailHub {
 
   /** Apps are learned from the stream; cached here so only an app's first line costs a query. */
   private registerApp(line: LogLine): void {
-    if (this.registered.has(line.appKey) || line.space === '') return;
-    this.registered.add(line.appKey);
-    this.core.apps.register(line.appKey).catch((err) => {
-      this.log.warn({ err: (err as Error).message, app: line.appKey }, 'could not register app; will retry');
-      setTimeout(() => this.registered.delete(line.appKey), 10_000).unref();
-    });
+    if (line.space === '') return;
+    this.core.apps.learn(line.appKey, (err) => this.log.warn({ err: err.message, app: line.appKey }, 'could not register app; will retry'));
   }
 
   private deliver(line: LogLine, kind: TargetKind): void {

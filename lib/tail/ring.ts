@@ -113,10 +113,6 @@ export class RingStore {
     return this.bytes;
   }
 
-  get count(): number {
-    return this.rings.size;
-  }
-
   forEach(fn: (ring: AppRing) => void): void {
     for (const ring of this.rings.values()) fn(ring);
   }
