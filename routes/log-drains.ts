@@ -2,11 +2,10 @@
 import { Router, Request } from 'express';
 import { Core } from '../lib/core';
 import { jsonBody } from '../lib/http';
-import { NotFound } from '../lib/errors';
+import { siteKey } from '../lib/sites';
 import { DrainKind, DrainStore, drainJson } from '../drains/store';
 import { requireUrlParam } from '../drains/url';
 
-const SITE = /^(?=.{1,253}$)[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i;
 
 export function logDrainsRouter(core: Core, store: DrainStore): Router {
   const router = Router();
@@ -17,9 +16,7 @@ export function logDrainsRouter(core: Core, store: DrainStore): Router {
       const app = await core.apps.get(String(req.params.app));
       return { kind: 'app', token: app.appKey };
     }
-    const site = String(req.params.site);
-    if (!SITE.test(site)) throw new NotFound(`The specified site ${site} does not exist.`);
-    return { kind: 'site', token: site.toLowerCase() };
+    return { kind: 'site', token: siteKey(String(req.params.site)) };
   }
 
   for (const base of ['/apps/:app/log-drains', '/sites/:site/log-drains']) {

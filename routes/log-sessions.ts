@@ -2,7 +2,7 @@
 import { Router, Request, Response } from 'express';
 import type { Core } from '../lib/core';
 import { jsonBody } from '../lib/http';
-import { NotFound } from '../lib/errors';
+import { siteKey } from '../lib/sites';
 import { parseSessionRequest } from '../lib/tail/params';
 import type { SessionClaims } from '../lib/tail/token';
 
@@ -12,8 +12,6 @@ export interface LogSessionsDeps {
   maxLines: number;
 }
 
-/** A site is a host name (`www.example.com`); sites are not in the app registry. */
-const SITE = /^[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9](?:[a-z0-9-]{0,62}))*$/i;
 
 export function logSessionsRouter(core: Core, deps: LogSessionsDeps): Router {
   const router = Router();
@@ -26,8 +24,7 @@ export function logSessionsRouter(core: Core, deps: LogSessionsDeps): Router {
   });
 
   router.post('/sites/:site/log-sessions', core.auth, jsonBody, async (req, res) => {
-    const site = String(req.params.site).toLowerCase();
-    if (!SITE.test(site) || site.length > 253) throw new NotFound(`The specified site ${req.params.site} does not exist.`);
+    const site = siteKey(String(req.params.site));
     const claims = parseSessionRequest(req.body ?? {}, { kind: 'site', key: site }, { maxLines: max });
     res.status(201).json(deps.createSession(claims));
   });
