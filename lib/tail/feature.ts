@@ -13,7 +13,7 @@ import { appsRouter } from '../../routes/apps';
 import { TailHub, HubOptions, topicsFor } from './hub';
 import { TailSession, StreamFormat, FlushScheduler } from './session';
 import { decodeCursor } from './positions';
-import { signSessionToken, verifySessionToken, SessionClaims, OPEN_WINDOW_SECONDS } from './token';
+import { signSessionToken, verifySessionToken, SessionClaims, OPEN_WINDOW_SECONDS, resumeTag, taggedCursor } from './token';
 import { Router } from 'express';
 
 export interface TailFeatureOptions extends HubOptions {
@@ -91,9 +91,10 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
 
   async function openStream(req: Request, res: Response): Promise<void> {
     const format = negotiateFormat(req.get('accept'), req.query.format);
-    const resumeFrom = format === 'sse' ? decodeCursor(req.get('last-event-id')) : null;
-    // A client resuming an SSE stream (Last-Event-ID) may come back after the open window.
-    const verified = verifySessionToken(String(req.params.token), secret, { graceSeconds: resumeFrom ? resumeGrace : 0 });
+    const token = String(req.params.token);
+    const resumeFrom = format === 'sse' ? decodeCursor(taggedCursor(req.get('last-event-id'), token, secret) ?? undefined) : null;
+    // A client resuming an SSE stream (Last-Event-ID tagged for this session) may come back after the open window.
+    const verified = verifySessionToken(token, secret, { graceSeconds: resumeFrom ? resumeGrace : 0 });
     if (!verified || stopping) throw new NotFound(SESSION_NOT_FOUND);
     const { claims } = verified;
     const filter = compileFilter({
@@ -107,6 +108,7 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
     const session = new TailSession(res, {
       format,
       key: claims.key,
+      idSuffix: format === 'sse' ? `~${resumeTag(token, secret)}` : '',
       filter,
       maxBufferedLines: bufferLines,
       metrics: hub.metrics,

@@ -28,6 +28,8 @@ export interface TailSessionOptions {
   onClose: () => void;
   /** Shared write coalescing (default: once per event-loop turn). */
   scheduler?: FlushScheduler;
+  /** Appended to every SSE id (the session's resume tag, `~<hmac>`). */
+  idSuffix?: string;
 }
 
 /** The hub hands one line to many sessions in a row: render its text once. */
@@ -200,7 +202,7 @@ export class TailSession implements Subscriber {
     switch (this.opts.format) {
       case 'sse':
         // Cursor ids never contain CR, LF or NUL (see positions.ts), so no cleaning is needed.
-        return `id: ${id ?? this.cursorId}\n${sseBody(line)}`;
+        return `id: ${id ?? this.cursorId}${this.opts.idSuffix ?? ''}\n${sseBody(line)}`;
       case 'ndjson':
         return ndjson(line);
       default:

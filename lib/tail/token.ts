@@ -2,7 +2,7 @@
  * The log-session token: everything a node needs to serve a session, signed (HS256 with
  * SESSION_SECRET), so any logway node can serve any session and no session state is stored.
  */
-import type { KeyObject } from 'node:crypto';
+import crypto, { type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 
 export interface SessionClaims {
@@ -79,4 +79,24 @@ export function verifySessionToken(token: string, secret: SessionSecret, opts: {
   if (typeof payload.i === 'number') claims.since = payload.i;
   if (typeof payload.f === 'string') claims.filter = payload.f;
   return { claims, exp: payload.exp };
+}
+
+/**
+ * The tag a session's SSE ids end with (`id: <cursor>~<tag>`): an HMAC of the session token, so
+ * only a client that read this session's stream can resume it after the open window. A bare or
+ * foreign cursor in Last-Event-ID reopens nothing.
+ */
+export function resumeTag(token: string, secret: SessionSecret): string {
+  return crypto.createHmac('sha256', secret).update(`resume:${token}`).digest('base64url').slice(0, 22);
+}
+
+/** The cursor text of a Last-Event-ID whose tag belongs to `token`, else null. */
+export function taggedCursor(lastEventId: string | undefined, token: string, secret: SessionSecret): string | null {
+  if (!lastEventId) return null;
+  const i = lastEventId.lastIndexOf('~');
+  if (i < 0) return null;
+  const given = Buffer.from(lastEventId.slice(i + 1).trim());
+  const expected = Buffer.from(resumeTag(token, secret));
+  if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return null;
+  return lastEventId.slice(0, i);
 }

@@ -6,6 +6,7 @@ import request from 'supertest';
 import { createApp } from '../../lib/app';
 import { closeCore, Core } from '../../lib/core';
 import { createTailFeature, TailFeature } from '../../lib/tail/feature';
+import { resumeTag } from '../../lib/tail/token';
 import { createTestCore, uniqueName, authHeader } from '../helpers/env';
 
 jest.setTimeout(90_000);
@@ -389,6 +390,16 @@ describe('log sessions (real Kafka)', () => {
       expect([bad, r.status, r.body]).toEqual([bad, 404, { id: 'not_found', message: 'The specified log session was not found or has expired.' }]);
     }
     expect((await request(server).get(`/log-sessions/${token}`)).status).toBe(200);
+
+    // Past the open window, only a Last-Event-ID tagged for this very session reopens it (resume).
+    const cursor = `${space}:0:0`;
+    const resume = (id: string) => request(server).get(`/log-sessions/${expired}`).set('Accept', 'text/event-stream').set('Last-Event-ID', id);
+    for (const bad of [cursor, `${cursor}~${resumeTag(token, core.config.sessionSecret)}`, `${cursor}~forged`]) {
+      expect([bad, (await resume(bad)).status]).toEqual([bad, 404]);
+    }
+    const ok = await resume(`${cursor}~${resumeTag(expired, core.config.sessionSecret)}`);
+    expect(ok.status).toBe(200);
+    expect(ok.headers['content-type']).toMatch(/^text\/event-stream/);
   });
 
   it('site sessions show router lines for the site', async () => {

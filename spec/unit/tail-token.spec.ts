@@ -1,5 +1,5 @@
 import jwt from 'jsonwebtoken';
-import { signSessionToken, verifySessionToken, SessionClaims } from '../../lib/tail/token';
+import { signSessionToken, verifySessionToken, SessionClaims, resumeTag, taggedCursor } from '../../lib/tail/token';
 
 const SECRET = 'unit-session-secret-0123456789';
 
@@ -20,6 +20,18 @@ describe('log-session token', () => {
     expect(verifySessionToken(t, SECRET, { now: now + 301_000 })).toBeNull();
     expect(verifySessionToken(t, SECRET, { now: now + 301_000, graceSeconds: 3600 })).not.toBeNull();
     expect(verifySessionToken(t, SECRET, { now: now + 3902_000, graceSeconds: 3600 })).toBeNull();
+  });
+
+  it('tags resume cursors per session: only the tag of this token unlocks the cursor', () => {
+    const t = signSessionToken(claims, SECRET);
+    const other = signSessionToken({ ...claims, lines: 6 }, SECRET);
+    const tag = resumeTag(t, SECRET);
+    expect(tag).toMatch(/^[\w-]{22}$/);
+    expect(taggedCursor(`space:0:5,space:1:7~${tag}`, t, SECRET)).toBe('space:0:5,space:1:7');
+    expect(taggedCursor(`space:0:5~${resumeTag(other, SECRET)}`, t, SECRET)).toBeNull();
+    expect(taggedCursor(`space:0:5~${resumeTag(t, 'another-secret-0123456789')}`, t, SECRET)).toBeNull();
+    expect(taggedCursor('space:0:5', t, SECRET)).toBeNull();
+    expect(taggedCursor(undefined, t, SECRET)).toBeNull();
   });
 
   it('rejects forged, tampered and malformed tokens', () => {
