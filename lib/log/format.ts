@@ -170,8 +170,9 @@ export const SOURCE_LOGWAY = 'logway';
  * NDJSON) like any other line. Source `logway`, no dyno, severity error; the position is
  * synthetic (empty topic, partition -1, offset "") since it never came from Kafka.
  */
-export function l11Line(appKey: string, dropped: number, since: Date, now: Date): LogLine {
-  const { app, space } = splitAppKey(appKey);
+export function l11Line(appKey: string, dropped: number, since: Date, now: Date, kind: 'app' | 'site' = 'app'): LogLine {
+  // A site's key is a host name, not `app-space`: site lines carry it whole, with no space.
+  const { app, space } = kind === 'site' ? { app: appKey, space: '' } : splitAppKey(appKey);
   return {
     time: new Date(now.getTime()),
     app,

@@ -108,6 +108,7 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
     const session = new TailSession(res, {
       format,
       key: claims.key,
+      kind: claims.kind,
       idSuffix: format === 'sse' ? `~${resumeTag(token, secret)}` : '',
       filter,
       maxBufferedLines: bufferLines,

@@ -20,6 +20,7 @@ export interface TailSessionOptions {
   format: StreamFormat;
   /** App key or site: the L11 line is written as this app's. */
   key: string;
+  kind?: 'app' | 'site';
   filter: (line: LogLine) => boolean;
   /** Live lines held for a client that is not keeping up (its socket pushes back), before dropping. */
   maxBufferedLines: number;
@@ -262,7 +263,7 @@ export class TailSession implements Subscriber {
     this.pending = [];
     this.pendingLines = 0;
     if (this.dropped > 0 && this.droppedSince) {
-      chunk += this.render(l11Line(this.opts.key, this.dropped, this.droppedSince, new Date()));
+      chunk += this.render(l11Line(this.opts.key, this.dropped, this.droppedSince, new Date(), this.opts.kind));
       this.dropped = 0;
       this.droppedSince = undefined;
     }
@@ -313,7 +314,7 @@ export class TailSession implements Subscriber {
     this.holding = false;
     let chunk = this.pending.join('');
     if (this.dropped > 0 && this.droppedSince) {
-      chunk += this.render(l11Line(this.opts.key, this.dropped, this.droppedSince, new Date()));
+      chunk += this.render(l11Line(this.opts.key, this.dropped, this.droppedSince, new Date(), this.opts.kind));
       this.dropped = 0;
     }
     if (this.pendingLines) this.opts.metrics.linesDelivered.inc(this.pendingLines);

@@ -178,6 +178,7 @@ describe('L11', () => {
   });
 
   it('is a LogLine so SSE and NDJSON sessions can carry it', () => {
+    expect(l11Line('my-site.example.com', 3, since, now, 'site')).toMatchObject({ app: 'my-site.example.com', space: '', appKey: 'my-site.example.com' });
     expect(l11Line('appname-space', 3, since, now)).toMatchObject({
       app: 'appname',
       space: 'space',
