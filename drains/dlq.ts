@@ -1,7 +1,7 @@
 /** The drains' dead-letter queue in PostgreSQL (migrations/011_dlq.sql): park, list, retry, discard. */
 import { Db, pgSafeText } from '../lib/db';
 import type { LogLine } from '../lib/log/line';
-import { toNdjson } from '../lib/log/format';
+import { ndjsonRecord } from '../lib/log/format';
 
 /** A line as stored in the DLQ: the NDJSON record of lib/log/format (the same fields log sessions show). */
 export interface StoredLine {
@@ -20,7 +20,7 @@ export interface StoredLine {
 }
 
 export function storedLine(line: LogLine): StoredLine {
-  const stored = JSON.parse(toNdjson(line)) as StoredLine;
+  const stored: StoredLine = ndjsonRecord(line);
   stored.message = pgSafeText(stored.message);
   return stored;
 }

@@ -6,6 +6,7 @@
 import type { PoolClient, Notification } from 'pg';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
+import { cappedExponential } from './backoff';
 
 export interface ListenerOptions {
   channels: string[];
@@ -61,7 +62,7 @@ export class PgListener {
   private scheduleReconnect(): void {
     if (this.stopped || this.retryTimer) return;
     this.failures++;
-    const delay = Math.min(10_000, 250 * 2 ** Math.min(this.failures, 6));
+    const delay = cappedExponential(this.failures, 250, 10_000);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       this.connect().then(

@@ -4,6 +4,7 @@
  * Kafka offsets are not committed: a crash then redelivers them instead of losing them.
  */
 import type { Logger } from '../lib/logger';
+import { cappedExponential } from './backoff';
 import { DlqStore } from './dlq';
 import type { DrainMetrics } from './metrics';
 import type { DrainRef, SendItem } from './sender';
@@ -130,7 +131,7 @@ export class Parker {
       }
     } catch (e) {
       this.failures++;
-      const delay = Math.min(5000, 100 * 2 ** Math.min(this.failures, 6));
+      const delay = cappedExponential(this.failures, 100, 5000);
       this.log.error({ err: (e as Error).message, backlog: this.backlog, retryInMs: delay }, 'DLQ write failed; lines held until PostgreSQL answers');
       this.flushing = false;
       this.schedule(delay);

@@ -36,8 +36,8 @@ export function toAkkerisText(line: LogLine): string {
  * `process_type` ("" for platform sources), `severity` (syslog 0-7), `message`,
  * `kafka_topic`, `kafka_partition` (number), `kafka_offset` (string: Kafka offsets are int64).
  */
-export function toNdjson(line: LogLine): string {
-  return `${JSON.stringify({
+export function ndjsonRecord(line: LogLine) {
+  return {
     time: isoTime(line.time),
     app: line.app,
     space: line.space,
@@ -50,7 +50,11 @@ export function toNdjson(line: LogLine): string {
     kafka_topic: line.position.topic,
     kafka_partition: line.position.partition,
     kafka_offset: line.position.offset,
-  })}\n`;
+  };
+}
+
+export function toNdjson(line: LogLine): string {
+  return `${JSON.stringify(ndjsonRecord(line))}\n`;
 }
 
 /**

@@ -39,12 +39,7 @@ function resolutionLiteral(seconds: number): string {
  * (one bucket before $from). */
 export function buildSeriesStatement(measurements: readonly string[], kind: MetricKind, stat: Stat, resolution: number): string {
   const res = resolutionLiteral(resolution);
-  const inner =
-    kind === 'counter'
-      ? `SELECT NON_NEGATIVE_DERIVATIVE(MEAN(value), 1s) AS v FROM ${from(measurements)} ` +
-        `WHERE app = $app AND time >= $before AND time < $to GROUP BY time(${res}), process_type, instance fill(none)`
-      : `SELECT MEAN(value) AS v FROM ${from(measurements)} ` +
-        `WHERE app = $app AND time >= $from AND time < $to GROUP BY time(${res}), process_type, instance fill(none)`;
+  const inner = buildInstanceStatement(measurements, kind, resolution, 'v');
   const across = stat === 'p90' ? 'PERCENTILE(v, 90)' : 'MEAN(v)';
   // InfluxDB narrows a subquery's time range to the outer one, so for counters the outer range starts one bucket
   // early too; the derivative emits nothing for that first bucket, so no point before $from comes out.
@@ -55,12 +50,12 @@ export function buildSeriesStatement(measurements: readonly string[], kind: Metr
 /** The per-instance half alone: InfluxDB returns one series per metric, process type and instance, and the
  * mean or 90th percentile across instances is taken here (`acrossInstances`). Same numbers as the subquery,
  * several times faster on InfluxDB 1.6, whose subqueries are slow (BENCHMARKS.md). */
-export function buildInstanceStatement(measurements: readonly string[], kind: MetricKind, resolution: number): string {
+export function buildInstanceStatement(measurements: readonly string[], kind: MetricKind, resolution: number, alias = 'value'): string {
   const res = resolutionLiteral(resolution);
   return kind === 'counter'
-    ? `SELECT NON_NEGATIVE_DERIVATIVE(MEAN(value), 1s) AS value FROM ${from(measurements)} ` +
+    ? `SELECT NON_NEGATIVE_DERIVATIVE(MEAN(value), 1s) AS ${alias} FROM ${from(measurements)} ` +
         `WHERE app = $app AND time >= $before AND time < $to GROUP BY time(${res}), process_type, instance fill(none)`
-    : `SELECT MEAN(value) AS value FROM ${from(measurements)} ` +
+    : `SELECT MEAN(value) AS ${alias} FROM ${from(measurements)} ` +
         `WHERE app = $app AND time >= $from AND time < $to GROUP BY time(${res}), process_type, instance fill(none)`;
 }
 
