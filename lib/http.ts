@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import express, { ErrorRequestHandler, RequestHandler } from 'express';
 import { Logger } from './logger';
 import { Prom } from './prom';
-import { HttpError } from './errors';
+import { BadRequest, HttpError, NotFound } from './errors';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -41,28 +41,28 @@ export function requestContext(logger: Logger, prom: Prom): RequestHandler {
 export const jsonBody: RequestHandler = express.json({ limit: '1mb', type: ['application/json', 'application/*+json', 'text/plain'] });
 
 export function notFoundHandler(): RequestHandler {
-  return (req, res) => {
-    res.status(404).json({ id: 'not_found', message: `The requested resource ${req.method} ${req.path} was not found.` });
+  return (req, _res, next) => {
+    next(new NotFound(`The requested resource ${req.method} ${req.path} was not found.`));
   };
+}
+
+/** Every error as one of ours: the typed errors pass through; body-parser's and other 4xx map onto them. */
+function asHttpError(err: unknown): HttpError {
+  if (err instanceof HttpError) return err;
+  const e = err as { type?: string; status?: unknown; expose?: boolean; message?: string } | undefined;
+  if (e?.type === 'entity.parse.failed') return new BadRequest('The request body was not valid JSON.');
+  if (e?.type === 'entity.too.large') return new HttpError(413, 'payload_too_large', 'The request body was too large.');
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+    return new HttpError(e.status, 'bad_request', e.expose && e.message ? String(e.message) : 'Bad request.');
+  }
+  return new HttpError(500, 'internal_server_error', 'Internal server error.');
 }
 
 export function errorHandler(): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    let status = 500;
-    let body = { id: 'internal_server_error', message: 'Internal server error.' };
-    if (err instanceof HttpError) {
-      status = err.status;
-      body = { id: err.id, message: err.message };
-    } else if (err?.type === 'entity.parse.failed') {
-      status = 400;
-      body = { id: 'bad_request', message: 'The request body was not valid JSON.' };
-    } else if (err?.type === 'entity.too.large') {
-      status = 413;
-      body = { id: 'payload_too_large', message: 'The request body was too large.' };
-    } else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
-      status = err.status;
-      body = { id: 'bad_request', message: err.expose && err.message ? String(err.message) : 'Bad request.' };
-    }
+    const http = asHttpError(err);
+    const status = http.status;
+    const body = { id: http.id, message: http.message };
     const log = req.log ?? undefined;
     if (status >= 500) log?.error({ err, status }, 'request failed');
     else log?.debug({ status, message: body.message }, 'request rejected');
