@@ -14,6 +14,7 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  for (const warning of config.warnings) process.stderr.write(`logway: warning: ${warning}\n`);
   const running = await startServer(config);
   const shutdown = (signal: string) => {
     running.core.logger.info({ signal }, 'signal received');

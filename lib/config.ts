@@ -1,5 +1,6 @@
 /** Configuration, read and validated once from the environment (DESIGN.md §4). Nothing else reads process.env. */
 import fs from 'node:fs';
+import net from 'node:net';
 
 export interface Config {
   port: number;
@@ -24,6 +25,29 @@ export interface Config {
   maxStreamSeconds: number;
   /** Per-dependency timeout for /health/ready checks. */
   readyTimeoutMs: number;
+  /** NODE_ENV=production: unsafe configuration is refused at start-up instead of warned about. */
+  production: boolean;
+  /** What development mode let through that production would refuse; bin/server prints them. */
+  warnings: string[];
+  /** When set, API JWTs must carry this `aud` / `iss` (`exp` is always required). */
+  jwtAudience?: string;
+  jwtIssuer?: string;
+  /** Drains may point at private ranges (10/8, 172.16/12, 192.168/16, fc00::/7): on-premise sinks. */
+  drainAllowPrivate: boolean;
+  /** CIDRs allowed as drain destinations even when otherwise refused (e.g. 127.0.0.0/8 for local test sinks). */
+  drainAllowCidrs: string[];
+  /** Drains one app or site may have. */
+  maxDrainsPerApp: number;
+  /** Dead-letter rows kept per drain; the oldest are dropped (and counted) beyond it. */
+  maxDlqRowsPerDrain: number;
+  /** Log-session streams open at once per app or site on one node (more → 429). */
+  maxStreamsPerApp: number;
+  /** Bytes a slow session may have queued before lines are dropped (L11), besides its line budget. */
+  sessionBufferBytes: number;
+  /** Longest `filter` regex a log session may ask for. */
+  maxFilterLength: number;
+  /** Kafka read-backs (history, resume) running at once on one node. */
+  maxConcurrentReadbacks: number;
 }
 
 export class ConfigError extends Error {
@@ -81,6 +105,51 @@ function readFile(env: Env, name: string): Buffer | undefined {
   }
 }
 
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function cidrs(env: Env, name: string): string[] {
+  const entries = list(env, name, '');
+  for (const c of entries) {
+    const m = /^(.+)\/(\d{1,3})$/.exec(c);
+    const family = m ? net.isIP(m[1]) : 0;
+    if (!m || family === 0 || Number(m[2]) > (family === 4 ? 32 : 128)) {
+      throw new ConfigError(name, `entries must be CIDRs such as 127.0.0.0/8 or ::1/128, got "${c}"`);
+    }
+  }
+  return entries;
+}
+
+export const DEV_API_KEY = 'logway-dev-key';
+export const DEV_SESSION_SECRET = 'logway-dev-session-secret';
+const MIN_PRODUCTION_SECRET_BYTES = 32;
+
+/**
+ * The secrets checks: production refuses (exit 2), development warns and keeps its defaults so
+ * `npm run up` works with nothing set.
+ */
+function checkSecrets(env: Env, production: boolean, apiKeys: string[], sessionSecret: string, jwtSecret: string | undefined): string[] {
+  const problems: [string, string][] = [];
+  if (!env.API_KEYS) problems.push(['API_KEYS', 'is not set (the development key is public)']);
+  else if (apiKeys.includes(DEV_API_KEY)) problems.push(['API_KEYS', `holds the development key "${DEV_API_KEY}"`]);
+  if (!env.SESSION_SECRET) problems.push(['SESSION_SECRET', 'is not set (the development secret is public)']);
+  else if (sessionSecret === DEV_SESSION_SECRET) problems.push(['SESSION_SECRET', 'is the development secret']);
+  else if (Buffer.byteLength(sessionSecret) < MIN_PRODUCTION_SECRET_BYTES) {
+    problems.push(['SESSION_SECRET', `must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes in production`]);
+  }
+  if (jwtSecret !== undefined && jwtSecret === sessionSecret) {
+    problems.push(['JWT_SECRET', 'must differ from SESSION_SECRET (a session token must never pass as an API token)']);
+  }
+  if (production && problems.length > 0) throw new ConfigError(problems[0][0], `${problems[0][1]}; NODE_ENV=production refuses it`);
+  return problems.map(([name, problem]) => `${name} ${problem}: acceptable for development only, refused with NODE_ENV=production`);
+}
+
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -92,7 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const scheme = cert ? 'https' : 'http';
   const publicUrl = url(env, 'PUBLIC_URL', `${scheme}://127.0.0.1:${port}`, ['http', 'https'])!;
-  const apiKeys = list(env, 'API_KEYS', 'logway-dev-key');
+  const apiKeys = list(env, 'API_KEYS', DEV_API_KEY);
   if (apiKeys.length === 0) throw new ConfigError('API_KEYS', 'must name at least one key');
   const kafkaBrokers = list(env, 'KAFKA_BROKERS', '127.0.0.1:9092');
   for (const b of kafkaBrokers) {
@@ -100,16 +169,19 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const logLevel = str(env, 'LOG_LEVEL', 'info');
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
-  const sessionSecret = str(env, 'SESSION_SECRET', 'logway-dev-session-secret');
+  const sessionSecret = str(env, 'SESSION_SECRET', DEV_SESSION_SECRET);
   if (sessionSecret.length < 16) throw new ConfigError('SESSION_SECRET', 'must be at least 16 characters');
   const jwtPublicKey = env.JWT_PUBLIC_KEY ? env.JWT_PUBLIC_KEY.replace(/\\n/g, '\n') : undefined;
+  const production = str(env, 'NODE_ENV', 'development') === 'production';
+  const jwtSecret = env.JWT_SECRET || undefined;
+  const warnings = checkSecrets(env, production, apiKeys, sessionSecret, jwtSecret);
   return {
     port,
     publicUrl,
     tls: cert && key ? { cert, key } : undefined,
     apiKeys,
     jwtPublicKey,
-    jwtSecret: env.JWT_SECRET || undefined,
+    jwtSecret,
     sessionSecret,
     kafkaBrokers,
     kafkaClientId: str(env, 'KAFKA_CLIENT_ID', 'logway'),
@@ -123,5 +195,17 @@ export function loadConfig(env: Env = process.env): Config {
     maxSessionLines: int(env, 'MAX_SESSION_LINES', 250, 1, 1500),
     maxStreamSeconds: int(env, 'MAX_STREAM_SECONDS', 3600, 1, 86400),
     readyTimeoutMs: int(env, 'READY_TIMEOUT_MS', 2000, 50, 60000),
+    production,
+    warnings,
+    jwtAudience: env.JWT_AUDIENCE || undefined,
+    jwtIssuer: env.JWT_ISSUER || undefined,
+    drainAllowPrivate: bool(env, 'DRAIN_ALLOW_PRIVATE', false),
+    drainAllowCidrs: cidrs(env, 'DRAIN_ALLOW_CIDRS'),
+    maxDrainsPerApp: int(env, 'MAX_DRAINS_PER_APP', 10, 1, 1000),
+    maxDlqRowsPerDrain: int(env, 'MAX_DLQ_ROWS_PER_DRAIN', 10000, 1, 10_000_000),
+    maxStreamsPerApp: int(env, 'MAX_STREAMS_PER_APP', 50, 1, 100000),
+    sessionBufferBytes: int(env, 'SESSION_BUFFER_BYTES', 1_048_576, 4096, 1_073_741_824),
+    maxFilterLength: int(env, 'MAX_FILTER_LENGTH', 256, 1, 10000),
+    maxConcurrentReadbacks: int(env, 'MAX_CONCURRENT_READBACKS', 4, 1, 1000),
   };
 }

@@ -21,6 +21,8 @@ export const testEnv: Record<string, string> = {
   LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
   READY_TIMEOUT_MS: '1500',
   INFLUX_TIMEOUT_MS: '2000',
+  // The suite's sinks (rsyslog, HTTPS servers) listen on loopback, which drains refuse by default.
+  DRAIN_ALLOW_CIDRS: '127.0.0.0/8,::1/128',
 };
 
 export function testConfig(overrides: Record<string, string> = {}): Config {

@@ -44,3 +44,59 @@ describe('loadConfig', () => {
     expect((err as Error).message).toMatch(message);
   });
 });
+
+describe('loadConfig in production', () => {
+  const safe = {
+    NODE_ENV: 'production',
+    API_KEYS: 'a-real-key-3f9c1e',
+    SESSION_SECRET: 'x'.repeat(32),
+    JWT_SECRET: 'y'.repeat(32),
+  };
+
+  function refusal(env: Record<string, string | undefined>): ConfigError {
+    try {
+      loadConfig(env);
+    } catch (e) {
+      if (e instanceof ConfigError) return e;
+      throw e;
+    }
+    throw new Error('loadConfig accepted an unsafe configuration');
+  }
+
+  it('accepts a safe configuration with no warnings', () => {
+    const c = loadConfig(safe);
+    expect(c.production).toBe(true);
+    expect(c.warnings).toEqual([]);
+  });
+
+  it.each([
+    ['API_KEYS', { API_KEYS: undefined }, /API_KEYS is not set/],
+    ['API_KEYS', { API_KEYS: 'mine,logway-dev-key' }, /development key/],
+    ['SESSION_SECRET', { SESSION_SECRET: undefined }, /SESSION_SECRET is not set/],
+    ['SESSION_SECRET', { SESSION_SECRET: 'logway-dev-session-secret' }, /development secret/],
+    ['SESSION_SECRET', { SESSION_SECRET: 'z'.repeat(31) }, /at least 32 bytes/],
+    ['JWT_SECRET', { JWT_SECRET: 'x'.repeat(32) }, /must differ from SESSION_SECRET/],
+  ])('refuses an unsafe %s', (variable, change, message) => {
+    const err = refusal({ ...safe, ...change });
+    expect(err.variable).toBe(variable);
+    expect(err.message).toMatch(message);
+    expect(err.message).toMatch(/NODE_ENV=production/);
+  });
+
+  it('keeps development defaults, with warnings', () => {
+    const c = loadConfig({});
+    expect(c.production).toBe(false);
+    expect(c.apiKeys).toEqual(['logway-dev-key']);
+    expect(c.warnings.join('\n')).toMatch(/API_KEYS/);
+    expect(c.warnings.join('\n')).toMatch(/SESSION_SECRET/);
+  });
+
+  it('reads the drain destination policy', () => {
+    const c = loadConfig({ DRAIN_ALLOW_PRIVATE: 'true', DRAIN_ALLOW_CIDRS: '127.0.0.0/8, ::1/128' });
+    expect(c.drainAllowPrivate).toBe(true);
+    expect(c.drainAllowCidrs).toEqual(['127.0.0.0/8', '::1/128']);
+    expect(refusal({ DRAIN_ALLOW_CIDRS: '127.0.0.1' }).variable).toBe('DRAIN_ALLOW_CIDRS');
+    expect(refusal({ DRAIN_ALLOW_CIDRS: '10.0.0.0/33' }).variable).toBe('DRAIN_ALLOW_CIDRS');
+    expect(refusal({ DRAIN_ALLOW_PRIVATE: 'maybe' }).variable).toBe('DRAIN_ALLOW_PRIVATE');
+  });
+});
