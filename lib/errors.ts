@@ -35,6 +35,12 @@ export class Unprocessable extends HttpError {
     super(422, 'unprocessable_entity', message);
   }
 }
+/** A limit of this node was reached (open streams, Kafka read-backs): retry after `retryAfterSeconds` (the raiser sets `Retry-After`). */
+export class TooManyRequests extends HttpError {
+  constructor(message: string, public retryAfterSeconds = 5) {
+    super(429, 'rate_limited', message);
+  }
+}
 /** A backend (Kafka, InfluxDB, PostgreSQL, upstream) is down: the message names it. */
 export class Unavailable extends HttpError {
   constructor(public dependency: string, detail?: string) {
