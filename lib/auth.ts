@@ -3,11 +3,17 @@ import crypto from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { RequestHandler } from 'express';
 import { Unauthorized } from './errors';
+import { SESSION_AUDIENCE } from './tail/token';
 
+/** What lib/config's Config holds for auth; `requireAuth(config)` passes it whole. */
 export interface AuthOptions {
   apiKeys: string[];
   jwtSecret?: string;
   jwtPublicKey?: string;
+  /** When set, a JWT must name it in `aud`. */
+  jwtAudience?: string;
+  /** When set, a JWT's `iss` must be it. */
+  jwtIssuer?: string;
 }
 
 /** Compares against every key without an early exit, so timing says nothing about which key or prefix matched. */
@@ -21,17 +27,28 @@ export function matchesApiKey(candidate: string, keys: string[]): boolean {
   return found;
 }
 
+/**
+ * A JWT passes when it is signed with a configured key, carries a numeric `exp` still in the future
+ * (a token without one would be valid forever), matches JWT_AUDIENCE/JWT_ISSUER when they are set,
+ * and is not a log-session token (audience SESSION_AUDIENCE), whatever the configuration.
+ */
 export function verifyJwt(token: string, opts: AuthOptions): boolean {
   const verifications: [jwt.Secret, jwt.Algorithm[]][] = [];
   if (opts.jwtSecret) verifications.push([opts.jwtSecret, ['HS256']]);
   if (opts.jwtPublicKey) verifications.push([opts.jwtPublicKey, ['RS256']]);
+  const checks: jwt.VerifyOptions = {};
+  if (opts.jwtAudience) checks.audience = opts.jwtAudience;
+  if (opts.jwtIssuer) checks.issuer = opts.jwtIssuer;
   for (const [key, algorithms] of verifications) {
+    let payload: string | jwt.JwtPayload;
     try {
-      jwt.verify(token, key, { algorithms });
-      return true;
+      payload = jwt.verify(token, key, { ...checks, algorithms });
     } catch {
-      /* try the next key */
+      continue; // try the next key
     }
+    if (typeof payload !== 'object' || typeof payload.exp !== 'number') return false;
+    const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    return !audiences.includes(SESSION_AUDIENCE);
   }
   return false;
 }

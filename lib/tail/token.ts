@@ -35,6 +35,21 @@ interface Wire {
 
 export const OPEN_WINDOW_SECONDS = 300;
 
+/**
+ * The `aud` every session token carries and verification requires. API JWTs with this audience
+ * are refused (lib/auth), so even with JWT_SECRET = SESSION_SECRET (development) neither kind of
+ * token passes as the other.
+ */
+export const SESSION_AUDIENCE = 'logway:log-session';
+
+/**
+ * Bounds checked again when a token is opened, although creation already checks tighter ones: a
+ * leaked SESSION_SECRET must not let a forged token ask for more than any configuration allows.
+ * 1500 is the most MAX_SESSION_LINES may be; 10000 the most MAX_FILTER_LENGTH may be.
+ */
+export const MAX_TOKEN_LINES = 1500;
+export const MAX_TOKEN_FILTER_LENGTH = 10_000;
+
 /** The secret as a string or (cheaper per call) a secret KeyObject. */
 export type SessionSecret = string | KeyObject;
 
@@ -46,7 +61,7 @@ export function signSessionToken(claims: SessionClaims, secret: SessionSecret, o
   if (claims.source) w.s = claims.source;
   if (claims.since !== undefined) w.i = claims.since;
   if (claims.filter !== undefined) w.f = claims.filter;
-  return jwt.sign(w, secret, { algorithm: 'HS256', expiresIn: opts.openWindowSeconds ?? OPEN_WINDOW_SECONDS });
+  return jwt.sign(w, secret, { algorithm: 'HS256', expiresIn: opts.openWindowSeconds ?? OPEN_WINDOW_SECONDS, audience: SESSION_AUDIENCE });
 }
 
 export interface VerifiedSession {
@@ -61,23 +76,27 @@ export interface VerifiedSession {
  * long as one stream may live.
  */
 export function verifySessionToken(token: string, secret: SessionSecret, opts: { graceSeconds?: number; now?: number } = {}): VerifiedSession | null {
-  let payload: jwt.JwtPayload & Partial<Wire>;
+  let payload: jwt.JwtPayload & Partial<Record<keyof Wire, unknown>>;
   try {
-    payload = jwt.verify(token, secret, { algorithms: ['HS256'], ignoreExpiration: true }) as jwt.JwtPayload & Partial<Wire>;
+    payload = jwt.verify(token, secret, { algorithms: ['HS256'], audience: SESSION_AUDIENCE, ignoreExpiration: true }) as typeof payload;
   } catch {
     return null;
   }
   if (typeof payload !== 'object' || payload === null) return null;
   const nowSec = Math.floor((opts.now ?? Date.now()) / 1000);
   if (typeof payload.exp !== 'number' || nowSec >= payload.exp + (opts.graceSeconds ?? 0)) return null;
-  if ((payload.k !== 'a' && payload.k !== 's') || typeof payload.n !== 'string' || payload.n === '') return null;
-  if (typeof payload.l !== 'number' || !Number.isInteger(payload.l) || payload.l < 1) return null;
-  const claims: SessionClaims = { kind: payload.k === 's' ? 'site' : 'app', key: payload.n, lines: payload.l, tail: payload.t === 1 };
-  if (typeof payload.d === 'string') claims.dyno = payload.d;
-  if (typeof payload.y === 'string') claims.type = payload.y;
-  if (typeof payload.s === 'string') claims.source = payload.s;
-  if (typeof payload.i === 'number') claims.since = payload.i;
-  if (typeof payload.f === 'string') claims.filter = payload.f;
+  const { k, n, l, t, d, y, s, i, f } = payload;
+  if ((k !== 'a' && k !== 's') || typeof n !== 'string' || n === '') return null;
+  if (typeof l !== 'number' || !Number.isInteger(l) || l < 1 || l > MAX_TOKEN_LINES) return null;
+  const optionalStrings = [d, y, s, f].every((v) => v === undefined || typeof v === 'string');
+  if (!optionalStrings || (i !== undefined && (typeof i !== 'number' || !Number.isFinite(i)))) return null;
+  if (typeof f === 'string' && f.length > MAX_TOKEN_FILTER_LENGTH) return null;
+  const claims: SessionClaims = { kind: k === 's' ? 'site' : 'app', key: n, lines: l, tail: t === 1 };
+  if (typeof d === 'string') claims.dyno = d;
+  if (typeof y === 'string') claims.type = y;
+  if (typeof s === 'string') claims.source = s;
+  if (typeof i === 'number') claims.since = i;
+  if (typeof f === 'string') claims.filter = f;
   return { claims, exp: payload.exp };
 }
 

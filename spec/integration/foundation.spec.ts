@@ -9,6 +9,7 @@ import { closeCore, Core, Feature } from '../../lib/core';
 import { createDb } from '../../lib/db';
 import { migrate, listMigrations } from '../../lib/migrate';
 import { jsonBody } from '../../lib/http';
+import { signSessionToken } from '../../lib/tail/token';
 import { createTestCore, testEnv, uniqueName, REPO_ROOT, TEST_API_KEY, TEST_JWT_SECRET } from '../helpers/env';
 
 const stack = (...args: string[]) => execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'stack'), ...args], { stdio: 'pipe' });
@@ -133,6 +134,7 @@ describe('auth', () => {
     ['a JWT signed with another secret', `Bearer ${jwt.sign({ sub: 'x' }, 'another-secret-entirely', { algorithm: 'HS256' })}`],
     ['an expired JWT', `Bearer ${hs({ sub: 'x', exp: Math.floor(Date.now() / 1000) - 60 })}`],
     ['an unsigned JWT', `Bearer ${jwt.sign({ sub: 'x' }, '', { algorithm: 'none' })}`],
+    ['a JWT without exp', `Bearer ${hs({ sub: 'x' })}`],
   ])('rejects %s with 401 JSON', async (_what, header) => {
     const req = request(app).get('/probe/whoami');
     if (header) req.set('Authorization', header);
@@ -148,6 +150,20 @@ describe('auth', () => {
     ['a Bearer HS256 JWT', `Bearer ${hs({ sub: 'ops' }, { expiresIn: 60 })}`],
   ])('lets %s through', async (_what, header) => {
     await request(app).get('/probe/whoami').set('Authorization', header).expect(200);
+  });
+
+  it('refuses a logplex_url token as an API token even when JWT_SECRET equals SESSION_SECRET', async () => {
+    const same = createTestCore({ JWT_SECRET: testEnv.SESSION_SECRET });
+    try {
+      const sameApp = createApp(same, [probeFeature(same)]);
+      const session = signSessionToken({ kind: 'app', key: 'api-space', lines: 5, tail: true }, testEnv.SESSION_SECRET);
+      await request(sameApp).get('/probe/whoami').set('Authorization', `Bearer ${session}`).expect(401);
+      await request(sameApp).get('/probe/whoami').set('Authorization', session).expect(401);
+      // The same secret still signs API tokens that pass.
+      await request(sameApp).get('/probe/whoami').set('Authorization', `Bearer ${jwt.sign({ sub: 'ops' }, testEnv.SESSION_SECRET, { algorithm: 'HS256', expiresIn: 60 })}`).expect(200);
+    } finally {
+      await closeCore(same);
+    }
   });
 });
 

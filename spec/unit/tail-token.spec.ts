@@ -1,5 +1,5 @@
 import jwt from 'jsonwebtoken';
-import { signSessionToken, verifySessionToken, SessionClaims, resumeTag, taggedCursor } from '../../lib/tail/token';
+import { signSessionToken, verifySessionToken, SessionClaims, resumeTag, taggedCursor, SESSION_AUDIENCE } from '../../lib/tail/token';
 
 const SECRET = 'unit-session-secret-0123456789';
 
@@ -46,5 +46,35 @@ describe('log-session token', () => {
     expect(verifySessionToken(jwt.sign({ k: 'a', n: 'x-y', l: 1 }, '', { algorithm: 'none', expiresIn: 60 }), SECRET)).toBeNull();
     // Signed with our secret but not a session (no lines): rejected.
     expect(verifySessionToken(jwt.sign({ k: 'a', n: 'x-y' }, SECRET, { expiresIn: 60 }), SECRET)).toBeNull();
+  });
+});
+
+describe('log-session token audience and claim bounds', () => {
+  const claims: SessionClaims = { kind: 'app', key: 'api-space', lines: 5, tail: false };
+  /** Signed with the session secret exactly as a token would be, but with chosen claims. */
+  const forge = (payload: object, opts: jwt.SignOptions = {}) => jwt.sign(payload, SECRET, { algorithm: 'HS256', expiresIn: 60, ...opts });
+
+  it('carries the session audience', () => {
+    const payload = jwt.decode(signSessionToken(claims, SECRET)) as jwt.JwtPayload;
+    expect(payload.aud).toBe(SESSION_AUDIENCE);
+  });
+
+  it('refuses a token signed with the session secret but without the session audience (an API JWT when JWT_SECRET = SESSION_SECRET)', () => {
+    expect(verifySessionToken(forge({ k: 'a', n: 'api-space', l: 5 }, { audience: SESSION_AUDIENCE }), SECRET)).not.toBeNull();
+    expect(verifySessionToken(forge({ k: 'a', n: 'api-space', l: 5 }), SECRET)).toBeNull();
+    expect(verifySessionToken(forge({ k: 'a', n: 'api-space', l: 5 }, { audience: 'logway-api' }), SECRET)).toBeNull();
+    expect(verifySessionToken(forge({ sub: 'ops', k: 'a', n: 'api-space', l: 5 }, { audience: ['logway-api'] }), SECRET)).toBeNull();
+  });
+
+  it('refuses validly signed claims beyond what any session may ask for: lines over 1500, a filter over 10000 characters', () => {
+    const sign = (extra: object) => forge({ k: 'a', n: 'api-space', l: 5, ...extra }, { audience: SESSION_AUDIENCE });
+    expect(verifySessionToken(sign({ l: 1500 }), SECRET)?.claims.lines).toBe(1500);
+    expect(verifySessionToken(sign({ l: 1501 }), SECRET)).toBeNull();
+    expect(verifySessionToken(sign({ l: 1e9 }), SECRET)).toBeNull();
+    expect(verifySessionToken(sign({ f: 'a'.repeat(10_000) }), SECRET)?.claims.filter).toHaveLength(10_000);
+    expect(verifySessionToken(sign({ f: 'a'.repeat(10_001) }), SECRET)).toBeNull();
+    // Claims of the wrong type are refused rather than silently dropped.
+    expect(verifySessionToken(sign({ f: 42 }), SECRET)).toBeNull();
+    expect(verifySessionToken(sign({ i: 'yesterday' }), SECRET)).toBeNull();
   });
 });
