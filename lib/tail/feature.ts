@@ -23,6 +23,8 @@ export interface TailFeatureOptions extends HubOptions {
   retryMs?: number;
   /** Live lines a session holds for a slow client before dropping (default 1,000). */
   sessionBufferLines?: number;
+  /** Bytes of rendered lines a session holds for a slow client before dropping (default config.sessionBufferBytes, 1 MiB). */
+  sessionBufferBytes?: number;
   /** Longest a stream lives (default config.maxStreamSeconds, 1 h). */
   maxStreamSeconds?: number;
   /** How long a logplex_url can be opened (default 300 s). */
@@ -74,6 +76,7 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
   const keepaliveMs = opts.keepaliveMs ?? 15_000;
   const retryMs = opts.retryMs ?? 3_000;
   const bufferLines = opts.sessionBufferLines ?? 1_000;
+  const bufferBytes = opts.sessionBufferBytes ?? core.config.sessionBufferBytes;
   const maxStreamMs = (opts.maxStreamSeconds ?? core.config.maxStreamSeconds) * 1000;
   const openWindow = opts.openWindowSeconds ?? OPEN_WINDOW_SECONDS;
   const resumeGrace = opts.resumeGraceSeconds ?? Math.ceil(maxStreamMs / 1000);
@@ -112,6 +115,7 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
       idSuffix: format === 'sse' ? `~${resumeTag(token, secret)}` : '',
       filter,
       maxBufferedLines: bufferLines,
+      maxBufferedBytes: bufferBytes,
       metrics: hub.metrics,
       scheduler,
       onClose: () => {

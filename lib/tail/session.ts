@@ -24,6 +24,11 @@ export interface TailSessionOptions {
   filter: (line: LogLine) => boolean;
   /** Live lines held for a client that is not keeping up (its socket pushes back), before dropping. */
   maxBufferedLines: number;
+  /**
+   * Bytes of rendered lines held the same way (config.sessionBufferBytes): the line budget alone
+   * lets 1,000 lines of 100 KB each pile up. Measured as string length (bytes for ASCII text).
+   */
+  maxBufferedBytes?: number;
   metrics: TailMetrics;
   /** Called once when the stream ends for any reason. */
   onClose: () => void;
@@ -155,6 +160,7 @@ export class TailSession implements Subscriber {
   readonly filter: (line: LogLine) => boolean;
   private pending: string[] = [];
   private pendingLines = 0;
+  private pendingBytes = 0;
   /** Live lines wait until the history has been written. */
   private holding = true;
   private blocked = false;
@@ -194,6 +200,11 @@ export class TailSession implements Subscriber {
     return this.opts.format;
   }
 
+  /** Rendered text queued and not yet written (what the byte budget bounds). */
+  get queuedBytes(): number {
+    return this.pendingBytes;
+  }
+
   /** The SSE resume cursor after everything queued so far. */
   get cursorId(): string {
     return this.cursor ? this.cursor.toString() : '';
@@ -216,7 +227,7 @@ export class TailSession implements Subscriber {
     if (this.closed || this.ending) return;
     // Only a client the socket is pushing back on (or one still waiting for its history) can
     // fall behind; otherwise whatever queues now is written at the end of this tick.
-    if ((this.blocked || this.holding) && this.pendingLines >= this.opts.maxBufferedLines) {
+    if ((this.blocked || this.holding) && !this.fits(line)) {
       if (this.dropped === 0) this.droppedSince = new Date();
       this.dropped++;
       this.opts.metrics.linesDropped.inc();
@@ -226,9 +237,34 @@ export class TailSession implements Subscriber {
       const part = positionPart(line);
       this.cursor.set(lastPosKey, part);
     }
-    this.pending.push(this.render(line));
+    const text = this.render(line);
+    this.pending.push(text);
     this.pendingLines++;
+    this.pendingBytes += text.length;
     this.schedule();
+  }
+
+  /**
+   * Whether one more line stays within the line and byte budgets. Only asked while the client is
+   * behind; the renderings it measures are the shared per-line ones (the SSE id is the current
+   * cursor's length, which the line changes by a digit or so).
+   */
+  private fits(line: LogLine): boolean {
+    if (this.pendingLines >= this.opts.maxBufferedLines) return false;
+    const max = this.opts.maxBufferedBytes;
+    if (max === undefined) return true;
+    let size: number;
+    switch (this.opts.format) {
+      case 'sse':
+        size = 5 + this.cursorId.length + (this.opts.idSuffix?.length ?? 0) + sseBody(line).length;
+        break;
+      case 'ndjson':
+        size = ndjson(line).length;
+        break;
+      default:
+        size = akkerisTextLine(line).length;
+    }
+    return this.pendingBytes + size <= max;
   }
 
   /**
@@ -243,6 +279,7 @@ export class TailSession implements Subscriber {
       for (const line of history) text += this.render(line, id);
       this.pending.unshift(text);
       this.pendingLines += history.length;
+      this.pendingBytes += text.length;
     }
     this.holding = false;
     this.flush();
@@ -262,6 +299,7 @@ export class TailSession implements Subscriber {
     const n = this.pendingLines;
     this.pending = [];
     this.pendingLines = 0;
+    this.pendingBytes = 0;
     if (this.dropped > 0 && this.droppedSince) {
       chunk += this.render(l11Line(this.opts.key, this.dropped, this.droppedSince, new Date(), this.opts.kind));
       this.dropped = 0;
@@ -320,6 +358,7 @@ export class TailSession implements Subscriber {
     if (this.pendingLines) this.opts.metrics.linesDelivered.inc(this.pendingLines);
     this.pending = [];
     this.pendingLines = 0;
+    this.pendingBytes = 0;
     this.res.end(chunk);
     this.close();
   }
@@ -333,6 +372,7 @@ export class TailSession implements Subscriber {
     if (this.closed) return;
     this.closed = true;
     this.pending = [];
+    this.pendingBytes = 0;
     this.opts.onClose();
   }
 }

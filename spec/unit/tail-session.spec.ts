@@ -151,3 +151,55 @@ describe('format negotiation', () => {
     expect(negotiateFormat('*/*', undefined)).toBe('text');
   });
 });
+
+describe('TailSession byte budget', () => {
+  const big = (i: number, size: number): LogLine => ({ ...line(i), message: `line ${i} ${'x'.repeat(size)}` });
+
+  function makeBudget(maxBufferedBytes: number) {
+    const res = new FakeRes();
+    const metrics = createTailMetrics(new Registry());
+    const s = new TailSession(res as unknown as ServerResponse, {
+      format: 'text', key: 'api-space', filter: () => true, maxBufferedLines: 1000, maxBufferedBytes, metrics, onClose: () => undefined,
+    });
+    return { res, s, metrics };
+  }
+
+  it('a slow client queues at most maxBufferedBytes, however few lines that is; the rest are dropped and counted by L11', async () => {
+    const { res, s, metrics } = makeBudget(10_000);
+    s.release([]);
+    res.full = true;
+    s.accept(big(0, 10));
+    await tick(); // written; the socket is now full
+    // Each line renders to a little over 3,000 characters: three fit in 10,000, the 47 others do not.
+    for (let i = 1; i <= 50; i++) s.accept(big(i, 3000));
+    await tick();
+    expect(res.chunks).toHaveLength(1);
+    expect(s.queuedBytes).toBeGreaterThan(9_000);
+    expect(s.queuedBytes).toBeLessThanOrEqual(10_000);
+    expect((await metrics.linesDropped.get()).values[0].value).toBe(47);
+    res.full = false;
+    res.emit('drain');
+    const out = res.text.split('\n').filter(Boolean);
+    expect(out.slice(1, 4).map((l) => l.split(': ')[1].split(' ').slice(0, 2).join(' '))).toEqual(['line 1', 'line 2', 'line 3']);
+    expect(out[4]).toMatch(/^\S+Z api-space logway: Error L11 \(Tail buffer overflow\) -> This tail session dropped 47 messages since \S+Z\.$/);
+    expect(s.queuedBytes).toBe(0);
+  });
+
+  it('bounds the live lines queued while the history loads the same way', async () => {
+    const { res, s, metrics } = makeBudget(10_000);
+    for (let i = 1; i <= 10; i++) s.accept(big(i, 3000));
+    expect(s.queuedBytes).toBeLessThanOrEqual(10_000);
+    expect((await metrics.linesDropped.get()).values[0].value).toBe(7);
+    s.release([]);
+    expect(res.text).toContain('dropped 7 messages');
+  });
+
+  it('never cuts a client that keeps up, however many bytes arrive in one tick', async () => {
+    const { res, s } = makeBudget(10_000);
+    s.release([]);
+    for (let i = 0; i < 50; i++) s.accept(big(i, 3000));
+    await tick();
+    expect(res.text).not.toContain('L11');
+    expect(res.text.split('\n').filter(Boolean)).toHaveLength(50);
+  });
+});
