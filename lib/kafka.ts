@@ -5,6 +5,10 @@ import { Kafka as KafkaJs, logLevel as KafkaLogLevel, Producer, Consumer, Admin,
 import { Logger } from './logger';
 import { Unavailable } from './errors';
 import { withTimeout } from './db';
+import { registerCompressionCodecs } from './kafka-codecs';
+
+// snappy, lz4 and zstd batches (kafkajs has only gzip): without them one such topic crash-loops every consumer.
+registerCompressionCodecs();
 
 export interface KafkaRecord {
   topic: string;
