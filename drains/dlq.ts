@@ -1,5 +1,5 @@
 /** The drains' dead-letter queue in PostgreSQL (migrations/011_dlq.sql): park, list, retry, discard. */
-import { Db, pgSafeText } from '../lib/db';
+import { Db, DbClient, Quarantined, pgSafeJson, pgSafeText, writeQuarantining } from '../lib/db';
 import type { LogLine } from '../lib/log/line';
 import { ndjsonRecord } from '../lib/log/format';
 
@@ -20,10 +20,14 @@ export interface StoredLine {
 }
 
 export function storedLine(line: LogLine): StoredLine {
-  const stored: StoredLine = ndjsonRecord(line);
-  stored.message = pgSafeText(stored.message);
-  return stored;
+  return ndjsonRecord(line);
 }
+
+/** Longest last_error kept (a sink's error text is the sink's to choose). */
+const MAX_ERROR_CHARS = 2000;
+
+/** The one way tenant text reaches drain_dlq: every string made storable (lib/db pgSafeText), errors capped. */
+const dlqError = (e: string): string => pgSafeText(e.slice(0, MAX_ERROR_CHARS));
 
 export function lineFromStored(s: StoredLine): LogLine {
   return {
@@ -49,6 +53,40 @@ export interface ParkEntry {
   firstAttemptAt: Date | null;
   lastAttemptAt: Date | null;
 }
+
+export interface ParkResult {
+  /** Rows inserted (lines of drains deleted meanwhile are not). */
+  parked: number;
+  /** Rows deleted, oldest first, to keep each drain within the cap. */
+  dropped: { drain: string; app: string; count: number }[];
+  /** Lines PostgreSQL refused alone: not stored; the caller counts, logs and settles them. */
+  quarantined: Quarantined<ParkEntry>[];
+}
+
+export interface DlqDrops {
+  drainId: string;
+  appKey: string;
+  dropped: number;
+  lastDroppedAt: Date;
+}
+
+/** The wire shape of GET /drains/dlq `dropped_by_drain` items. */
+export interface DlqDropsJson {
+  drain_id: string;
+  app: string;
+  dropped: number;
+  last_dropped_at: string;
+}
+
+export const dlqDropsJson = (d: DlqDrops): DlqDropsJson => ({
+  drain_id: d.drainId,
+  app: d.appKey,
+  dropped: d.dropped,
+  last_dropped_at: d.lastDroppedAt.toISOString(),
+});
+
+/** config.maxDlqRowsPerDrain's default (MAX_DLQ_ROWS_PER_DRAIN). */
+export const DEFAULT_MAX_ROWS_PER_DRAIN = 10_000;
 
 export type DlqState = 'parked' | 'retry' | 'inflight';
 
@@ -140,7 +178,7 @@ function where(sel: DlqSelector, params: unknown[]): string {
     clauses.push(`drain_id::text = lower($${params.length})`);
   }
   if (sel.app) {
-    params.push(sel.app);
+    params.push(pgSafeText(sel.app));
     clauses.push(`app_key = $${params.length}`);
   }
   return clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
@@ -150,7 +188,10 @@ export class DlqStore {
   /** Notified after retries are requested, so a worker picks them up at once. */
   static readonly RETRY_CHANNEL = 'logway_dlq_retry';
 
-  constructor(private db: Db) {}
+  constructor(
+    private db: Db,
+    private opts: { maxRowsPerDrain: number } = { maxRowsPerDrain: DEFAULT_MAX_ROWS_PER_DRAIN },
+  ) {}
 
   /** DLQ lines per drain and app (the DLQ depth gauges). */
   async countByDrain(): Promise<{ drain: string; app: string; count: number }[]> {
@@ -160,29 +201,76 @@ export class DlqStore {
     return rows.map((r) => ({ drain: r.drain_id, app: r.app_key, count: Number(r.n) }));
   }
 
-  /** Inserts parked lines in one statement. Lines of a drain deleted meanwhile are skipped (nothing to deliver to). */
-  async park(entries: ParkEntry[]): Promise<number> {
-    if (entries.length === 0) return 0;
-    const rows = await this.db.query<{ n: string }>(
+  /**
+   * Inserts parked lines (one statement), then trims each drain's DLQ to the cap, oldest first,
+   * counting the drops per drain (drain_dlq_dropped), all in one transaction. Lines of a drain
+   * deleted meanwhile are skipped (nothing to deliver to). A line PostgreSQL refuses alone
+   * (lib/db isRowRefusal) is returned as quarantined instead of failing the others forever.
+   */
+  async park(entries: ParkEntry[]): Promise<ParkResult> {
+    const result: ParkResult = { parked: 0, dropped: [], quarantined: [] };
+    if (entries.length === 0) return result;
+    result.quarantined = await writeQuarantining(entries, async (rows) => {
+      const out = await this.db.tx((client) => this.insertCapped(client, rows));
+      result.parked += out.parked;
+      result.dropped.push(...out.dropped);
+    });
+    return result;
+  }
+
+  private async insertCapped(client: DbClient, entries: ParkEntry[]): Promise<Omit<ParkResult, 'quarantined'>> {
+    const inserted = await client.query<{ drain_id: string }>(
       `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::int[], $5::text[], $6::timestamptz[], $7::timestamptz[])
            AS t(drain_id, app_key, line, attempts, last_error, first_attempt_at, last_attempt_at)
-       ), ins AS (
-         INSERT INTO drain_dlq (drain_id, app_key, line, attempts, last_error, first_attempt_at, last_attempt_at)
-         SELECT i.* FROM input i WHERE EXISTS (SELECT 1 FROM log_drains d WHERE d.id = i.drain_id)
-         RETURNING 1
-       ) SELECT count(*) AS n FROM ins`,
+       )
+       INSERT INTO drain_dlq (drain_id, app_key, line, attempts, last_error, first_attempt_at, last_attempt_at)
+       SELECT i.* FROM input i WHERE EXISTS (SELECT 1 FROM log_drains d WHERE d.id = i.drain_id)
+       RETURNING drain_id`,
       [
         entries.map((e) => e.drainId),
-        entries.map((e) => e.appKey),
-        entries.map((e) => JSON.stringify(storedLine(e.line))),
+        entries.map((e) => pgSafeText(e.appKey)),
+        entries.map((e) => pgSafeJson(storedLine(e.line))),
         entries.map((e) => e.attempts),
-        entries.map((e) => e.lastError.slice(0, 2000)),
+        entries.map((e) => dlqError(e.lastError)),
         entries.map((e) => e.firstAttemptAt),
         entries.map((e) => e.lastAttemptAt),
       ],
     );
-    return Number(rows[0]?.n ?? 0);
+    const drains = [...new Set(inserted.rows.map((r) => r.drain_id))];
+    if (drains.length === 0) return { parked: 0, dropped: [] };
+    // Oldest first: the rows past the newest `cap` of each drain that just grew (index drain_dlq_drain).
+    const dropped = await client.query<{ drain_id: string; app_key: string; n: string }>(
+      `WITH del AS (
+         DELETE FROM drain_dlq WHERE id IN (
+           SELECT x.id FROM unnest($1::uuid[]) AS d(drain_id)
+           CROSS JOIN LATERAL (SELECT q.id FROM drain_dlq q WHERE q.drain_id = d.drain_id ORDER BY q.id DESC OFFSET $2) x)
+         RETURNING drain_id, app_key
+       ), counted AS (
+         SELECT drain_id, min(app_key) AS app_key, count(*) AS n FROM del GROUP BY drain_id
+       ), upsert AS (
+         INSERT INTO drain_dlq_dropped (drain_id, app_key, dropped)
+         SELECT drain_id, app_key, n FROM counted
+         ON CONFLICT (drain_id) DO UPDATE SET dropped = drain_dlq_dropped.dropped + EXCLUDED.dropped, last_dropped_at = now()
+       )
+       SELECT drain_id, app_key, n FROM counted`,
+      [drains, this.opts.maxRowsPerDrain],
+    );
+    return {
+      parked: inserted.rowCount ?? 0,
+      dropped: dropped.rows.map((r) => ({ drain: r.drain_id, app: r.app_key, count: Number(r.n) })),
+    };
+  }
+
+  /** Lines dropped to keep the cap, per drain (of the drains matching `drain`/`app`; `ids` does not apply). */
+  async droppedByDrain(sel: DlqSelector): Promise<DlqDrops[]> {
+    const params: unknown[] = [];
+    const rows = await this.db.query<{ drain_id: string; app_key: string; dropped: string; last_dropped_at: Date }>(
+      `SELECT drain_id, app_key, dropped, last_dropped_at FROM drain_dlq_dropped ${where({ drain: sel.drain, app: sel.app }, params)}
+       ORDER BY drain_id`,
+      params,
+    );
+    return rows.map((r) => ({ drainId: r.drain_id, appKey: r.app_key, dropped: Number(r.dropped), lastDroppedAt: r.last_dropped_at }));
   }
 
   /** A retried line failed again: back to `parked` with the attempts added. */
@@ -191,7 +279,7 @@ export class DlqStore {
       `UPDATE drain_dlq SET state = 'parked', claimed_at = NULL, attempts = attempts + $2, last_error = $3,
          first_attempt_at = COALESCE(first_attempt_at, $4), last_attempt_at = COALESCE($5, last_attempt_at)
        WHERE id = $1`,
-      [id, attempts, lastError.slice(0, 2000), firstAttemptAt, lastAttemptAt],
+      [id, attempts, dlqError(lastError), firstAttemptAt, lastAttemptAt],
     );
   }
 

@@ -25,7 +25,7 @@ export interface DrainsFeature extends Feature {
 
 export function createDrainsFeature(core: Core, opts: DrainsOptions = {}): DrainsFeature {
   const store = new DrainStore(core.db);
-  const dlq = new DlqStore(core.db);
+  const dlq = new DlqStore(core.db, { maxRowsPerDrain: core.config.maxDlqRowsPerDrain });
   const metrics = drainMetrics(core.prom.registry);
   // Both DLQ gauges collect on the same scrape: they share one count query (kept for a second).
   let dlqCount: { at: number; rows: ReturnType<DlqStore['countByDrain']> } | null = null;

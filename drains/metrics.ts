@@ -1,4 +1,4 @@
-/** Drain metrics on the core's registry (prefix logway_drain_): per drain delivered, failed, retried, parked, queue depth, last success; DLQ depth. */
+/** Drain metrics on the core's registry (prefix logway_drain_): per drain delivered, failed, retried, parked, queue depth, last success; DLQ depth, drops and quarantined lines. */
 import { Counter, Gauge, Registry } from 'prom-client';
 
 export interface DepthSource {
@@ -11,6 +11,10 @@ export interface DrainMetrics {
   failed: Counter<'drain' | 'app'>;
   retried: Counter<'drain' | 'app'>;
   parked: Counter<'drain' | 'app'>;
+  /** DLQ rows deleted, oldest first, to keep a drain within MAX_DLQ_ROWS_PER_DRAIN. */
+  dlqDropped: Counter<'drain' | 'app'>;
+  /** Lines PostgreSQL refused to store in the DLQ even alone: skipped, so nothing else waits on them. */
+  dlqQuarantined: Counter<'drain' | 'app'>;
   lastSuccess: Gauge<'drain' | 'app'>;
   queueDepth: Gauge<'drain' | 'app'>;
   dlqDepth: Gauge<'drain' | 'app'>;
@@ -40,6 +44,18 @@ export function drainMetrics(registry: Registry): DrainMetrics {
     failed: new Counter({ name: 'logway_drain_failed_total', help: 'Line delivery attempts that failed', labelNames, registers }),
     retried: new Counter({ name: 'logway_drain_retried_total', help: 'Lines scheduled for another attempt', labelNames, registers }),
     parked: new Counter({ name: 'logway_drain_parked_total', help: 'Lines parked in the dead-letter queue', labelNames, registers }),
+    dlqDropped: new Counter({
+      name: 'logway_drain_dlq_dropped_total',
+      help: 'Dead-letter lines dropped, oldest first, to keep a drain within MAX_DLQ_ROWS_PER_DRAIN',
+      labelNames,
+      registers,
+    }),
+    dlqQuarantined: new Counter({
+      name: 'logway_drain_dlq_quarantined_total',
+      help: 'Lines PostgreSQL refused to store in the dead-letter queue (skipped alone, logged with their position)',
+      labelNames,
+      registers,
+    }),
     lastSuccess: new Gauge({
       name: 'logway_drain_last_success_timestamp_seconds',
       help: 'When a drain last acknowledged a line (unix seconds)',
@@ -89,7 +105,7 @@ export function drainMetrics(registry: Registry): DrainMetrics {
     parseErrors: new Counter({ name: 'logway_drain_parse_errors_total', help: 'Malformed Kafka messages skipped by the drain workers', labelNames: ['kind'], registers }),
     lag: new Gauge({ name: 'logway_drain_kafka_lag', help: 'Messages behind the high watermark, per partition read by the drain workers', labelNames: ['topic', 'partition'], registers }),
     removeDrain(drain, app) {
-      for (const metric of [m.delivered, m.failed, m.retried, m.parked, m.lastSuccess, m.queueDepth, m.dlqDepth]) {
+      for (const metric of [m.delivered, m.failed, m.retried, m.parked, m.dlqDropped, m.dlqQuarantined, m.lastSuccess, m.queueDepth, m.dlqDepth]) {
         try {
           metric.remove({ drain, app });
         } catch {

@@ -3,9 +3,10 @@
  * PostgreSQL is down the lines wait here (retried with backoff) and stay unsettled, so their
  * Kafka offsets are not committed: a crash then redelivers them instead of losing them.
  */
+import { isRowRefusal } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { cappedExponential } from './backoff';
-import { DlqStore } from './dlq';
+import { DlqStore, ParkEntry } from './dlq';
 import type { DrainMetrics } from './metrics';
 import type { DrainRef, SendItem } from './sender';
 
@@ -76,6 +77,24 @@ export class Parker {
     this.timer = null;
   }
 
+  /**
+   * Lines PostgreSQL refused even alone: counted, logged once each with their drain and Kafka
+   * position, and settled as dropped so their partition commits past them. Returns the rest.
+   */
+  private quarantine(chunk: Pending[], refused: { p: Pending; err: Error & { code?: string } }[]): Pending[] {
+    const bad = new Set(refused.map((r) => r.p));
+    for (const { p, err } of refused) {
+      this.metrics.dlqQuarantined.inc({ drain: p.drain.id, app: p.drain.token });
+      const { topic, partition, offset } = p.item.line.position;
+      this.log.warn(
+        { drain: p.drain.id, app: p.drain.token, dlqId: p.item.dlqId, topic, partition, offset, code: err.code, err: err.message },
+        'PostgreSQL refused a dead-letter line; skipped (quarantined)',
+      );
+      p.item.owner.settle('dropped', p.item);
+    }
+    return chunk.filter((p) => !bad.has(p));
+  }
+
   private schedule(ms: number): void {
     if (this.timer || this.flushing || this.stopped) return;
     this.timer = setTimeout(() => {
@@ -99,15 +118,23 @@ export class Parker {
         // fresh lines go in one INSERT per chunk.
         const againIdx = this.againCount > 0 ? this.pending.findIndex((p) => p.item.dlqId) : -1;
         let chunk: Pending[];
+        let refused: { p: Pending; err: Error & { code?: string } }[] = [];
         if (againIdx >= 0) {
           const p = this.pending[againIdx];
-          await this.dlq.repark(p.item.dlqId as string, p.info.attempts, p.info.lastError, p.info.firstAttemptAt, p.info.lastAttemptAt);
+          try {
+            await this.dlq.repark(p.item.dlqId as string, p.info.attempts, p.info.lastError, p.info.firstAttemptAt, p.info.lastAttemptAt);
+          } catch (e) {
+            // Refused for the row's sake: the row stays in the DLQ as it was (a stale claim, retried later).
+            if (!isRowRefusal(e)) throw e;
+            refused = [{ p, err: e as Error }];
+          }
           chunk = this.pending.splice(againIdx, 1);
           this.againCount--;
         } else {
           chunk = this.pending.slice(0, this.opts.batchSize);
-          await this.dlq.park(
-            chunk.map((p) => ({
+          const byEntry = new Map<ParkEntry, Pending>();
+          const entries = chunk.map((p) => {
+            const entry: ParkEntry = {
               drainId: p.drain.id,
               appKey: p.drain.token,
               line: p.item.line,
@@ -115,10 +142,16 @@ export class Parker {
               lastError: p.info.lastError,
               firstAttemptAt: p.info.firstAttemptAt,
               lastAttemptAt: p.info.lastAttemptAt,
-            })),
-          );
+            };
+            byEntry.set(entry, p);
+            return entry;
+          });
+          const result = await this.dlq.park(entries);
           this.pending.splice(0, chunk.length);
+          for (const d of result.dropped) this.metrics.dlqDropped.inc({ drain: d.drain, app: d.app }, d.count);
+          refused = result.quarantined.map((q) => ({ p: byEntry.get(q.row) as Pending, err: q.err }));
         }
+        if (refused.length) chunk = this.quarantine(chunk, refused);
         this.failures = 0;
         const counts = new Map<string, { drain: DrainRef; n: number }>();
         for (const p of chunk) {

@@ -2,6 +2,9 @@
 import { Pool, PoolClient, QueryResultRow } from 'pg';
 import { Unavailable } from './errors';
 
+/** A client inside Db.tx (the pg type, named here so pg stays imported by this module alone). */
+export type DbClient = PoolClient;
+
 export interface Db {
   pool: Pool;
   query<R extends QueryResultRow = QueryResultRow>(text: string, params?: unknown[]): Promise<R[]>;
@@ -92,10 +95,74 @@ function asUnavailable(e: unknown): unknown {
   return e;
 }
 
-/** PostgreSQL's text and jsonb cannot hold NUL (SQLSTATE 22021/22P05): a line carrying one would be
- * refused forever and wedge its partition, so NUL is stored as U+FFFD instead. */
+/** A NUL, or a UTF-16 surrogate without its pair (only JavaScript strings can hold one). */
+const PG_UNSAFE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const PG_UNSAFE_ALL = new RegExp(PG_UNSAFE.source, 'g');
+
+/**
+ * Text made storable by PostgreSQL, for every tenant-controlled string on its way to a text
+ * column: text and jsonb cannot hold NUL (SQLSTATE 22021/22P05), and jsonb refuses an escaped
+ * lone surrogate (22P02; pg itself turns one into U+FFFD in text). One such row would be refused
+ * forever and wedge its queue, so each becomes U+FFFD instead.
+ */
 export function pgSafeText(s: string): string {
-  return s.includes('\u0000') ? s.replace(/\u0000/g, '\uFFFD') : s;
+  return PG_UNSAFE.test(s) ? s.replace(PG_UNSAFE_ALL, '\uFFFD') : s;
+}
+
+/** `value` as JSON text a jsonb column accepts: every string in it (keys too) made safe by pgSafeText. */
+export function pgSafeJson(value: unknown): string {
+  return JSON.stringify(pgSafeValue(value));
+}
+
+function pgSafeValue(value: unknown): unknown {
+  if (typeof value === 'string') return pgSafeText(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(pgSafeValue);
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return pgSafeValue((value as { toJSON(): unknown }).toJSON());
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[pgSafeText(k)] = pgSafeValue(v);
+  return out;
+}
+
+/**
+ * A refusal of the row itself, not of the connection: SQLSTATE class 22 (data exception: bad
+ * encoding, value out of range), 23 (integrity: a foreign key gone meanwhile) or 54 (program
+ * limit: e.g. a value too big for an index). Retrying the same row can never succeed, so the
+ * caller quarantines it instead of retrying its whole batch forever.
+ */
+export function isRowRefusal(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
+}
+
+export interface Quarantined<T> {
+  row: T;
+  err: Error & { code?: string };
+}
+
+/**
+ * Writes `rows` with `write` in one go; if PostgreSQL refuses the batch for a row's sake
+ * (isRowRefusal), writes them one by one and returns the ones it refuses alone. Any other error
+ * (connection, timeout) is thrown for the caller to retry as before.
+ */
+export async function writeQuarantining<T>(rows: T[], write: (rows: T[]) => Promise<void>): Promise<Quarantined<T>[]> {
+  try {
+    await write(rows);
+    return [];
+  } catch (e) {
+    if (!isRowRefusal(e)) throw e;
+    if (rows.length === 1) return [{ row: rows[0], err: e as Quarantined<T>['err'] }];
+  }
+  const refused: Quarantined<T>[] = [];
+  for (const row of rows) {
+    try {
+      await write([row]);
+    } catch (e) {
+      if (!isRowRefusal(e)) throw e;
+      refused.push({ row, err: e as Quarantined<T>['err'] });
+    }
+  }
+  return refused;
 }
 
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

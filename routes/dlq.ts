@@ -3,7 +3,7 @@ import { Router, Request } from 'express';
 import { Core } from '../lib/core';
 import { jsonBody } from '../lib/http';
 import { BadRequest, Unprocessable } from '../lib/errors';
-import { DlqSelector, DlqStore, dlqEntryJson } from '../drains/dlq';
+import { DlqSelector, DlqStore, dlqDropsJson, dlqEntryJson } from '../drains/dlq';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const DLQ_DEFAULT_LIMIT = 100;
@@ -59,8 +59,14 @@ export function dlqRouter(core: Core, dlq: DlqStore): Router {
   router.get('/drains/dlq', core.auth, async (req, res) => {
     const sel = dlqSelector(req.query as Record<string, unknown>, undefined);
     const limit = parseLimit(req.query.limit);
-    const { count, items } = await dlq.list(sel, limit);
-    res.json({ count, items: items.map(dlqEntryJson) });
+    const [{ count, items }, drops] = await Promise.all([dlq.list(sel, limit), dlq.droppedByDrain(sel)]);
+    res.json({
+      count,
+      items: items.map(dlqEntryJson),
+      // Lines dropped (oldest first) to keep each drain within MAX_DLQ_ROWS_PER_DRAIN, for the drains selected.
+      dropped: drops.reduce((n, d) => n + d.dropped, 0),
+      dropped_by_drain: drops.map(dlqDropsJson),
+    });
   });
 
   router.post('/drains/dlq/retry', core.auth, jsonBody, async (req, res) => {

@@ -175,7 +175,7 @@ describe('DLQ storage', () => {
     const parked = await feature.dlq.park([
       { drainId: created.body.id, appKey, line, attempts: 1, lastError: 'HTTP 400', firstAttemptAt: now, lastAttemptAt: now },
     ]);
-    expect(parked).toBe(1);
+    expect(parked.parked).toBe(1);
     const list = await request(app).get(`/drains/dlq?drain=${created.body.id}`).set(authHeader);
     expect(list.body.count).toBe(1);
     expect(list.body.items[0].line.message).toBe('binary\uFFFDjunk');
@@ -187,7 +187,7 @@ describe('DLQ API validation', () => {
   it('lists an empty selection with a count', async () => {
     const res = await request(app).get(`/drains/dlq?app=${appKey}&limit=5`).set(authHeader);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ count: 0, items: [] });
+    expect(res.body).toEqual({ count: 0, items: [], dropped: 0, dropped_by_drain: [] });
   });
 
   it('422s a bad limit or drain id', async () => {
