@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Core, Feature } from '../core';
-import { NotFound } from '../errors';
+import { NotFound, TooManyRequests } from '../errors';
 import { compileFilter } from '../log/filter';
 import { sseRetry } from '../log/format';
 import { logSessionsRouter } from '../../routes/log-sessions';
@@ -33,6 +33,13 @@ export interface TailFeatureOptions extends HubOptions {
   resumeGraceSeconds?: number;
   /** Coalesce each session's writes over this many ms (default 0: once per event-loop turn). */
   flushIntervalMs?: number;
+  /** Streams open at once per app or site on this node (default config.maxStreamsPerApp, 50). */
+  maxStreamsPerApp?: number;
+  /**
+   * A resume cursor may reach back to the first offset stamped at or after the token's issue time
+   * minus this slack (hub lag, producer clock skew), and no further (default 300 s).
+   */
+  resumeSlackSeconds?: number;
 }
 
 export interface LogSession {
@@ -55,6 +62,10 @@ export interface TailFeature extends Feature {
 }
 
 export const SESSION_NOT_FOUND = 'The specified log session was not found or has expired.';
+/** Seconds a client refused by a stream limit is told to wait (Retry-After). */
+export const STREAM_RETRY_AFTER_SECONDS = 5;
+export const tooManyStreams = (kind: 'app' | 'site', max: number) =>
+  new TooManyRequests(`Too many log streams are open for this ${kind === 'site' ? 'site' : 'application'} (${max}); close one or retry later.`, STREAM_RETRY_AFTER_SECONDS);
 
 /** `?format=json` or `Accept: application/x-ndjson` → NDJSON; `text/event-stream` → SSE; else text. */
 export function negotiateFormat(accept: string | undefined, format: unknown): StreamFormat {
@@ -80,6 +91,10 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
   const maxStreamMs = (opts.maxStreamSeconds ?? core.config.maxStreamSeconds) * 1000;
   const openWindow = opts.openWindowSeconds ?? OPEN_WINDOW_SECONDS;
   const resumeGrace = opts.resumeGraceSeconds ?? Math.ceil(maxStreamMs / 1000);
+  const maxStreams = opts.maxStreamsPerApp ?? core.config.maxStreamsPerApp;
+  const resumeSlackMs = (opts.resumeSlackSeconds ?? 300) * 1000;
+  /** Open streams per app key or site (MAX_STREAMS_PER_APP); a closed stream frees its slot in its close handler. */
+  const streamsOpen = new Map<string, number>();
   // A KeyObject once, instead of jsonwebtoken converting the string on every sign/verify.
   const secret = crypto.createSecretKey(Buffer.from(core.config.sessionSecret, 'utf8'));
   const scheduler = new FlushScheduler(opts.flushIntervalMs ?? 0);
@@ -93,6 +108,15 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
   }
 
   async function openStream(req: Request, res: Response): Promise<void> {
+    try {
+      await serveStream(req, res);
+    } catch (err) {
+      if (err instanceof TooManyRequests && !res.headersSent) res.setHeader('Retry-After', String(err.retryAfterSeconds));
+      throw err;
+    }
+  }
+
+  async function serveStream(req: Request, res: Response): Promise<void> {
     const format = negotiateFormat(req.get('accept'), req.query.format);
     const token = String(req.params.token);
     const resumeFrom = format === 'sse' ? decodeCursor(taggedCursor(req.get('last-event-id'), token, secret) ?? undefined) : null;
@@ -100,6 +124,11 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
     const verified = verifySessionToken(token, secret, { graceSeconds: resumeFrom ? resumeGrace : 0 });
     if (!verified || stopping) throw new NotFound(SESSION_NOT_FOUND);
     const { claims } = verified;
+    const open = streamsOpen.get(claims.key) ?? 0;
+    if (open >= maxStreams) {
+      hub.metrics.sessionsRefused.inc({ reason: 'streams_per_app' });
+      throw tooManyStreams(claims.kind, maxStreams);
+    }
     const filter = compileFilter({
       dyno: claims.dyno,
       type: claims.type,
@@ -119,12 +148,16 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
       metrics: hub.metrics,
       scheduler,
       onClose: () => {
+        const n = (streamsOpen.get(claims.key) ?? 1) - 1;
+        if (n > 0) streamsOpen.set(claims.key, n);
+        else streamsOpen.delete(claims.key);
         sessions.delete(session);
         hub.unsubscribe(claims.key, session);
         hub.metrics.sessionsActive.dec();
       },
     });
     sessions.add(session);
+    streamsOpen.set(claims.key, open + 1);
     hub.metrics.sessionsActive.inc();
     const live = claims.tail && !stopping;
     // Subscribing first and reading history up to the subscription's snapshot is the seam.
@@ -135,9 +168,12 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
 
     let history;
     try {
+      // The token was issued openWindow seconds before it stops opening; the session cannot have
+      // streamed from anything older (less a slack for hub lag and producer clocks).
+      const issuedAtMs = (verified.exp - openWindow) * 1000;
       history = resumeFrom
         ? live
-          ? await hub.catchUp(claims.key, resumeFrom, start, filter)
+          ? await hub.catchUp(claims.key, resumeFrom, start, filter, await hub.resumeFloor(start, issuedAtMs - resumeSlackMs))
           : []
         : await hub.history({ kind: claims.kind, key: claims.key, lines: claims.lines, filter, since: claims.since }, start);
     } catch (err) {

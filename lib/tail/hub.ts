@@ -18,6 +18,7 @@ import { parseKafkaMessage, isLogTopic, ROUTER_TOPIC, BUILD_TOPIC, ParseFailureK
 import { RingStore } from './ring';
 import { parseTpKey, positionKey, Positions, tpKey } from './positions';
 import { createTailMetrics, TailMetrics } from './metrics';
+import { ReadbackLimiter } from './readbacks';
 
 export type TargetKind = 'app' | 'site';
 
@@ -51,6 +52,10 @@ export interface HubOptions {
   fetchMinBytes?: number;
   /** Longest the broker holds a fetch waiting for fetchMinBytes (default 1000). */
   fetchMaxWaitMs?: number;
+  /** Kafka read-backs running at once (default config.maxConcurrentReadbacks, 4). */
+  maxConcurrentReadbacks?: number;
+  /** Read-backs waiting for a slot before further ones are refused with 429 (default 16). */
+  readbackQueueLength?: number;
 }
 
 export interface HistoryRequest {
@@ -88,7 +93,9 @@ export class TailHub {
   readonly metrics: TailMetrics;
   readonly rings: RingStore;
   private log: Logger;
-  private opts: Required<Omit<HubOptions, 'topicFilter' | 'fetchMaxBytes' | 'fetchMinBytes' | 'fetchMaxWaitMs'>> &
+  /** Bounds the Kafka read-backs (history back-fills, resumes) of this node. */
+  readonly readbacks: ReadbackLimiter;
+  private opts: Required<Omit<HubOptions, 'topicFilter' | 'fetchMaxBytes' | 'fetchMinBytes' | 'fetchMaxWaitMs' | 'maxConcurrentReadbacks' | 'readbackQueueLength'>> &
     Pick<HubOptions, 'fetchMaxBytes' | 'fetchMinBytes' | 'fetchMaxWaitMs'> & { topicFilter: (t: string) => boolean };
   /** Next offset to process, per `topic:partition` of every subscribed topic. */
   private positions: Positions = new Map();
@@ -123,6 +130,11 @@ export class TailHub {
       fetchMinBytes: opts.fetchMinBytes,
       fetchMaxWaitMs: opts.fetchMaxWaitMs,
     };
+    this.readbacks = new ReadbackLimiter({
+      max: opts.maxConcurrentReadbacks ?? core.config.maxConcurrentReadbacks,
+      queueLength: opts.readbackQueueLength ?? 16,
+      onRefused: () => this.metrics.sessionsRefused.inc({ reason: 'readbacks' }),
+    });
     this.rings = new RingStore({ linesPerApp: this.opts.ringLinesPerApp, maxBytes: this.opts.ringMaxBytes });
     this.groupBase = `${this.opts.groupIdPrefix}-${os.hostname()}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
   }
@@ -323,16 +335,34 @@ export class TailHub {
 
   /**
    * Lines after a resume cursor and before `upTo`: from the ring when it covers the cursor,
-   * else from Kafka. A partition the cursor does not name is new since: read from its start.
+   * else from Kafka. The cursor is the client's text: a position before `floor` (the session's
+   * earliest possible start, see resumeFloor) is raised to it, and a partition the cursor does
+   * not name starts there too (so a crafted cursor cannot rewind a session past its own start).
    */
-  async catchUp(key: string, cursor: Positions, upTo: Positions, filter: (l: LogLine) => boolean): Promise<LogLine[]> {
+  async catchUp(key: string, cursor: Positions, upTo: Positions, filter: (l: LogLine) => boolean, floor: Positions = new Map()): Promise<LogLine[]> {
     const from: Positions = new Map();
-    for (const k of upTo.keys()) from.set(k, cursor.get(k) ?? 0);
+    for (const k of upTo.keys()) {
+      const low = floor.get(k) ?? 0;
+      from.set(k, Math.max(cursor.get(k) ?? low, low));
+    }
     const after = (l: LogLine) => Number(l.position.offset) >= (from.get(positionKey(l.position)) ?? 0);
     const ring = this.rings.peek(key);
     if (ring && ring.covers(from)) return ring.toArray().filter((l) => after(l) && lineBefore(l, upTo) && filter(l));
     const lines = await this.readLines(key, this.ranges(from, upTo));
     return lines.filter((l) => after(l) && filter(l)).sort(byTime);
+  }
+
+  /**
+   * Per partition of `upTo`, the first offset whose Kafka timestamp is at or after `atMs` (the
+   * high watermark if none is): no position a session streamed from can be earlier than this
+   * when `atMs` is before the session was created.
+   */
+  async resumeFloor(upTo: Positions, atMs: number): Promise<Positions> {
+    const floor: Positions = new Map();
+    for (const topic of new Set([...upTo.keys()].map((k) => parseTpKey(k).topic))) {
+      for (const o of await this.core.kafka.offsetsByTimestamp(topic, atMs)) floor.set(tpKey(topic, o.partition), Number(o.offset));
+    }
+    return floor;
   }
 
   /** [from, upTo) per partition, at most historyScanMessages back. */
@@ -350,7 +380,7 @@ export class TailHub {
   /** Reads ranges from Kafka and keeps the lines of `key` (site lines included for a site). */
   private async readLines(key: string, ranges: PartitionRange[]): Promise<LogLine[]> {
     if (ranges.length === 0) return [];
-    const { records } = await this.core.kafka.readRanges(ranges, { timeoutMs: this.opts.readTimeoutMs, groupIdPrefix: `${this.groupBase}-read` });
+    const { records } = await this.readBack(ranges);
     const out: LogLine[] = [];
     for (const rec of records) {
       const parsed = parseKafkaMessage(rec);
@@ -359,6 +389,11 @@ export class TailHub {
       else if (parsed.siteLine?.appKey === key) out.push(parsed.siteLine);
     }
     return out;
+  }
+
+  /** One Kafka read-back, within the node's bound on concurrent ones (429 when its queue is full). */
+  private readBack(ranges: PartitionRange[]): Promise<{ records: KafkaRecord[]; complete: boolean }> {
+    return this.readbacks.run(() => this.core.kafka.readRanges(ranges, { timeoutMs: this.opts.readTimeoutMs, groupIdPrefix: `${this.groupBase}-read` }));
   }
 
   /**
@@ -382,9 +417,7 @@ export class TailHub {
       for (const p of await this.core.kafka.partitionOffsets(topic)) low.set(tpKey(topic, p.partition), Number(p.low));
     }
     const ranges = this.ranges(low, upTo);
-    const { records, complete } = ranges.length
-      ? await this.core.kafka.readRanges(ranges, { timeoutMs: this.opts.readTimeoutMs, groupIdPrefix: `${this.groupBase}-read` })
-      : { records: [], complete: true };
+    const { records, complete } = ranges.length ? await this.readBack(ranges) : { records: [], complete: true };
     const scanned: LogLine[] = [];
     for (const rec of records) {
       const parsed = parseKafkaMessage(rec);

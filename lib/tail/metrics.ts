@@ -5,6 +5,8 @@ export interface TailMetrics {
   sessionsActive: Gauge;
   linesDelivered: Counter;
   linesDropped: Counter;
+  /** Streams refused by a limit: `streams_per_app` (MAX_STREAMS_PER_APP) or `readbacks` (read-back queue full). */
+  sessionsRefused: Counter<'reason'>;
   hubLag: Gauge;
   linesConsumed: Counter<'consumer'>;
   malformed: Counter<'kind'>;
@@ -27,6 +29,7 @@ export function createTailMetrics(registry: Registry): TailMetrics {
     sessionsActive: gauge(registry, 'logway_tail_sessions_active', 'Log-session streams open on this node'),
     linesDelivered: counter(registry, 'logway_tail_lines_delivered_total', 'Log lines written to log-session streams (history and live)', []),
     linesDropped: counter(registry, 'logway_tail_lines_dropped_total', 'Live lines dropped because a log-session client read too slowly (L11)', []),
+    sessionsRefused: counter(registry, 'logway_tail_sessions_refused_total', 'Log-session streams answered 429 by a limit, by reason', ['reason']),
     hubLag: gauge(registry, 'logway_tail_hub_lag', "Messages the tail hub is behind the high watermark (max over its partitions)"),
     linesConsumed: counter(registry, 'logway_lines_consumed_total', 'Kafka log messages consumed, by consumer', ['consumer']),
     malformed: counter(registry, 'logway_log_messages_malformed_total', 'Kafka log messages skipped because they could not be parsed, by kind', ['kind']),
