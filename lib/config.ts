@@ -48,6 +48,8 @@ export interface Config {
   maxFilterLength: number;
   /** Kafka read-backs (history, resume) running at once on one node. */
   maxConcurrentReadbacks: number;
+  /** Furthest back a log session's `since` may reach (Kafka's default retention, 7 days); older → 422. */
+  maxSinceSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -207,5 +209,6 @@ export function loadConfig(env: Env = process.env): Config {
     sessionBufferBytes: int(env, 'SESSION_BUFFER_BYTES', 1_048_576, 4096, 1_073_741_824),
     maxFilterLength: int(env, 'MAX_FILTER_LENGTH', 256, 1, 10000),
     maxConcurrentReadbacks: int(env, 'MAX_CONCURRENT_READBACKS', 4, 1, 1000),
+    maxSinceSeconds: int(env, 'MAX_SINCE_SECONDS', 604_800, 60, 315_360_000),
   };
 }
