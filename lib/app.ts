@@ -3,6 +3,7 @@ import express, { Express, RequestHandler } from 'express';
 import { Core, Feature } from './core';
 import { requestContext, errorHandler, notFoundHandler } from './http';
 import { healthRouter } from '../routes/health';
+import { openApiRouter } from '../routes/openapi';
 
 export interface AppOptions {
   /** What answers requests no feature owns (the upstream proxy); default: 404 JSON. */
@@ -15,6 +16,7 @@ export function createApp(core: Core, features: Feature[], opts: AppOptions = {}
   app.set('trust proxy', true);
   app.use(requestContext(core.logger, core.prom));
   app.use(healthRouter(core));
+  app.use(openApiRouter(core));
   for (const f of features) if (f.router) app.use(f.router);
   if (opts.fallback) app.use(opts.fallback);
   app.use(notFoundHandler());
