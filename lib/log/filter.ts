@@ -1,12 +1,14 @@
 /** Log-session filters (DESIGN §3 "Log sessions"): dyno, type, source, since, regex. */
 import type { LogLine } from './line';
+import type { LogRegex } from './regex';
 import { parseRfc3339OrDate } from './time';
 
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /**
  * `30s`, `10m`, `2h`, `1d` (that long before `now`), or an RFC3339 date-time / ISO 8601
- * calendar date (`2018-03-24`, UTC midnight). Null when it is none of these.
+ * calendar date (`2018-03-24`, UTC midnight). Null when it is none of these; an Invalid Date when
+ * a relative value reaches before the range of Date (`999999999d`).
  */
 export function parseSince(value: string, now: Date): Date | null {
   const v = value.trim();
@@ -24,8 +26,8 @@ export interface FilterOptions {
   source?: string;
   /** Lines at or after this time. */
   since?: Date;
-  /** Tested against the message only (not the rendered line), like Heroku's filters. */
-  regex?: RegExp;
+  /** Tested against the message only (not the rendered line), like Heroku's filters; see compileLogRegex. */
+  regex?: LogRegex;
 }
 
 /** `router` for `akkeris/router`; the source itself when it has no `/`. */
@@ -67,11 +69,7 @@ export function compileFilter(opts: FilterOptions): (line: LogLine) => boolean {
     const sinceMs = since.getTime();
     tests.push((l) => l.time.getTime() >= sinceMs);
   }
-  if (regex !== undefined) {
-    // A global/sticky RegExp keeps lastIndex between test() calls and would skip matches.
-    const re = regex.global || regex.sticky ? new RegExp(regex.source, regex.flags.replace(/[gy]/g, '')) : regex;
-    tests.push((l) => re.test(l.message));
-  }
+  if (regex !== undefined) tests.push((l) => regex.test(l.message));
   if (tests.length === 0) return () => true;
   return (line) => tests.every((t) => t(line));
 }

@@ -7,6 +7,7 @@ import type { Request, Response } from 'express';
 import type { Core, Feature } from '../core';
 import { NotFound, TooManyRequests } from '../errors';
 import { compileFilter } from '../log/filter';
+import { compileLogRegex } from '../log/regex';
 import { sseRetry } from '../log/format';
 import { logSessionsRouter } from '../../routes/log-sessions';
 import { appsRouter } from '../../routes/apps';
@@ -134,7 +135,7 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
       type: claims.type,
       source: claims.source,
       since: claims.since !== undefined ? new Date(claims.since) : undefined,
-      regex: claims.filter !== undefined ? new RegExp(claims.filter) : undefined,
+      regex: claims.filter !== undefined ? compileLogRegex(claims.filter, core.config.maxFilterLength) : undefined,
     });
 
     const session = new TailSession(res, {
