@@ -41,7 +41,11 @@ export const METADATA_ADDRESSES = [
   'fd20:ce::254',
 ];
 
-/** Refused unless DRAIN_ALLOW_CIDRS names them. Checked in order: the first match names the reason. */
+/**
+ * Refused unless DRAIN_ALLOW_CIDRS names them. Checked in order: the first match names the reason.
+ * The documentation ranges (192.0.2/24, 198.51.100/24, 203.0.113/24, 2001:db8::/32) are left public
+ * on purpose: nothing answers there, which makes them the harmless destinations examples and tests use.
+ */
 const REFUSED: Range[] = [
   ['0.0.0.0/8', 'an unspecified ("this network") address'],
   ['127.0.0.0/8', 'a loopback address'],
@@ -50,9 +54,6 @@ const REFUSED: Range[] = [
   ['255.255.255.255/32', 'the broadcast address'],
   ['240.0.0.0/4', 'a reserved address'],
   ['192.0.0.0/24', 'a reserved (IETF protocol assignments) address'],
-  ['192.0.2.0/24', 'a reserved (documentation) address'],
-  ['198.51.100.0/24', 'a reserved (documentation) address'],
-  ['203.0.113.0/24', 'a reserved (documentation) address'],
   ['198.18.0.0/15', 'a reserved (benchmarking) address'],
   ['::/128', 'an unspecified address'],
   ['::1/128', 'a loopback address'],
@@ -62,7 +63,6 @@ const REFUSED: Range[] = [
   ['fec0::/10', 'a site-local address (deprecated)'],
   ['ff00::/8', 'a multicast address'],
   ['100::/64', 'a discard-only address'],
-  ['2001:db8::/32', 'a reserved (documentation) address'],
 ];
 
 /** Refused unless DRAIN_ALLOW_PRIVATE=true (on-premise sinks) or DRAIN_ALLOW_CIDRS names them. */

@@ -1,7 +1,8 @@
 /** Log drains in PostgreSQL (migrations/010_drains.sql): create, list, find by id/url/token, delete. */
 import { Db } from '../lib/db';
-import { BadRequest, Conflict, NotFound } from '../lib/errors';
-import { normalizeDrainUrl, parseDrainUrl } from './url';
+import { BadRequest, Conflict, NotFound, Unprocessable } from '../lib/errors';
+import { DestinationPolicy, DestinationRefused } from './destination';
+import { DrainTarget, normalizeDrainUrl, parseDrainUrl } from './url';
 
 export type DrainKind = 'app' | 'site';
 
@@ -58,23 +59,59 @@ export function drainJson(d: Drain): DrainJson {
 
 export const drainNotFound = (id: string) => new NotFound(`The specified log drain ${id} does not exist.`);
 
+/** MAX_DRAINS_PER_APP's default (lib/config), for callers that pass no limit. */
+export const DEFAULT_MAX_DRAINS = 10;
+
+export interface CreateOptions {
+  /** Drains one app or site may have (config.maxDrainsPerApp). */
+  maxDrains?: number;
+  /** When given, the url's host must resolve to allowed addresses only (422 otherwise). */
+  destinations?: DestinationPolicy;
+}
+
+/** The destination check at creation: a refused or unresolvable host is 422 saying which address and why. */
+export async function checkDestination(target: DrainTarget, destinations: DestinationPolicy): Promise<void> {
+  try {
+    await destinations.resolve(target.host);
+  } catch (e) {
+    if (e instanceof DestinationRefused) throw new Unprocessable(`The specified drain destination is not allowed: ${e.message}.`);
+    throw new Unprocessable(`The specified drain host ${target.host} could not be resolved.`);
+  }
+}
+
 export class DrainStore {
   constructor(private db: Db) {}
 
-  /** Validates the url (422), refuses a duplicate (400, Akkeris's text), stores and returns the drain. */
-  async create(kind: DrainKind, token: string, url: string): Promise<Drain> {
-    parseDrainUrl(url);
-    const duplicate = new BadRequest(
-      `The requested log drain already exists on this ${kind === 'app' ? 'application' : 'site'}.`,
-    );
+  /**
+   * Validates the url and its destination (422), refuses a duplicate (400, Akkeris's text) and an
+   * owner already at its drain limit (422), stores and returns the drain.
+   */
+  async create(kind: DrainKind, token: string, url: string, opts: CreateOptions = {}): Promise<Drain> {
+    const target = parseDrainUrl(url);
+    if (opts.destinations) await checkDestination(target, opts.destinations);
+    const max = opts.maxDrains ?? DEFAULT_MAX_DRAINS;
+    const owner = kind === 'app' ? 'application' : 'site';
+    const duplicate = new BadRequest(`The requested log drain already exists on this ${owner}.`);
     try {
-      const rows = await this.db.query<DrainRow>(
-        `INSERT INTO log_drains (kind, token, url) VALUES ($1, $2, $3)
-         ON CONFLICT (kind, token, lower(btrim(url))) DO NOTHING RETURNING *`,
-        [kind, token, url.trim()],
-      );
-      if (!rows[0]) throw duplicate;
-      return toDrain(rows[0]);
+      return await this.db.tx(async (client) => {
+        // Creates for one owner take turns (the lock ends with the transaction), so two concurrent
+        // creates cannot both count 9 and both insert the 10th.
+        await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`log_drains:${kind}:${token}`]);
+        const { rows } = await client.query<DrainRow>(
+          `INSERT INTO log_drains (kind, token, url)
+           SELECT $1::text, $2::text, $3::text
+            WHERE (SELECT count(*) FROM log_drains WHERE kind = $1::text AND token = $2::text) < $4::int
+           ON CONFLICT (kind, token, lower(btrim(url))) DO NOTHING RETURNING *`,
+          [kind, token, url.trim(), max],
+        );
+        if (rows[0]) return toDrain(rows[0]);
+        const { rows: same } = await client.query(
+          'SELECT 1 FROM log_drains WHERE kind = $1 AND token = $2 AND lower(btrim(url)) = $3',
+          [kind, token, normalizeDrainUrl(url)],
+        );
+        if (same.length > 0) throw duplicate;
+        throw new Unprocessable(`The maximum number of drains reached for this ${owner} (${max}).`);
+      });
     } catch (e) {
       if ((e as { code?: string }).code === '23505') throw duplicate;
       throw e;

@@ -1,14 +1,18 @@
-/** `/apps/:app/log-drains` and `/sites/:site/log-drains` (DESIGN §3 "Log drains"): thin; the store validates and stores. */
+/**
+ * `/apps/:app/log-drains` and `/sites/:site/log-drains` (DESIGN §3 "Log drains"): thin; the store
+ * validates (url, destination policy, MAX_DRAINS_PER_APP) and stores.
+ */
 import { Router, Request } from 'express';
 import { Core } from '../lib/core';
 import { jsonBody } from '../lib/http';
 import { siteKey } from '../lib/sites';
 import { DrainKind, DrainStore, drainJson } from '../drains/store';
 import { requireUrlParam } from '../drains/url';
-
+import { DestinationPolicy } from '../drains/destination';
 
 export function logDrainsRouter(core: Core, store: DrainStore): Router {
   const router = Router();
+  const destinations = DestinationPolicy.fromConfig(core.config);
 
   /** The drain owner: an app that must exist (404 with Akkeris's text), or a site (any valid host name). */
   async function owner(req: Request): Promise<{ kind: DrainKind; token: string }> {
@@ -23,7 +27,7 @@ export function logDrainsRouter(core: Core, store: DrainStore): Router {
     router.post(base, core.auth, jsonBody, async (req, res) => {
       const { kind, token } = await owner(req);
       const url = requireUrlParam(req.body);
-      const drain = await store.create(kind, token, url);
+      const drain = await store.create(kind, token, url, { destinations, maxDrains: core.config.maxDrainsPerApp });
       req.log.info({ drain: drain.id, token }, 'log drain created');
       res.status(201).json(drainJson(drain));
     });

@@ -31,7 +31,8 @@ const post = (path: string, body: unknown) => request(app).post(path).set(authHe
 
 describe('app drains', () => {
   let id = '';
-  const url = 'syslog+tls://logs.example.com:6514';
+  // Documentation addresses (RFC 5737): public to the destination policy, resolvable without DNS, nothing answers.
+  const url = 'syslog+tls://203.0.113.7:6514';
 
   it('needs auth', async () => {
     const res = await request(app).get(`/apps/${appKey}/log-drains`);
@@ -120,7 +121,7 @@ describe('app drains', () => {
   });
 
   it('refuses to pick a drain by token when the app has several (409), and still finds each by id or url', async () => {
-    const second = await post(`/apps/${appKey}/log-drains`, { url: 'https://collector.example.com/logs' });
+    const second = await post(`/apps/${appKey}/log-drains`, { url: 'https://198.51.100.20/logs' });
     expect(second.status).toBe(201);
     const byToken = await request(app).delete(`/apps/${appKey}/log-drains/${appKey}`).set(authHeader);
     expect(byToken.status).toBe(409);
@@ -142,7 +143,7 @@ describe('app drains', () => {
 
 describe('site drains', () => {
   it('creates, refuses a duplicate with the site text, lists and deletes', async () => {
-    const url = 'https://user:pw@collector.example.com/logs';
+    const url = 'https://user:pw@198.51.100.21/logs';
     const res = await post(`/sites/${site}/log-drains`, { url });
     expect(res.status).toBe(201);
     expect(res.body.token).toBe(site);
@@ -157,7 +158,7 @@ describe('site drains', () => {
 
 describe('DLQ storage', () => {
   it('parks a line carrying a NUL byte (stored as U+FFFD) instead of refusing it forever', async () => {
-    const created = await post(`/apps/${appKey}/log-drains`, { url: `https://nul.${uniqueName('h')}.example.com/logs` });
+    const created = await post(`/apps/${appKey}/log-drains`, { url: 'https://192.0.2.33/nul' });
     expect(created.status).toBe(201);
     const line = {
       time: new Date(),
@@ -207,5 +208,103 @@ describe('DLQ API validation', () => {
     const discard = await request(app).delete('/drains/dlq').set(authHeader);
     expect(discard.status).toBe(400);
     expect((await post('/drains/dlq/retry', { id: 'x1' })).status).toBe(422);
+  });
+});
+
+describe('drain destination policy at creation (no DRAIN_ALLOW_CIDRS)', () => {
+  let strictCore: Core;
+  let strictFeature: DrainsFeature;
+  let strictApp: express.Express;
+  const strictKey = `${uniqueName('dpol')}-${space}`;
+
+  beforeAll(async () => {
+    strictCore = createTestCore({ DRAIN_ALLOW_CIDRS: '' });
+    strictFeature = createDrainsFeature(strictCore, { worker: false });
+    strictApp = createApp(strictCore, [strictFeature]);
+    await strictCore.apps.register(strictKey);
+  });
+
+  afterAll(async () => {
+    await strictFeature?.stop?.();
+    if (strictCore) await closeCore(strictCore);
+  });
+
+  const create = (url: string) => request(strictApp).post(`/apps/${strictKey}/log-drains`).set(authHeader).send({ url });
+
+  it.each([
+    ['http://169.254.169.254/', '169.254.169.254 is a cloud metadata address'],
+    ['syslog://127.0.0.1:6379', '127.0.0.1 is a loopback address'],
+    ['http://0x7f.1/', '127.0.0.1 is a loopback address'],
+    ['http://2130706433/', '127.0.0.1 is a loopback address'],
+    ['syslog://017700000001:514', '127.0.0.1 is a loopback address'],
+    ['https://[::1]:8086/', '::1 is a loopback address'],
+    ['https://[::ffff:127.0.0.1]:8086/', '::ffff:7f00:1 is an IPv6 form of 127.0.0.1, a loopback address'],
+    ['syslog+udp://0.0.0.0:514', '0.0.0.0 is an unspecified ("this network") address'],
+    ['syslog+tcp://224.0.0.1:514', '224.0.0.1 is a multicast address'],
+    ['http://[fe80::1]/', 'fe80::1 is a link-local address'],
+    ['syslog://10.1.2.3:514', '10.1.2.3 is a private address'],
+    ['https://192.168.0.10/', '192.168.0.10 is a private address'],
+    ['syslog+tls://localhost:6514', 'localhost resolves to 127.0.0.1, a loopback address'],
+    ['syslog+tls://localhost.:6514', 'localhost. resolves to 127.0.0.1, a loopback address'],
+  ])('refuses %s with 422 (%s)', async (url, reason) => {
+    const res = await create(url);
+    expect(res.status).toBe(422);
+    expect(res.body).toEqual({ id: 'unprocessable_entity', message: `The specified drain destination is not allowed: ${reason}.` });
+  });
+
+  it('refuses a host that does not resolve with 422', async () => {
+    const res = await create('syslog+tls://nowhere.invalid:6514');
+    expect(res.status).toBe(422);
+    expect(res.body).toEqual({ id: 'unprocessable_entity', message: 'The specified drain host nowhere.invalid could not be resolved.' });
+  });
+
+  it('stored nothing for the refused urls; a public destination is still accepted', async () => {
+    expect((await request(strictApp).get(`/apps/${strictKey}/log-drains`).set(authHeader)).body).toEqual([]);
+    expect((await create('syslog+tls://203.0.113.9:6514')).status).toBe(201);
+  });
+
+  it('DRAIN_ALLOW_CIDRS (the suite sets 127.0.0.0/8) allows what it names', async () => {
+    const res = await post(`/apps/${appKey}/log-drains`, { url: 'syslog://127.0.0.1:6379' });
+    expect(res.status).toBe(201);
+    await request(app).delete(`/apps/${appKey}/log-drains/${res.body.id}`).set(authHeader).expect(200);
+  });
+});
+
+describe('MAX_DRAINS_PER_APP (default 10)', () => {
+  const drainUrl = (i: number) => `https://198.51.100.${i + 1}/max`;
+
+  it('refuses the 11th drain of an app with 422; deleting one makes room again', async () => {
+    const key = `${uniqueName('dmax')}-${space}`;
+    await core.apps.register(key);
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const res = await post(`/apps/${key}/log-drains`, { url: drainUrl(i) });
+      expect(res.status).toBe(201);
+      ids.push(res.body.id);
+    }
+    const eleventh = await post(`/apps/${key}/log-drains`, { url: drainUrl(10) });
+    expect(eleventh.status).toBe(422);
+    expect(eleventh.body).toEqual({
+      id: 'unprocessable_entity',
+      message: 'The maximum number of drains reached for this application (10).',
+    });
+    // A duplicate stays a duplicate (400) even at the limit.
+    expect((await post(`/apps/${key}/log-drains`, { url: drainUrl(0) })).status).toBe(400);
+    await request(app).delete(`/apps/${key}/log-drains/${ids[0]}`).set(authHeader).expect(200);
+    expect((await post(`/apps/${key}/log-drains`, { url: drainUrl(10) })).status).toBe(201);
+    expect((await request(app).get(`/apps/${key}/log-drains`).set(authHeader)).body).toHaveLength(10);
+  });
+
+  it('holds under concurrent creates: 15 at once for one site, exactly 10 stored', async () => {
+    const s = `${uniqueName('maxsite')}.example.com`;
+    const results = await Promise.all(Array.from({ length: 15 }, (_, i) => post(`/sites/${s}/log-drains`, { url: drainUrl(i) })));
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses.filter((x) => x === 201)).toHaveLength(10);
+    expect(statuses.filter((x) => x === 422)).toHaveLength(5);
+    for (const r of results.filter((x) => x.status === 422)) {
+      expect(r.body.message).toBe('The maximum number of drains reached for this site (10).');
+    }
+    expect((await request(app).get(`/sites/${s}/log-drains`).set(authHeader)).body).toHaveLength(10);
+    await core.db.query('DELETE FROM log_drains WHERE token = $1', [s]);
   });
 });

@@ -58,7 +58,6 @@ describe('classifyAddress', () => {
     ['ff02::1', 'a multicast address'],
     ['255.255.255.255', 'the broadcast address'],
     ['240.0.0.1', 'a reserved address'],
-    ['192.0.2.10', 'a reserved (documentation) address'],
     ['::7f00:1', 'an IPv4-compatible IPv6 address (deprecated)'],
   ])('%s is refused: %s', (address, kind) => {
     expect(classifyAddress(address)).toEqual({ verdict: 'refused', kind });
@@ -79,7 +78,7 @@ describe('classifyAddress', () => {
     expect(classifyAddress(address)).toEqual({ verdict: 'private', kind });
   });
 
-  it.each(['8.8.8.8', '172.32.0.1', '100.128.0.1', '2606:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808'])('%s is public', (address) => {
+  it.each(['8.8.8.8', '172.32.0.1', '100.128.0.1', '2606:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808', '192.0.2.10', '2001:db8::1'])('%s is public', (address) => {
     expect(classifyAddress(address).verdict).toBe('public');
   });
 
