@@ -102,17 +102,62 @@ export function validateLogEvent(body: unknown, now: Date = new Date()): LogSpec
   };
 }
 
+export const spaceNotFound = (space: string) => new Unprocessable(`The specified space ${space} does not exist.`);
+
 /**
- * Registers the app and produces the event to the space's topic. Resolves only after the broker
- * acknowledged the write (acks=-1: every in-sync replica), so a 201 means the event is durable.
- * Keyed by app key, so one app's events keep their order on one partition.
+ * Which spaces exist (a space is its Kafka topic), from a briefly cached topic list: an event for
+ * an unknown space must not create a topic (Kafka's auto-create would), and checking must not
+ * cost a Kafka call per event. A cached list is trusted for `ttlMs`; a miss re-lists at once
+ * (a space the platform just created is found) but at most once per `missRefreshMs`, so a
+ * stream of events for unknown spaces costs Kafka one listing a second.
  */
-export async function publishLogEvent(deps: { kafka: LogwayKafka; apps: AppRegistry }, spec: LogSpec): Promise<void> {
+export class SpaceTopics {
+  private topics = new Set<string>();
+  private fetchedAt = -Infinity;
+  private listing?: Promise<void>;
+  private readonly ttlMs: number;
+  private readonly missRefreshMs: number;
+  private readonly now: () => number;
+
+  constructor(private kafka: Pick<LogwayKafka, 'listTopics'>, opts: { ttlMs?: number; missRefreshMs?: number; now?: () => number } = {}) {
+    this.ttlMs = opts.ttlMs ?? 10_000;
+    this.missRefreshMs = opts.missRefreshMs ?? 1_000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  async has(topic: string): Promise<boolean> {
+    const age = this.now() - this.fetchedAt;
+    if (age < this.ttlMs && this.topics.has(topic)) return true;
+    if (age >= this.ttlMs || age >= this.missRefreshMs || this.listing) await this.refresh();
+    return this.topics.has(topic);
+  }
+
+  private refresh(): Promise<void> {
+    this.listing ??= this.kafka
+      .listTopics()
+      .then((topics) => {
+        this.topics = new Set(topics);
+        this.fetchedAt = this.now();
+      })
+      .finally(() => (this.listing = undefined));
+    return this.listing;
+  }
+}
+
+/**
+ * Registers the app and produces the event to the space's topic, which must exist (else 422:
+ * no topic is created for it). Resolves only after the broker acknowledged the write (acks=-1:
+ * every in-sync replica), so a 201 means the event is durable. Keyed by app key, so one app's
+ * events keep their order on one partition.
+ */
+export async function publishLogEvent(deps: { kafka: LogwayKafka; apps: AppRegistry; spaces: SpaceTopics }, spec: LogSpec): Promise<void> {
+  if (!(await deps.spaces.has(spec.topic))) throw spaceNotFound(spec.topic);
   const appKey = `${spec.kubernetes.container_name}-${spec.topic}`;
   await deps.apps.register(appKey);
-  await deps.kafka.produce(spec.topic, [{ key: appKey, value: JSON.stringify(spec) }]);
+  // A space deleted since the check is not re-created by the write either.
+  await deps.kafka.produce(spec.topic, [{ key: appKey, value: JSON.stringify(spec) }], { autoCreateTopic: false });
 }
 
 export function createLogEventsFeature(core: Core): Feature {
-  return { name: 'log-events', router: logEventsRouter(core) };
+  return { name: 'log-events', router: logEventsRouter(core, new SpaceTopics(core.kafka)) };
 }

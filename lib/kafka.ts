@@ -90,8 +90,16 @@ export interface ReadRangesOptions {
   groupIdPrefix?: string;
 }
 
+export interface ProduceOptions {
+  /**
+   * false: never create the topic (kafkajs takes this per producer, not per send, so such writes
+   * go through a second producer made with allowAutoTopicCreation false). Default true.
+   */
+  autoCreateTopic?: boolean;
+}
+
 export interface LogwayKafka {
-  produce(topic: string, records: OutgoingRecord[]): Promise<void>;
+  produce(topic: string, records: OutgoingRecord[], opts?: ProduceOptions): Promise<void>;
   consume(opts: ConsumerOptions, eachBatch: (batch: Batch) => Promise<void>): Promise<RunningConsumer>;
   listTopics(): Promise<string[]>;
   createTopic(topic: string, partitions?: number): Promise<void>;
@@ -133,24 +141,30 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
     },
   });
 
-  let producer: Producer | undefined;
-  let producerReady: Promise<Producer> | undefined;
+  /** Keyed by allowAutoTopicCreation; each connected on first use. */
+  const producersReady = new Map<boolean, Promise<Producer>>();
+  const producers = new Set<Producer>();
   let admin: Admin | undefined;
   let adminReady: Promise<Admin> | undefined;
   const consumers = new Set<Consumer>();
 
-  function getProducer(): Promise<Producer> {
-    if (!producerReady) {
-      const p = kafka.producer({ allowAutoTopicCreation: true, idempotent: false });
-      producerReady = p.connect().then(
-        () => (producer = p),
+  function getProducer(autoCreateTopic: boolean): Promise<Producer> {
+    let ready = producersReady.get(autoCreateTopic);
+    if (!ready) {
+      const p = kafka.producer({ allowAutoTopicCreation: autoCreateTopic, idempotent: false });
+      ready = p.connect().then(
+        () => {
+          producers.add(p);
+          return p;
+        },
         (e) => {
-          producerReady = undefined;
+          producersReady.delete(autoCreateTopic);
           throw e;
         },
       );
+      producersReady.set(autoCreateTopic, ready);
     }
-    return producerReady;
+    return ready;
   }
 
   function getAdmin(): Promise<Admin> {
@@ -176,9 +190,9 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
   }
 
   return {
-    async produce(topic, records) {
+    async produce(topic, records, popts = {}) {
       try {
-        const p = await getProducer();
+        const p = await getProducer(popts.autoCreateTopic ?? true);
         await p.send({ topic, acks: -1, compression: CompressionTypes.None, messages: records });
       } catch (e) {
         throw kafkaUnavailable(e);
@@ -388,10 +402,12 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
     async close() {
       await Promise.all([...consumers].map((c) => c.disconnect().catch(() => undefined)));
       consumers.clear();
-      if (producer) await producer.disconnect().catch(() => undefined);
+      await Promise.all([...producers].map((p) => p.disconnect().catch(() => undefined)));
+      producers.clear();
+      producersReady.clear();
       if (admin) await admin.disconnect().catch(() => undefined);
-      producer = admin = undefined;
-      producerReady = adminReady = undefined;
+      admin = undefined;
+      adminReady = undefined;
     },
   };
 }

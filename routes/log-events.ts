@@ -2,13 +2,13 @@
 import { Router } from 'express';
 import type { Core } from '../lib/core';
 import { jsonBody } from '../lib/http';
-import { publishLogEvent, validateLogEvent } from '../lib/events';
+import { publishLogEvent, validateLogEvent, SpaceTopics } from '../lib/events';
 
-export function logEventsRouter(core: Core): Router {
+export function logEventsRouter(core: Core, spaces: SpaceTopics): Router {
   const router = Router();
   router.post('/log-events', core.auth, jsonBody, async (req, res) => {
     const spec = validateLogEvent(req.body);
-    await publishLogEvent(core, spec);
+    await publishLogEvent({ kafka: core.kafka, apps: core.apps, spaces }, spec);
     // Akkeris answers 201 with the LogSpec it produced.
     res.status(201).json(spec);
   });
