@@ -22,8 +22,9 @@ const ENTRY = /^([a-zA-Z0-9._-]{1,249}):(\d{1,6}):(\d{1,16})$/;
 /**
  * The SSE `id:` of a log session: `topic:partition:nextOffset` for every partition the session
  * reads, comma-separated (`space:0:1042,space:1:998,alamoweblogs:0:77`). Sent back as
- * `Last-Event-ID`, it says exactly where to resume. Not signed: a forged cursor can only
- * re-read the session's own app's lines, which the signed token already allows.
+ * `Last-Event-ID`, it says exactly where to resume. The offsets are not signed (the `~tag` after
+ * them binds the id to its session, not to a position): the hub raises any position earlier than
+ * the session's own start (TailHub.resumeFloor) and ignores partitions the session does not read.
  */
 export function encodeCursor(positions: Positions): string {
   const parts: string[] = [];
