@@ -31,7 +31,8 @@ export function requestContext(logger: Logger, prom: Prom): RequestHandler {
       const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : res.statusCode === 404 ? 'unmatched' : 'other';
       prom.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       prom.httpDuration.observe({ method: req.method, route }, seconds);
-      req.log.info({ method: req.method, path: req.path, status: res.statusCode, duration_ms: Math.round(seconds * 1000), completed: res.writableFinished }, 'request');
+      // The route, never the path: a path may hold a secret (the logplex_url token in /log-sessions/<token>).
+      req.log.info({ method: req.method, route, status: res.statusCode, duration_ms: Math.round(seconds * 1000), completed: res.writableFinished }, 'request');
     });
     next();
   };
@@ -40,9 +41,18 @@ export function requestContext(logger: Logger, prom: Prom): RequestHandler {
 /** JSON bodies for the routes that take them; parse failures become 400 in the error handler. */
 export const jsonBody: RequestHandler = express.json({ limit: '1mb', type: ['application/json', 'application/*+json', 'text/plain'] });
 
+/** A JWT-shaped path segment (three base64url parts): a logplex_url token sent to the wrong route. */
+const TOKEN_SEGMENT = /[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}/g;
+
+/** A request path fit for a log line or an error body: tokens in it replaced by `:token`, no query string. */
+export function redactedPath(path: string): string {
+  return path.replace(TOKEN_SEGMENT, ':token');
+}
+
 export function notFoundHandler(): RequestHandler {
   return (req, _res, next) => {
-    next(new NotFound(`The requested resource ${req.method} ${req.path} was not found.`));
+    // Echoed back to the caller, and into the debug log of rejected requests: never a token.
+    next(new NotFound(`The requested resource ${req.method} ${redactedPath(req.path)} was not found.`));
   };
 }
 

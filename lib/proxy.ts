@@ -7,7 +7,7 @@
  * Kept end to end: method, path + query (after the upstream URL's own path, if any), headers
  * (Host becomes the upstream's, the caller's goes in X-Forwarded-Host), body, status, response
  * headers, and streaming in both directions. Upstream unreachable, refusing, or silent before
- * answering → 503 JSON naming the upstream. Upstream dying mid-response → the client connection is
+ * answering → 503 JSON naming the upstream controller (not its address: anyone may reach the fallback). Upstream dying mid-response → the client connection is
  * cut (the status line has gone; a truncated body must not look complete).
  */
 import http from 'node:http';
@@ -16,6 +16,7 @@ import httpProxy from 'http-proxy';
 import type { Request, RequestHandler, Response } from 'express';
 import { Logger } from './logger';
 import { Unavailable } from './errors';
+import { redactedPath } from './http';
 
 export interface UpstreamProxyOptions {
   /** Idle time (ms) on the upstream connection before giving up; a streaming response that keeps sending is never cut. Default 120 s. */
@@ -74,12 +75,14 @@ export function createUpstreamProxy(upstreamUrl: string, logger: Logger, opts: U
 
   function fail(err: Error & { code?: string }, req: Request, res: Response): void {
     const detail = err.code === 'ECONNRESET' && /hang up/i.test(err.message) ? `no answer within ${idleTimeoutMs} ms or connection reset` : err.code ?? err.message;
-    (req.log ?? log).child({ component: 'proxy', upstream }).warn({ err: err.message, code: err.code, url: req.originalUrl }, 'upstream request failed');
+    // The path without its query string, tokens redacted: a URL may carry secrets.
+    (req.log ?? log).child({ component: 'proxy', upstream }).warn({ err: err.message, code: err.code, method: req.method, path: redactedPath(req.path) }, 'upstream request failed');
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    const e = new Unavailable(`The upstream Akkeris controller ${upstream}`, detail);
+    // Anyone may reach the fallback: the body names no internal host (the log above does).
+    const e = new Unavailable('The upstream Akkeris controller', detail);
     res.status(e.status).json({ id: e.id, message: e.message });
   }
 

@@ -5,18 +5,41 @@ import { pendingMigrations } from '../lib/migrate';
 
 type DependencyState = { state: 'UP' | 'DOWN'; error?: string };
 
-async function check(fn: () => Promise<unknown>): Promise<DependencyState> {
-  try {
-    await fn();
-    return { state: 'UP' };
-  } catch (e) {
-    return { state: 'DOWN', error: (e as Error).message };
-  }
+/** The only words /health/ready (unauthenticated) uses for a failure: never a driver's text, which names hosts and ports. */
+function publicError(e: unknown): string {
+  const err = e as (Error & { code?: string; detail?: string }) | undefined;
+  const text = `${err?.code ?? ''} ${err?.detail ?? ''} ${err?.message ?? ''}`;
+  if (/no answer within|timed? ?out|ETIMEDOUT/i.test(text)) return 'timed out';
+  if (/credentials rejected|authentication failed|SASL|password/i.test(text)) return 'credentials rejected';
+  return 'unreachable';
 }
 
 export function healthRouter(core: Core): Router {
   const router = Router();
   const timeout = core.config.readyTimeoutMs;
+  const log = core.logger.child({ component: 'health' });
+  /** What each dependency last was, so a probe every few seconds logs a change once, not every time. */
+  const last = new Map<string, string>();
+
+  function report(name: string, state: DependencyState, detail?: string): DependencyState {
+    const now = detail ?? state.state;
+    if (last.get(name) !== now) {
+      if (state.state === 'DOWN') log.warn({ dependency: name, error: state.error, detail }, 'dependency not ready');
+      else if (last.has(name)) log.info({ dependency: name }, 'dependency ready again');
+      last.set(name, now);
+    }
+    return state;
+  }
+
+  async function check(name: string, fn: () => Promise<unknown>): Promise<DependencyState> {
+    try {
+      await fn();
+      return report(name, { state: 'UP' });
+    } catch (e) {
+      const err = e as Error & { detail?: string };
+      return report(name, { state: 'DOWN', error: publicError(e) }, err?.detail ?? err?.message ?? String(e));
+    }
+  }
 
   router.get('/healthz', (_req, res) => {
     res.json({ state: 'UP' });
@@ -26,17 +49,19 @@ export function healthRouter(core: Core): Router {
   });
   router.get('/health/ready', async (_req, res) => {
     const [kafka, influxdb, postgresql] = await Promise.all([
-      check(() => core.kafka.ping(timeout)),
-      check(() => core.influx.ping(timeout)),
-      check(() => core.db.ping(timeout)),
+      check('kafka', () => core.kafka.ping(timeout)),
+      check('influxdb', () => core.influx.ping(timeout)),
+      check('postgresql', () => core.db.ping(timeout)),
     ]);
-    const migrations: DependencyState =
-      postgresql.state === 'UP'
-        ? await check(async () => {
-            const pending = await pendingMigrations(core.db);
-            if (pending.length) throw new Error(`pending: ${pending.join(', ')}`);
-          })
-        : { state: 'DOWN', error: 'PostgreSQL is down' };
+    let migrations: DependencyState = { state: 'DOWN', error: 'not checked: PostgreSQL is down' };
+    if (postgresql.state === 'UP') {
+      try {
+        const pending = await pendingMigrations(core.db);
+        migrations = report('migrations', pending.length ? { state: 'DOWN', error: 'pending migrations' } : { state: 'UP' }, pending.length ? `pending: ${pending.join(', ')}` : undefined);
+      } catch (e) {
+        migrations = report('migrations', { state: 'DOWN', error: publicError(e) }, (e as Error)?.message);
+      }
+    }
     const dependencies = { kafka, influxdb, postgresql, migrations };
     const ready = Object.values(dependencies).every((d) => d.state === 'UP');
     const down = Object.entries(dependencies)
