@@ -1,5 +1,5 @@
 /** The app registry: apps learned from the log stream (first line seen registers `app-space`), kept in PostgreSQL. */
-import { Db } from './db';
+import { Db, pgSafeText } from './db';
 import { appNotFound } from './errors';
 
 export interface App {
@@ -51,7 +51,8 @@ export class AppRegistry {
   }
 
   /** Registers app-space if new; cheap for apps already seen by this process. */
-  async register(appKey: string): Promise<App | null> {
+  async register(rawAppKey: string): Promise<App | null> {
+    const appKey = pgSafeText(rawAppKey); // tenant text (container names, build metadata): never refused by PostgreSQL
     const cached = this.known.get(appKey);
     if (cached) return cached;
     const parts = splitAppKey(appKey);
@@ -60,7 +61,8 @@ export class AppRegistry {
     return this.find(appKey);
   }
 
-  async find(appKeyOrId: string): Promise<App | null> {
+  async find(rawAppKeyOrId: string): Promise<App | null> {
+    const appKeyOrId = pgSafeText(rawAppKeyOrId);
     const cached = this.known.get(appKeyOrId);
     if (cached) return cached;
     const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(appKeyOrId);

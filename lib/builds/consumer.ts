@@ -27,7 +27,7 @@ export function buildMetrics(core: Core): BuildMetrics {
     (reg.getSingleMetric('logway_build_messages_skipped_total') as Counter<'kind'> | undefined) ??
     new Counter({
       name: 'logway_build_messages_skipped_total',
-      help: 'alamobuildlogs messages skipped as malformed, by kind',
+      help: 'alamobuildlogs messages skipped as malformed or refused by PostgreSQL (kind quarantined), by kind',
       labelNames: ['kind'],
       registers: [reg],
     });
@@ -111,12 +111,13 @@ export class BuildConsumer {
     this.metrics.linesStored.inc(result.linesStored);
     for (const s of result.skipped) {
       this.metrics.skipped.inc({ kind: s.kind });
-      if (!this.warned.has(s.kind)) {
+      const position = { topic: s.record.topic, partition: s.record.partition, offset: s.record.offset };
+      if (s.kind === 'quarantined') {
+        // Rare and each one a lost record: every one is logged, with where to find it in Kafka.
+        this.log.warn({ kind: s.kind, reason: s.reason, ...position }, 'PostgreSQL refused a build-log message; skipped (quarantined)');
+      } else if (!this.warned.has(s.kind)) {
         this.warned.add(s.kind);
-        this.log.warn(
-          { kind: s.kind, reason: s.reason, partition: s.record.partition, offset: s.record.offset },
-          'skipping malformed build-log message (logged once per kind)',
-        );
+        this.log.warn({ kind: s.kind, reason: s.reason, ...position }, 'skipping malformed build-log message (logged once per kind)');
       }
     }
     batch.resolveOffset(batch.records[batch.records.length - 1].offset);

@@ -1,5 +1,5 @@
 /** The build-log store: builds and their lines in PostgreSQL, written idempotently from Kafka, read page by page. */
-import { type Db, pgSafeText } from '../db';
+import { type Db, pgSafeText, writeQuarantining } from '../db';
 import type { AppRegistry } from '../apps';
 import type { KafkaRecord } from '../kafka';
 import { parseBuildMessage, type BuildStatus, type ParseFailureKind } from '../log/parse';
@@ -23,8 +23,11 @@ export interface StoredLine {
   message: string;
 }
 
-/** Why a record was skipped: the parser's kinds, plus ids the API could never serve. */
-export type SkipKind = ParseFailureKind | 'bad_build_id' | 'bad_app';
+/**
+ * Why a record was skipped: the parser's kinds, ids the API could never serve, and `quarantined`
+ * (PostgreSQL refused the record even alone: lib/db isRowRefusal).
+ */
+export type SkipKind = ParseFailureKind | 'bad_build_id' | 'bad_app' | 'quarantined';
 
 export interface IngestResult {
   linesStored: number;
@@ -65,9 +68,25 @@ export class BuildStore {
   /**
    * Persists a batch of `alamobuildlogs` records in one transaction: builds upserted with their
    * status moved forward, lines inserted with ON CONFLICT DO NOTHING on their Kafka position, so a
-   * redelivered batch changes nothing. Malformed records are returned, never thrown.
+   * redelivered batch changes nothing. Malformed records are returned, never thrown; so is a record
+   * PostgreSQL refuses (the batch is then written record by record, and that one skipped): only a
+   * PostgreSQL outage throws, for the consumer to retry the batch.
    */
   async ingest(records: KafkaRecord[]): Promise<IngestResult> {
+    const total: IngestResult = { linesStored: 0, builds: 0, skipped: [] };
+    const refused = await writeQuarantining(records, async (batch) => {
+      const r = await this.write(batch);
+      total.linesStored += r.linesStored;
+      total.builds += r.builds;
+      total.skipped.push(...r.skipped);
+    });
+    for (const q of refused) {
+      total.skipped.push({ kind: 'quarantined', reason: `PostgreSQL refused it (${q.err.code}): ${q.err.message}`, record: q.row });
+    }
+    return total;
+  }
+
+  private async write(records: KafkaRecord[]): Promise<IngestResult> {
     const skipped: IngestResult['skipped'] = [];
     const builds = new Map<string, PendingBuild>();
     const lines: PendingLine[] = [];
@@ -85,15 +104,24 @@ export class BuildStore {
       const id = b.buildId.toLowerCase();
       const hasText = b.message.trim() !== '';
       const incoming = statusOfMessage(b.status, hasText);
+      // Tenant text made storable here, once for both tables (app keys: AppRegistry.register).
+      const job = pgSafeText(b.job);
       const known = builds.get(id);
       if (known) {
         known.status = nextStatus(known.status, incoming);
-        if (!known.job && b.job) known.job = b.job;
+        if (!known.job && job) known.job = job;
       } else {
-        builds.set(id, { id, appKey: b.appKey, job: b.job, status: incoming, record });
+        builds.set(id, { id, appKey: b.appKey, job, status: incoming, record });
       }
       if (hasText) {
-        lines.push({ buildId: id, ts: recordTs(record), partition: record.partition, offset: record.offset, topic: record.topic, message: b.message });
+        lines.push({
+          buildId: id,
+          ts: recordTs(record),
+          partition: record.partition,
+          offset: record.offset,
+          topic: pgSafeText(record.topic),
+          message: pgSafeText(b.message),
+        });
       }
     }
     if (builds.size === 0) return { linesStored: 0, builds: 0, skipped };
@@ -139,7 +167,7 @@ export class BuildStore {
             chunk.map((l) => l.partition),
             chunk.map((l) => l.offset),
             chunk.map((l) => l.topic),
-            chunk.map((l) => pgSafeText(l.message)),
+            chunk.map((l) => l.message),
           ],
         );
         linesStored += res.rowCount ?? 0;
@@ -157,7 +185,7 @@ export class BuildStore {
     if (!app || !UUID_RE.test(buildId)) return null;
     await this.db.query(
       `INSERT INTO builds (id, app_id, job, status) VALUES ($1, $2, $3, 'queued') ON CONFLICT (id) DO NOTHING`,
-      [buildId.toLowerCase(), app.id, job],
+      [buildId.toLowerCase(), app.id, pgSafeText(job)],
     );
     return this.findBuild(app.id, buildId);
   }

@@ -162,6 +162,64 @@ describe('build lines PostgreSQL cannot store as they are', () => {
     const re = await resultWhen(appKey, e, (x) => x.lines.length === 2);
     expect(re.lines).toEqual(['binary\uFFFDjunk', 'after the NUL']);
   });
+
+  const skippedOf = async (kind: string) => {
+    const skipped = core.prom.registry.getSingleMetric('logway_build_messages_skipped_total') as Counter<'kind'>;
+    return (await skipped.get()).values.find((v) => v.labels.kind === kind)?.value ?? 0;
+  };
+
+  it('a NUL in job or in metadata does not stall the partition: those builds and the next one are stored', async () => {
+    const inJob = crypto.randomUUID();
+    const inMetadata = crypto.randomUUID();
+    const next = crypto.randomUUID();
+    const nulKey = `${appName}\u0000x-${space}`;
+    await core.kafka.produce(topic, [
+      { key: inJob, value: JSON.stringify({ build: inJob, job: '7\u0000', message: 'job with a NUL', metadata: appKey }) },
+      { key: inMetadata, value: JSON.stringify({ build: inMetadata, job: '8', message: 'metadata with a NUL', metadata: nulKey }) },
+      msg(next, 'the next build'),
+    ]);
+    expect((await resultWhen(appKey, next, (x) => x.lines.length === 1)).lines).toEqual(['the next build']);
+    expect((await result(appKey, inJob)).body.lines).toEqual(['job with a NUL']);
+    // The app key is stored as PostgreSQL can hold it (U+FFFD), and the build is served under it.
+    const stored = await core.db.query<{ job: string }>('SELECT job FROM builds WHERE id = $1', [inJob]);
+    expect(stored[0].job).toBe('7\uFFFD');
+    expect((await result(encodeURIComponent(`${appName}\uFFFDx-${space}`), inMetadata)).body.lines).toEqual(['metadata with a NUL']);
+  });
+
+  it('skips messages of the wrong types (counted) and stores the next build', async () => {
+    const before = await skippedOf('missing_fields');
+    const badJsonBefore = await skippedOf('bad_json');
+    const id = crypto.randomUUID();
+    const next = crypto.randomUUID();
+    await core.kafka.produce(topic, [
+      { key: 'x', value: JSON.stringify({ build: { id }, message: 'build is an object', metadata: appKey }) },
+      { key: 'x', value: JSON.stringify({ build: id, message: 'metadata is a list', metadata: [appKey] }) },
+      { key: 'x', value: JSON.stringify({ build: id, message: { text: 'x' }, status: 7, metadata: appKey }) },
+      { key: 'x', value: JSON.stringify([id, appKey]) },
+      { key: 'x', value: 'null' },
+      msg(next, 'after the wrong types'),
+    ]);
+    expect((await resultWhen(appKey, next, (x) => x.lines.length === 1)).lines).toEqual(['after the wrong types']);
+    expect((await result(appKey, id)).status).toBe(404);
+    expect((await skippedOf('missing_fields')) - before).toBe(3);
+    expect((await skippedOf('bad_json')) - badJsonBefore).toBe(2);
+  });
+
+  it('quarantines a message PostgreSQL refuses even alone (metadata too big for the app index) and stores the rest of its batch', async () => {
+    const before = await skippedOf('quarantined');
+    const refused = crypto.randomUUID();
+    const next = crypto.randomUUID();
+    // Random text does not compress: the apps.app_key unique index refuses it (SQLSTATE 54000), whatever it is sanitised into.
+    const huge = `${crypto.randomBytes(6000).toString('hex')}-${space}`;
+    await core.kafka.produce(topic, [
+      msg(next, 'before the refused one'),
+      { key: refused, value: JSON.stringify({ build: refused, job: '9', message: 'refused', metadata: huge }) },
+      msg(next, 'after the refused one'),
+    ]);
+    const rn = await resultWhen(appKey, next, (x) => x.lines.length === 2);
+    expect(rn.lines).toEqual(['before the refused one', 'after the refused one']);
+    expect((await skippedOf('quarantined')) - before).toBe(1);
+  });
 });
 
 describe('build result errors', () => {
