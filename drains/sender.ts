@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto';
 import type { LogLine } from '../lib/log/line';
-import { frameNewline, toRfc5424, truncateUtf8 } from '../lib/log/format';
+import { newlineSafe, toRfc5424, truncateUtf8 } from '../lib/log/format';
 import type { Logger } from '../lib/logger';
 import { fullJitterDelay, RetryPolicy } from './backoff';
 import type { DrainTarget } from './url';
@@ -51,6 +51,14 @@ export class DeliveryError extends Error {
     super(message);
     this.name = 'DeliveryError';
   }
+}
+
+/**
+ * The drain's address is refused by the destination policy (drains/destination.ts): permanent, so
+ * the lines go to the DLQ with the reason instead of being retried against it.
+ */
+export function refusedDelivery(where: string, reason: string): DeliveryError {
+  return new DeliveryError(`${where}: drain destination not allowed: ${reason}`, true);
 }
 
 export interface Transport {
@@ -98,7 +106,7 @@ export function renderFrame(line: LogLine, token: string, target: Pick<DrainTarg
     len = Buffer.byteLength(capped, 'utf8');
   }
   if ((target.transport === 'tcp' || target.transport === 'tls') && target.framing === 'newline') {
-    const frame = frameNewline(capped).toString('utf8');
+    const frame = `${newlineSafe(capped)}\n`;
     return { frame, bytes: Buffer.byteLength(frame, 'utf8') };
   }
   const prefix = `${len} `;

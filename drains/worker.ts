@@ -21,6 +21,7 @@ import { Drain, DrainStore } from './store';
 import { HttpTransport } from './transports/http';
 import { StreamTransport, UdpTransport } from './transports/syslog';
 import { DrainTarget, parseDrainUrl } from './url';
+import { DestinationPolicy } from './destination';
 
 export const DRAINS_CHANNEL = 'logway_drains';
 
@@ -126,6 +127,8 @@ export class DrainWorker implements DepthSource {
   };
   /** Built once: a SecureContext with ~140 system roots costs milliseconds, too much per connection. */
   private secureContext?: tls.SecureContext;
+  /** Every connect re-checks the drain's address (DNS rebinding, drains created before the policy). */
+  private destinations: DestinationPolicy;
 
   constructor(
     private core: Core,
@@ -135,6 +138,7 @@ export class DrainWorker implements DepthSource {
     private opts: WorkerOptions,
   ) {
     this.log = core.logger.child({ component: 'drains' });
+    this.destinations = DestinationPolicy.fromConfig(core.config);
     if (opts.tlsCa) this.secureContext = tls.createSecureContext({ ca: [...tls.rootCertificates, opts.tlsCa.toString()] });
     this.parker = new Parker(dlq, metrics, this.log);
     this.listener = new PgListener(core.db, this.log, {
@@ -285,16 +289,18 @@ export class DrainWorker implements DepthSource {
   private transportFor(target: DrainTarget, token: string): Transport {
     switch (target.transport) {
       case 'udp':
-        return new UdpTransport(target);
+        return new UdpTransport(target, this.destinations);
       case 'http':
       case 'https':
         return new HttpTransport(target, token, {
+          policy: this.destinations,
           timeoutMs: this.opts.writeTimeoutMs,
           secureContext: this.secureContext,
           maxInFlight: this.opts.httpMaxInFlight,
         });
       default:
         return new StreamTransport(target, {
+          policy: this.destinations,
           connectTimeoutMs: this.opts.connectTimeoutMs,
           writeTimeoutMs: this.opts.writeTimeoutMs,
           ackGraceMs: this.opts.ackGraceMs,

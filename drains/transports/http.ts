@@ -8,12 +8,16 @@
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
-import { DeliveryError, OutBatch, Transport } from '../sender';
+import net from 'node:net';
+import { DeliveryError, OutBatch, refusedDelivery, Transport } from '../sender';
 import type { DrainTarget } from '../url';
+import { DestinationPolicy, isDestinationRefused } from '../destination';
 
 export const HTTP_MAX_BATCH_BYTES = 100 * 1024;
 
 export interface HttpOptions {
+  /** Checks the address at every new connection and connects to the checked one (drains/destination.ts). */
+  policy: DestinationPolicy;
   /** The whole request (connect, send, response) must finish within this. */
   timeoutMs: number;
   /** TLS context trusting an extra CA besides the system roots; default: system roots. */
@@ -51,6 +55,11 @@ export class HttpTransport implements Transport {
 
   send(batch: OutBatch): Promise<void> {
     if (this.closed) return Promise.reject(new DeliveryError('drain closed'));
+    const where = `${this.url.protocol}//${this.url.host}`;
+    // Node connects to a literal address without calling `lookup`: those are checked here.
+    const host = this.target.host;
+    const why = net.isIP(host) ? this.opts.policy.refusal(host) : null;
+    if (why) return Promise.reject(refusedDelivery(where, `${host} is ${why}`));
     const body = batch.payload();
     const headers: http.OutgoingHttpHeaders = {
       'Content-Type': 'application/logplex-1',
@@ -62,7 +71,6 @@ export class HttpTransport implements Transport {
     };
     if (this.auth) headers.Authorization = this.auth;
     const mod = this.target.transport === 'https' ? https : http;
-    const where = `${this.url.protocol}//${this.url.host}`;
     return new Promise<void>((resolve, reject) => {
       let done = false;
       const finish = (e?: DeliveryError) => {
@@ -72,7 +80,7 @@ export class HttpTransport implements Transport {
         if (e) reject(e);
         else resolve();
       };
-      const req = mod.request(this.url, { method: 'POST', agent: this.agent, headers }, (res) => {
+      const req = mod.request(this.url, { method: 'POST', agent: this.agent, headers, lookup: this.opts.policy.lookup }, (res) => {
         const status = res.statusCode ?? 0;
         res.resume();
         res.on('error', (e) => finish(new DeliveryError(`${where}: ${e.message}`)));
@@ -88,7 +96,9 @@ export class HttpTransport implements Transport {
         req.destroy();
         finish(new DeliveryError(`${where}: no answer within ${this.opts.timeoutMs} ms`));
       }, this.opts.timeoutMs);
-      req.on('error', (e) => finish(new DeliveryError(`${where}: ${e.message}`)));
+      req.on('error', (e) =>
+        finish(isDestinationRefused(e) ? refusedDelivery(where, e.message) : new DeliveryError(`${where}: ${e.message}`)),
+      );
       req.end(body);
     });
   }

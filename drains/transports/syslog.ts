@@ -12,10 +12,13 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import dgram from 'node:dgram';
-import { DeliveryError, OutBatch, Transport } from '../sender';
+import { DeliveryError, OutBatch, refusedDelivery, Transport } from '../sender';
 import type { DrainTarget } from '../url';
+import { DestinationPolicy, isDestinationRefused } from '../destination';
 
 export interface StreamOptions {
+  /** Checks the address at every connect and connects to the checked one (drains/destination.ts). */
+  policy: DestinationPolicy;
   connectTimeoutMs: number;
   /** A write the socket has not flushed within this long means a stuck receiver: the connection is dropped. */
   writeTimeoutMs: number;
@@ -57,6 +60,13 @@ export class StreamTransport implements Transport {
   constructor(private target: DrainTarget, private opts: StreamOptions) {
     this.maxInFlight = opts.maxInFlight ?? 64;
     this.maxBatchBytes = opts.maxBatchBytes ?? 256 * 1024;
+  }
+
+  /** Node connects to a literal address without calling `lookup`: those are checked here. */
+  private refusedLiteral(): DeliveryError | null {
+    if (!net.isIP(this.target.host)) return null;
+    const why = this.opts.policy.refusal(this.target.host);
+    return why ? refusedDelivery(this.where(), `${this.target.host} is ${why}`) : null;
   }
 
   get busy(): boolean {
@@ -115,8 +125,11 @@ export class StreamTransport implements Transport {
     if (this.closed) return Promise.reject(new DeliveryError('drain closed'));
     if (this.conn && !this.conn.dead) return Promise.resolve(this.conn);
     if (this.connecting) return this.connecting;
+    const refused = this.refusedLiteral();
+    if (refused) return Promise.reject(refused);
     this.connecting = new Promise<Connection>((resolve, reject) => {
       const { host, port } = this.target;
+      const lookup = this.opts.policy.lookup;
       let socket: net.Socket;
       const ready = this.target.transport === 'tls' ? 'secureConnect' : 'connect';
       if (this.target.transport === 'tls') {
@@ -127,9 +140,10 @@ export class StreamTransport implements Transport {
           servername: net.isIP(host) ? undefined : host,
           rejectUnauthorized: !this.target.insecure,
           secureContext: this.opts.secureContext,
+          lookup,
         });
       } else {
-        socket = net.connect({ host, port });
+        socket = net.connect({ host, port, lookup });
       }
       const timer = setTimeout(() => {
         socket.destroy();
@@ -138,7 +152,7 @@ export class StreamTransport implements Transport {
       const onError = (e: Error) => {
         clearTimeout(timer);
         socket.destroy();
-        reject(new DeliveryError(`connect ${this.where()}: ${e.message}`));
+        reject(isDestinationRefused(e) ? refusedDelivery(this.where(), e.message) : new DeliveryError(`connect ${this.where()}: ${e.message}`));
       };
       socket.once('error', onError);
       socket.once(ready, () => {
@@ -211,30 +225,44 @@ export class UdpTransport implements Transport {
   readonly maxInFlight = 4;
   readonly maxBatchBytes = 64 * 1024;
   readonly maxBatchItems = 500;
-  private socket: dgram.Socket | null = null;
+  private sockets: { 4?: dgram.Socket; 6?: dgram.Socket } = {};
 
-  constructor(private target: DrainTarget) {}
+  constructor(private target: DrainTarget, private policy: DestinationPolicy) {}
 
-  private sock(): dgram.Socket {
-    if (!this.socket) {
-      const s = dgram.createSocket(net.isIPv6(this.target.host) ? 'udp6' : 'udp4');
-      s.on('error', () => {
-        s.close();
-        if (this.socket === s) this.socket = null;
+  private sock(family: 4 | 6): dgram.Socket {
+    let s = this.sockets[family];
+    if (!s) {
+      const created = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
+      created.on('error', () => {
+        created.close();
+        if (this.sockets[family] === created) delete this.sockets[family];
       });
-      s.unref();
-      this.socket = s;
+      created.unref();
+      this.sockets[family] = s = created;
     }
-    return this.socket;
+    return s;
   }
 
-  send(batch: OutBatch): Promise<void> {
-    const s = this.sock();
+  /** Resolved and checked once per batch; every datagram of it goes to that checked address. */
+  private async destination(): Promise<{ address: string; family: 4 | 6 }> {
+    const where = `udp://${this.target.host}:${this.target.port}`;
+    try {
+      const [first] = await this.policy.resolve(this.target.host);
+      return { address: first.address, family: first.family === 6 ? 6 : 4 };
+    } catch (e) {
+      if (isDestinationRefused(e)) throw refusedDelivery(where, e.message);
+      throw new DeliveryError(`${where}: ${(e as Error).message}`);
+    }
+  }
+
+  async send(batch: OutBatch): Promise<void> {
+    const { address, family } = await this.destination();
+    const s = this.sock(family);
     return new Promise((resolve, reject) => {
       let left = batch.items.length;
       let failed = false;
       for (const item of batch.items) {
-        s.send(item.frame, this.target.port, this.target.host, (err) => {
+        s.send(item.frame, this.target.port, address, (err) => {
           if (failed) return;
           if (err) {
             failed = true;
@@ -248,11 +276,13 @@ export class UdpTransport implements Transport {
   }
 
   close(): void {
-    try {
-      this.socket?.close();
-    } catch {
-      // already closed
+    for (const s of [this.sockets[4], this.sockets[6]]) {
+      try {
+        s?.close();
+      } catch {
+        // already closed
+      }
     }
-    this.socket = null;
+    this.sockets = {};
   }
 }

@@ -159,7 +159,7 @@ it('parks a 400 at once (permanent); the DLQ lists, retries by id and by drain, 
     expect(item.first_attempt_at).not.toBeNull();
   }
   const byApp = await request(app).get(`/drains/dlq?app=${appKey}&limit=0`).set(authHeader);
-  expect(byApp.body).toEqual({ count: 30, items: [] });
+  expect(byApp.body).toEqual({ count: 30, items: [], dropped: 0, dropped_by_drain: [] });
 
   accept = true;
   const two = list.body.items.slice(0, 2).map((i: { id: string }) => i.id);
