@@ -144,12 +144,22 @@ export function frameOctetCounted(msg: string | Buffer): Buffer {
 }
 
 /**
- * RFC6587 §3.4.2 non-transparent framing with LF as trailer. A message's own CR/LF would end
- * the frame early, so each is replaced by a space.
+ * RFC6587 §3.4.2 non-transparent framing with LF as trailer. A tenant's log line must not end the
+ * frame early and forge a message of its own, nor carry a NUL or a VT/FF some receivers also treat
+ * as a trailer: CR, LF, CRLF and every other C0 control but tab (and DEL) become one space
+ * (RFC5424 §8.2 lets a sender change control characters; octet counting carries them untouched).
  */
 export function frameNewline(msg: string | Buffer): Buffer {
   const text = typeof msg === 'string' ? msg : msg.toString('utf8');
-  return Buffer.from(`${text.replace(/\r\n|\r|\n/g, ' ')}\n`, 'utf8');
+  return Buffer.from(`${newlineSafe(text)}\n`, 'utf8');
+}
+
+const NEWLINE_UNSAFE = /[\x00-\x08\x0a-\x1f\x7f]/;
+const NEWLINE_UNSAFE_ALL = /\r\n|[\x00-\x08\x0a-\x1f\x7f]/g;
+
+/** The message with what would break newline framing replaced (see frameNewline); the same length or shorter. */
+export function newlineSafe(text: string): string {
+  return NEWLINE_UNSAFE.test(text) ? text.replace(NEWLINE_UNSAFE_ALL, ' ') : text;
 }
 
 /**

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type { LogLine } from '../../lib/log/line';
 import {
   frameNewline,
@@ -146,6 +147,43 @@ describe('framing (RFC6587)', () => {
   it('newline framing ends with LF and never splits a message', () => {
     expect(frameNewline('a\nb\r\nc').toString()).toBe('a b c\n');
     expect(frameNewline(Buffer.from('x')).toString()).toBe('x\n');
+  });
+
+  it('newline framing replaces every C0 control but tab, and DEL: a tenant line cannot forge a frame', () => {
+    expect(frameNewline('a\u0000b\u000bc\u000cd\u001be\u007ff\tg\rh').toString()).toBe('a b c d e f\tg h\n');
+    const forged = toRfc5424({ ...webLine, message: 'ok\u000b<11>1 2018-03-24T01:07:20.123Z victim-space app web.1 - - forged' }, { hostname: 'appname-space' });
+    const framed = frameNewline(forged).toString();
+    expect(framed.split('\n')).toEqual([expect.stringContaining('ok <11>1'), '']);
+    expect(framed).not.toMatch(/[\x00-\x08\x0a-\x1f\x7f](?!$)/);
+  });
+
+  it('property: any message is one newline frame with no control but tab, and octet counts are bytes', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (message) => {
+        const msg = toRfc5424({ ...webLine, message }, { hostname: 'appname-space' });
+        const nl = frameNewline(msg).toString('utf8');
+        expect(nl.indexOf('\n')).toBe(nl.length - 1);
+        expect(/[\x00-\x08\x0a-\x1f\x7f]/.test(nl.slice(0, -1))).toBe(false);
+        const oc = frameOctetCounted(msg);
+        const sp = oc.indexOf(0x20);
+        expect(Number(oc.subarray(0, sp).toString('ascii'))).toBe(oc.length - sp - 1);
+      }),
+    );
+  });
+
+  it('property: HOSTNAME, APP-NAME and PROCID are PRINTUSASCII within their RFC5424 limits, whatever the pod name', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), fc.string({ unit: 'binary', maxLength: 400 }), (source, dyno, hostname) => {
+        const out = toRfc5424({ ...webLine, source, dyno, message: 'm' }, { hostname });
+        const [pri, , host, appName, procId, msgId, sd] = out.split(' ');
+        expect(pri).toMatch(/^<\d+>1$/);
+        for (const [field, max] of [[host, 255], [appName, 48], [procId, 128]] as [string, number][]) {
+          expect(field).toMatch(/^[\x21-\x7e]+$/);
+          expect(field.length).toBeLessThanOrEqual(max);
+        }
+        expect([msgId, sd]).toEqual(['-', '-']);
+      }),
+    );
   });
 });
 
