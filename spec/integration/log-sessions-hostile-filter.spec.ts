@@ -1,0 +1,163 @@
+/**
+ * Issue 9 item 3: a tenant's filter must not hold the node's one JS thread. Sessions with the
+ * patterns that froze a node (catastrophic backtracking on V8's RegExp) tail an app on the real
+ * Kafka while hostile lines go by; the matching markers after them still arrive and /health/live
+ * answers. On a backtracking engine the first 49-character line never finishes matching, so these
+ * tests cannot pass there (jest's timeout is the only bound, no wall-clock threshold).
+ */
+import crypto from 'node:crypto';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import request from 'supertest';
+import { createApp } from '../../lib/app';
+import { closeCore, Core } from '../../lib/core';
+import { createTailFeature, TailFeature } from '../../lib/tail/feature';
+import { signSessionToken } from '../../lib/tail/token';
+import { appLog } from '../helpers/drain-fixtures';
+import { createTestCore, uniqueName, authHeader } from '../helpers/env';
+import { waitFor } from '../helpers/wait';
+
+jest.setTimeout(90_000);
+
+const POD = '1562910588-cg82f';
+
+/** The issue's 49-character line, 10 KB of it, and a run of x with no y. */
+const HOSTILE = ['a'.repeat(48) + '!', 'a'.repeat(10_000) + '!', 'x'.repeat(48) + '!'];
+const MARKERS = ['marker-w 42', 'marker aaa', 'aaaa', 'marker xxy', `marker ${'a'.repeat(20)}`];
+const [H49, H10K] = HOSTILE;
+const [M1, M2, M3, M4, M5] = MARKERS;
+
+/** Each hostile pattern and exactly the messages (of HOSTILE then MARKERS) it matches. */
+const FILTERS: [string, string[]][] = [
+  ['(\\w|\\d)+$', [M1, M2, M3, M4, M5]],
+  ['(a|aa)+$', [M2, M3, M5]],
+  ['^(a+)+$', [M3]],
+  ['(x+x+)+y', [M4]],
+  ['(.*a){20}', [H49, H10K, M5]],
+];
+
+/** An NDJSON log-session stream read as it comes: the messages seen so far. */
+class NdjsonStream {
+  status = 0;
+  messages: string[] = [];
+  private buf = '';
+  private req: http.ClientRequest;
+
+  constructor(url: string) {
+    this.req = http.get(`${url}?format=json`, (res) => {
+      this.status = res.statusCode ?? 0;
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        this.buf += d;
+        const lines = this.buf.split('\n');
+        this.buf = lines.pop() ?? '';
+        for (const l of lines) if (l !== '') this.messages.push((JSON.parse(l) as { message: string }).message);
+      });
+    });
+    this.req.on('error', () => undefined);
+  }
+
+  close(): void {
+    this.req.destroy();
+  }
+}
+
+describe('log sessions with hostile filters (real Kafka)', () => {
+  let core: Core;
+  let feature: TailFeature;
+  let server: http.Server;
+  const space = uniqueName('hf');
+  const app = uniqueName('h');
+  const appKey = `${app}-${space}`;
+  const streams: NdjsonStream[] = [];
+
+  const produce = (messages: string[]) =>
+    core.kafka.produce(space, messages.map((m) => ({ key: `${app}-web-${POD}`, value: appLog(app, space, POD, m) })));
+
+  function open(url: string): NdjsonStream {
+    const s = new NdjsonStream(url);
+    streams.push(s);
+    return s;
+  }
+
+  beforeAll(async () => {
+    core = createTestCore();
+    server = http.createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    (core.config as { publicUrl: string }).publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    feature = createTailFeature(core, { topicPollMs: 250 });
+    server.on('request', createApp(core, [feature]));
+    await feature.start();
+    // Matches none of the filters, so every session's history is empty.
+    await produce(['setup line.']);
+    await waitFor('the hub to subscribe the new topic', async () => feature.hub.topics.includes(space));
+    await waitFor('the app registered from the stream', () => core.apps.find(appKey));
+  });
+
+  afterAll(async () => {
+    streams.forEach((s) => s.close());
+    await feature.stop();
+    await new Promise<void>((r) => server.close(() => r()));
+    await closeCore(core);
+  });
+
+  it('sessions created with each hostile filter, and tokens signed with it directly, get their markers while /health/live answers', async () => {
+    const secret = crypto.createSecretKey(Buffer.from(core.config.sessionSecret, 'utf8'));
+    const opened: { filter: string; via: string; expected: string[]; stream: NdjsonStream }[] = [];
+    for (const [filter, expected] of FILTERS) {
+      const res = await request(server).post(`/apps/${appKey}/log-sessions`).set(authHeader).send({ lines: 250, tail: true, filter });
+      expect([filter, res.status]).toEqual([filter, 201]);
+      opened.push({ filter, via: 'created', expected, stream: open(res.body.logplex_url as string) });
+      // The stream compiles whatever a valid token carries: prove that path is linear too.
+      const token = signSessionToken({ kind: 'app', key: appKey, lines: 250, tail: true, filter }, secret);
+      opened.push({ filter, via: 'signed', expected, stream: open(`${core.config.publicUrl}/log-sessions/${token}`) });
+    }
+    await waitFor('every stream to answer', async () => opened.every((o) => o.stream.status === 200));
+
+    await produce(HOSTILE);
+    await waitFor('the hub to consume the hostile lines', async () =>
+      feature.hub.rings.peek(appKey)?.toArray().some((l) => l.message === HOSTILE[HOSTILE.length - 1]),
+    );
+    expect((await request(server).get('/health/live')).status).toBe(200);
+
+    await produce(MARKERS);
+    await waitFor('every session to receive its markers', async () =>
+      opened.every((o) => o.stream.messages.length >= o.expected.length && o.stream.messages.includes(o.expected[o.expected.length - 1])),
+    );
+    expect((await request(server).get('/health/live')).status).toBe(200);
+    for (const o of opened) expect([o.filter, o.via, o.stream.messages]).toEqual([o.filter, o.via, o.expected]);
+  });
+
+  it('a token signed with a filter RE2 cannot run (a backreference) is refused when opened, not compiled with V8', async () => {
+    const secret = crypto.createSecretKey(Buffer.from(core.config.sessionSecret, 'utf8'));
+    const token = signSessionToken({ kind: 'app', key: appKey, lines: 10, tail: false, filter: '(a)\\1' }, secret);
+    const res = await request(server).get(`/log-sessions/${token}`);
+    expect(res.status).toBe(422);
+    expect(res.body).toEqual({
+      id: 'unprocessable_entity',
+      message: 'The specified filter is not a supported regular expression: invalid escape sequence: `\\1`.',
+    });
+  });
+
+  it('creating a session with lookaround, a backreference or a too-long filter is 422', async () => {
+    const post = (filter: string) => request(server).post(`/apps/${appKey}/log-sessions`).set(authHeader).send({ lines: 10, filter });
+    for (const filter of ['(a)\\1', 'error(?=42)', '(?<!x)error']) {
+      const res = await post(filter);
+      expect([filter, res.status, res.body.message]).toEqual([filter, 422, expect.stringMatching(/^The specified filter is not a supported regular expression: .+\.$/)]);
+    }
+    const long = await post('x'.repeat(core.config.maxFilterLength + 1));
+    expect([long.status, long.body]).toEqual([
+      422,
+      { id: 'unprocessable_entity', message: `The specified filter is longer than allowed (${core.config.maxFilterLength} characters is the maximum).` },
+    ]);
+  });
+
+  it('a since further back than logs are kept, or unparseable, is 422', async () => {
+    const post = (since: string) => request(server).post(`/apps/${appKey}/log-sessions`).set(authHeader).send({ lines: 10, since });
+    const far = await post('999999999d');
+    expect([far.status, far.body.message]).toEqual([422, 'The specified since is further back than logs are kept (7 days is the maximum).']);
+    const bad = await post('yesterday');
+    expect([bad.status, bad.body.message]).toEqual([422, 'The specified since was not a valid time (use 30s, 10m, 2h, 1d or an RFC3339 date-time).']);
+    expect((await post('1h')).status).toBe(201);
+  });
+});
