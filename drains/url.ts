@@ -51,6 +51,10 @@ export function requireUrlParam(body: unknown): string {
 export function parseDrainUrl(raw: string): DrainTarget {
   const text = raw.trim();
   if (text.length > 2048) throw new Unprocessable('The specified url is too long (2048 characters at most).');
+  // Stored as written and shown back by the API: no controls (a NUL cannot even be stored) and no lone surrogates.
+  if (/[\x00-\x1f\x7f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text)) {
+    throw new Unprocessable('The specified url contains control characters or invalid text.');
+  }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(text)?.[1]?.toLowerCase();
   if (!scheme) throw new Unprocessable(`The specified url ${redact(text)} is not a valid url.`);
   const transport = SCHEMES[`${scheme}:`];
@@ -87,8 +91,8 @@ export function parseDrainUrl(raw: string): DrainTarget {
     framing: u.searchParams.get('framing')?.toLowerCase() === 'newline' ? 'newline' : 'octet',
   };
   if (transport === 'http' || transport === 'https') {
-    if (u.username !== '') target.username = decodeURIComponent(u.username);
-    if (u.password !== '') target.password = decodeURIComponent(u.password);
+    if (u.username !== '') target.username = decodeUserinfo(u.username);
+    if (u.password !== '') target.password = decodeUserinfo(u.password);
     const endpoint = new URL(u.toString());
     endpoint.username = '';
     endpoint.password = '';
@@ -106,6 +110,15 @@ function explicitPort(text: string): string | null {
   const m = /^(\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(hostPort);
   if (!m || m[2] === undefined) return null;
   return m[2] === '' ? '' : m[2];
+}
+
+/** Basic auth from the userinfo; a malformed %-escape is the caller's mistake (422), not a URIError. */
+function decodeUserinfo(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new Unprocessable('The specified url has a malformed %-escape in its user name or password.');
+  }
 }
 
 /** Error texts never echo a password the user typed. */

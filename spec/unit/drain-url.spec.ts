@@ -62,6 +62,25 @@ describe('parseDrainUrl', () => {
     expect(e.status).toBe(422);
     expect(e.message).not.toContain('secret');
   });
+
+  it('422s a malformed %-escape in the userinfo (was a URIError, a 500)', () => {
+    expect(err(() => parseDrainUrl('https://u:%ZZ@collector.example.com/'))).toEqual({
+      status: 422,
+      message: 'The specified url has a malformed %-escape in its user name or password.',
+    });
+  });
+
+  it('422s control characters and lone surrogates (stored and shown back as written)', () => {
+    for (const bad of ['https://collector.example.com/\u0000x', 'syslog://h.example.com:514/a\u001bb', 'https://h.example.com/\ud800']) {
+      expect(err(() => parseDrainUrl(bad))).toEqual({ status: 422, message: 'The specified url contains control characters or invalid text.' });
+    }
+  });
+
+  it('normalises numeric host spellings, syslog urls included (the destination policy judges the address)', () => {
+    expect(parseDrainUrl('http://0x7f.1/').host).toBe('127.0.0.1');
+    expect(parseDrainUrl('syslog://2130706433:514').host).toBe('127.0.0.1');
+    expect(parseDrainUrl('syslog+tls://[::ffff:127.0.0.1]:6514').host).toBe('::ffff:7f00:1');
+  });
 });
 
 describe('duplicates and the url parameter', () => {
