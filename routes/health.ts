@@ -1,9 +1,18 @@
-/** logway's own operational surface: liveness, readiness (each dependency checked), Prometheus metrics. */
+/** logway's own operational surface: liveness, readiness (each dependency checked; DEGRADED when only PostgreSQL or InfluxDB is down), Prometheus metrics. */
 import { Router } from 'express';
 import { Core } from '../lib/core';
 import { pendingMigrations } from '../lib/migrate';
 
 type DependencyState = { state: 'UP' | 'DOWN'; error?: string };
+
+const PENDING = 'pending migrations';
+
+/** What stops working while a non-blocking dependency is down (tails and Kafka consumption go on). */
+const AFFECTED = {
+  influxdb: 'metrics API',
+  postgresql: 'log drains API, drain retries and DLQ, builds store and results, app registry, log-session creation for apps not yet known',
+  migrations: 'the schema could not be checked',
+};
 
 /** The only words /health/ready (unauthenticated) uses for a failure: never a driver's text, which names hosts and ports. */
 function publicError(e: unknown): string {
@@ -57,21 +66,30 @@ export function healthRouter(core: Core): Router {
     if (postgresql.state === 'UP') {
       try {
         const pending = await pendingMigrations(core.db);
-        migrations = report('migrations', pending.length ? { state: 'DOWN', error: 'pending migrations' } : { state: 'UP' }, pending.length ? `pending: ${pending.join(', ')}` : undefined);
+        migrations = report('migrations', pending.length ? { state: 'DOWN', error: PENDING } : { state: 'UP' }, pending.length ? `pending: ${pending.join(', ')}` : undefined);
       } catch (e) {
         migrations = report('migrations', { state: 'DOWN', error: publicError(e) }, (e as Error)?.message);
       }
     }
     const dependencies = { kafka, influxdb, postgresql, migrations };
-    const ready = Object.values(dependencies).every((d) => d.state === 'UP');
-    const down = Object.entries(dependencies)
-      .filter(([, d]) => d.state === 'DOWN')
-      .map(([name]) => name);
-    res.status(ready ? 200 : 503).json({
-      state: ready ? 'UP' : 'DOWN',
-      ...(ready ? {} : { message: `Not ready: ${down.join(', ')} down.` }),
-      dependencies,
-    });
+    // Not ready only when the node cannot do its main job (DESIGN "Operating logway itself"): Kafka
+    // unreachable or migrations known to be pending. PostgreSQL or InfluxDB down leaves tails working,
+    // so the node stays in the load balancer, DEGRADED; taking every node out would make it worse.
+    const blocking = [kafka.state === 'DOWN' && 'kafka down', migrations.error === PENDING && 'migrations pending'].filter(Boolean);
+    if (blocking.length) {
+      res.status(503).json({ state: 'DOWN', message: `Not ready: ${blocking.join(', ')}.`, dependencies });
+      return;
+    }
+    // migrations not checked because PostgreSQL is down is said once, by postgresql.
+    const degraded = (['influxdb', 'postgresql', 'migrations'] as const).filter(
+      (name) => dependencies[name].state === 'DOWN' && !(name === 'migrations' && postgresql.state === 'DOWN'),
+    );
+    if (degraded.length) {
+      const what = degraded.map((name) => `${name} down (affects: ${AFFECTED[name]})`).join('; ');
+      res.status(200).json({ state: 'DEGRADED', message: `Degraded: ${what}.`, dependencies });
+      return;
+    }
+    res.status(200).json({ state: 'UP', dependencies });
   });
 
   router.get('/metrics', async (req, res) => {

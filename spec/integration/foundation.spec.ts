@@ -1,6 +1,4 @@
 /** The foundation against the real stack: health/readiness, migrations, auth, errors, Kafka and InfluxDB round trips. */
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import express, { Router } from 'express';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
@@ -10,9 +8,7 @@ import { createDb } from '../../lib/db';
 import { migrate, listMigrations } from '../../lib/migrate';
 import { jsonBody } from '../../lib/http';
 import { signSessionToken } from '../../lib/tail/token';
-import { createTestCore, testEnv, uniqueName, REPO_ROOT, TEST_API_KEY, TEST_JWT_SECRET } from '../helpers/env';
-
-const stack = (...args: string[]) => execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'stack'), ...args], { stdio: 'pipe' });
+import { createTestCore, testEnv, uniqueName, TEST_API_KEY, TEST_JWT_SECRET } from '../helpers/env';
 
 /** A feature that exists only for these tests: an authenticated echo, a JSON body, and a route that throws. */
 function probeFeature(core: Core): Feature {
@@ -58,19 +54,46 @@ describe('health', () => {
     });
   });
 
-  it('goes 503 naming InfluxDB while InfluxDB is stopped, and 200 once it is back', async () => {
-    stack('down', 'influxdb');
+  /** A core whose `dependency` points at a port nothing listens on; the rest is the real stack. Stops nothing. */
+  async function readyWith(overrides: Record<string, string>) {
+    const other = createTestCore(overrides);
     try {
-      const res = await request(app).get('/health/ready');
-      expect(res.status).toBe(503);
-      expect(res.body.dependencies.influxdb.state).toBe('DOWN');
-      expect(res.body.dependencies.kafka.state).toBe('UP');
-      expect(res.body.message).toMatch(/influxdb/);
+      return await request(createApp(other, [])).get('/health/ready');
     } finally {
-      stack('up', 'influxdb');
+      await closeCore(other);
     }
-    const res = await request(app).get('/health/ready');
+  }
+
+  it('stays ready (200) but DEGRADED naming InfluxDB and what it affects while InfluxDB is down', async () => {
+    const res = await readyWith({ INFLUX_URL: 'http://127.0.0.1:1' });
     expect(res.status).toBe(200);
+    expect(res.body.state).toBe('DEGRADED');
+    expect(res.body.dependencies).toEqual({
+      kafka: { state: 'UP' },
+      influxdb: { state: 'DOWN', error: 'unreachable' },
+      postgresql: { state: 'UP' },
+      migrations: { state: 'UP' },
+    });
+    expect(res.body.message).toMatch(/^Degraded: influxdb down \(affects: [^)]*metrics[^)]*\)\.$/);
+  });
+
+  it('stays ready (200) but DEGRADED naming PostgreSQL and what it affects while PostgreSQL is down', async () => {
+    const res = await readyWith({ DATABASE_URL: 'postgres://logway:logway@127.0.0.1:1/logway' });
+    expect(res.status).toBe(200);
+    expect(res.body.state).toBe('DEGRADED');
+    expect(res.body.dependencies.postgresql).toEqual({ state: 'DOWN', error: 'unreachable' });
+    expect(res.body.dependencies.migrations).toEqual({ state: 'DOWN', error: 'not checked: PostgreSQL is down' });
+    expect(res.body.dependencies.kafka).toEqual({ state: 'UP' });
+    expect(res.body.message).toMatch(/^Degraded: postgresql down \(affects: [^)]*drains[^)]*builds[^)]*\)\.$/);
+  });
+
+  it('goes 503 DOWN naming Kafka while Kafka is unreachable', async () => {
+    const res = await readyWith({ KAFKA_BROKERS: '127.0.0.1:1' });
+    expect(res.status).toBe(503);
+    expect(res.body.state).toBe('DOWN');
+    expect(res.body.dependencies.kafka.state).toBe('DOWN');
+    expect(res.body.dependencies.postgresql).toEqual({ state: 'UP' });
+    expect(res.body.message).toBe('Not ready: kafka down.');
   });
 
   it('reports a missing migration as not ready', async () => {
@@ -80,8 +103,10 @@ describe('health', () => {
     try {
       const res = await request(createApp(other, [])).get('/health/ready');
       expect(res.status).toBe(503);
-      expect(res.body.dependencies.migrations.state).toBe('DOWN');
+      expect(res.body.state).toBe('DOWN');
+      expect(res.body.dependencies.migrations).toEqual({ state: 'DOWN', error: 'pending migrations' });
       expect(res.body.dependencies.postgresql.state).toBe('UP');
+      expect(res.body.message).toBe('Not ready: migrations pending.');
     } finally {
       await closeCore(other);
       await core.db.query(`DROP SCHEMA ${schema} CASCADE`);
