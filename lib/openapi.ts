@@ -28,6 +28,7 @@ interface Response {
   description: string;
   headers?: Record<string, Header | Ref>;
   content?: Record<string, { schema: Schema | Ref }>;
+  links?: Record<string, { operationId: string; parameters: Record<string, string>; description?: string }>;
 }
 type Responses = Record<string, Response>;
 interface Operation {
@@ -242,7 +243,7 @@ function schemas(cfg: OpenApiConfig): Record<string, Schema> {
             'syslog://, syslog+tcp://, syslog+tls:// (`#insecure` skips certificate checks), syslog+udp:// (host:port required), http://, https://. ' +
             'Missing → 400 `The request did not include a "url" parameter.`; unsupported scheme, bad host or port, or a refused destination ' +
             '(loopback, link-local, metadata, unspecified, multicast, private unless allowed; checked on the resolved addresses) → 422.',
-          examples: ['syslog+tls://logs.example.com:6514'],
+          examples: ['syslog+tls://logs.example.com:6514', 'https://user:secret@192.0.2.10/logs'],
         },
       },
     },
@@ -435,7 +436,16 @@ export function openApiDocument(cfg: OpenApiConfig): OpenApiDocument {
           responses: {
             ...ownerErrors,
             ...bodyErrors,
-            '201': ok('The drain.', ref('Drain')),
+            '201': {
+              ...ok('The drain.', ref('Drain')),
+              // Lets a client (and schemathesis's stateful phase) follow a created drain to its own routes.
+              links: Object.fromEntries(
+                (['get', 'delete'] as const).map((verb) => [
+                  `${verb === 'get' ? 'Get' : 'Delete'}${Cap}LogDrain`,
+                  { operationId: `${verb}${Cap}LogDrain`, parameters: { [owner]: `$request.path.${owner}`, id: '$response.body#/id' } },
+                ]),
+              ),
+            },
             '400': error('No `url` (`The request did not include a "url" parameter.`), a duplicate url (trimmed, case-insensitive), or a body that is not JSON.'),
             '422': error(
               `Unsupported scheme, bad host or port, a refused destination, or \`maximum number of drains reached\` (${cfg.maxDrainsPerApp} per ${owner}).`,
