@@ -126,7 +126,7 @@ function schemas(cfg: OpenApiConfig): Record<string, Schema> {
       properties: {
         id: {
           type: 'string',
-          description: 'bad_request (400), unauthorized (401), forbidden (403), not_found (404), conflict (409), payload_too_large (413), unprocessable_entity (422), too_many_requests (429), service_unavailable (503), internal_server_error (500).',
+          description: 'bad_request (400), unauthorized (401), forbidden (403), not_found (404), conflict (409), payload_too_large (413), unprocessable_entity (422), rate_limited (429), service_unavailable (503), internal_server_error (500).',
           examples: ['not_found'],
         },
         message: { type: 'string', examples: ['The specified application api-space does not exist.'] },
@@ -577,7 +577,7 @@ export function openApiDocument(cfg: OpenApiConfig): OpenApiDocument {
             },
             '400': E.badPath,
             '404': error('`The specified log session was not found or has expired.` (expired, tampered or malformed token).'),
-            '429': error('Too many streams open for this app on this node.', {
+            '429': error('A limit of this node was reached: open streams for this app or site (`MAX_STREAMS_PER_APP`), or concurrent Kafka read-backs.', {
               'Retry-After': { description: 'Seconds to wait before opening the stream again.', schema: { type: 'integer', minimum: 0 } },
             }),
             '500': E.internal,
