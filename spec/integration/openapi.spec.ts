@@ -6,6 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
@@ -78,6 +80,13 @@ const appLog = (log: string) => ({
     tag: '',
   }),
 });
+
+/** A live (tail) session's stream path on this server. */
+async function sessionPath(server: http.Server): Promise<string> {
+  const res = await request(server).post(`/apps/${appKey}/log-sessions`).set(authHeader).send({ lines: 1, tail: true });
+  expect(res.status).toBe(201);
+  return new URL(res.body.logplex_url as string).pathname;
+}
 
 beforeAll(async () => {
   // The space exists before the hub starts, so it reads the line's history like any other.
@@ -320,6 +329,29 @@ describe('real responses conform', () => {
     const snapshot = await request(app).get(`/apps/${appKey}/metrics/current`).set(auth);
     expect(snapshot.status).toBe(200);
     conforms('get', '/apps/{app}/metrics/current', snapshot);
+  });
+
+  it('the stream limit: 429 with Retry-After, as documented', async () => {
+    const limited = createTestCore({ MAX_STREAMS_PER_APP: '1' });
+    const tail = createFeatures(limited, { builds: { consume: false }, drains: { worker: false } }).filter((f) => f.name === 'tail');
+    for (const f of tail) await f.start?.();
+    const server = http.createServer(createApp(limited, tail));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const first = http.get(`${base}${await sessionPath(server)}`);
+    try {
+      await new Promise<void>((resolve, reject) => first.once('response', () => resolve()).once('error', reject));
+      const res = await request(server).get(await sessionPath(server));
+      expect(res.status).toBe(429);
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      conforms('get', '/log-sessions/{token}', res);
+    } finally {
+      first.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      for (const f of tail) await f.stop?.();
+      await closeCore(limited);
+    }
   });
 
   it('a body that breaks the contract is caught (the check can fail)', () => {
