@@ -1,0 +1,149 @@
+/**
+ * What logway's outside systems and Kafka consumers are doing, told as state changes (DESIGN
+ * "Operating logway itself"): one warn when a dependency goes away, naming what it affects, one
+ * info when it is back, with how long it was gone. Requests and retries failing during an outage
+ * say nothing more (lib/http logs their 503 at debug once the outage is known here).
+ *
+ * Who reports: the modules that own each client (lib/db, lib/influx, lib/kafka) on every
+ * connection-level failure and on every success, and /health/ready's checks. A success is the
+ * only way back up, so a dependency is "down" from its first connection failure until something
+ * next talks to it successfully.
+ */
+import type { Logger } from './logger';
+import type { Prom } from './prom';
+
+export type DependencyName = 'kafka' | 'postgresql' | 'influxdb';
+export const DEPENDENCIES: DependencyName[] = ['kafka', 'postgresql', 'influxdb'];
+
+/** What stops working while a dependency is down (the warn line and /health/ready say it). */
+export const AFFECTED: Record<DependencyName, string> = {
+  kafka: 'log-session history and live tails, drain delivery, build-log storage, POST /log-events',
+  influxdb: 'metrics API',
+  postgresql: 'log drains API, drain retries and DLQ, builds store and results, app registry, log-session creation for apps not yet known',
+};
+
+/** The names Unavailable errors use (`new Unavailable('PostgreSQL', ...)`). */
+const BY_ERROR_NAME: Record<string, DependencyName> = { kafka: 'kafka', postgresql: 'postgresql', influxdb: 'influxdb' };
+
+export type ConsumerStateName = 'running' | 'crashed' | 'stopped';
+
+export interface ConsumerState {
+  state: ConsumerStateName;
+  /** Crashes since it last made progress (a batch handled or an empty fetch). */
+  crashes: number;
+  since: Date;
+  error?: string;
+}
+
+interface Outage {
+  since: number;
+  detail?: string;
+}
+
+/** Errors whose outage the tracker has logged: lib/http logs their 503 quietly. */
+const reported = new WeakSet<object>();
+
+export function isReported(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && reported.has(err);
+}
+
+export class DependencyTracker {
+  private outages = new Map<DependencyName, Outage>();
+  private consumers = new Map<string, ConsumerState>();
+  private readonly log: Logger;
+
+  constructor(logger: Logger, private prom?: Prom, private now: () => number = Date.now) {
+    this.log = logger.child({ component: 'dependencies' });
+    for (const d of DEPENDENCIES) this.prom?.dependencyUp.set({ dependency: d }, 1);
+  }
+
+  isUp(name: DependencyName): boolean {
+    return !this.outages.has(name);
+  }
+
+  /** When the outage began, or undefined while up. */
+  downSince(name: DependencyName): Date | undefined {
+    const o = this.outages.get(name);
+    return o ? new Date(o.since) : undefined;
+  }
+
+  /** A connection-level failure. Logs (warn) only when the dependency was up until now. */
+  down(name: DependencyName, detail?: string, err?: unknown): void {
+    if (err && typeof err === 'object') reported.add(err);
+    if (this.outages.has(name)) return;
+    const since = this.now();
+    this.outages.set(name, { since, detail });
+    this.prom?.dependencyUp.set({ dependency: name }, 0);
+    this.prom?.dependencyChanges.inc({ dependency: name, state: 'down' });
+    this.log.warn({ dependency: name, since: new Date(since).toISOString(), affects: AFFECTED[name], detail }, `${name} unreachable; affected: ${AFFECTED[name]}`);
+  }
+
+  /** Something talked to it successfully. Logs (info) only when it was down until now. */
+  up(name: DependencyName): void {
+    const o = this.outages.get(name);
+    if (!o) return;
+    this.outages.delete(name);
+    const downMs = Math.max(0, this.now() - o.since);
+    this.prom?.dependencyUp.set({ dependency: name }, 1);
+    this.prom?.dependencyChanges.inc({ dependency: name, state: 'up' });
+    this.log.info(
+      { dependency: name, down_since: new Date(o.since).toISOString(), down_ms: downMs, consumers_crashed: this.crashedConsumers().length },
+      `${name} is back after ${formatDuration(downMs)}`,
+    );
+  }
+
+  /** For an Unavailable error naming a dependency we track (by its `dependency` field): down(). */
+  failed(err: unknown): void {
+    const e = err as { dependency?: unknown; detail?: unknown; message?: unknown } | undefined;
+    const name = typeof e?.dependency === 'string' ? BY_ERROR_NAME[e.dependency.toLowerCase()] : undefined;
+    if (name) this.down(name, typeof e?.detail === 'string' ? e.detail : String(e?.message ?? ''), err);
+  }
+
+  /**
+   * A Kafka consumer crashed (kafkajs CRASH). `restart` false: it gave up for good. It counts as
+   * crash-looping (not ready) until it next makes progress.
+   */
+  consumerCrashed(name: string, error: string, restart: boolean): void {
+    const prev = this.consumers.get(name);
+    const crashes = (prev?.state === 'running' || !prev ? 0 : prev.crashes) + 1;
+    const state: ConsumerStateName = restart ? 'crashed' : 'stopped';
+    this.consumers.set(name, { state, crashes, since: prev && prev.state !== 'running' ? prev.since : new Date(this.now()), error });
+    this.prom?.consumerUp.set({ consumer: name }, 0);
+    const fields = { consumer: name, crashes, restart, error };
+    // The first crash of a run, and every tenth after it: a crash loop is one line a few minutes, not one a minute.
+    if (!restart) this.log.error(fields, 'Kafka consumer crashed and will not restart');
+    else if (crashes === 1 || crashes % 10 === 0) this.log.warn(fields, crashes === 1 ? 'Kafka consumer crashed; restarting' : 'Kafka consumer still crash-looping');
+  }
+
+  /** The consumer handled a batch or completed an empty fetch. */
+  consumerProgressed(name: string): void {
+    const prev = this.consumers.get(name);
+    if (prev?.state === 'running') return;
+    this.consumers.set(name, { state: 'running', crashes: 0, since: new Date(this.now()) });
+    this.prom?.consumerUp.set({ consumer: name }, 1);
+    if (prev) this.log.info({ consumer: name, crashes: prev.crashes, down_ms: this.now() - prev.since.getTime() }, 'Kafka consumer running again');
+  }
+
+  /** The consumer was stopped on purpose (shutdown, a feature stopping): no longer reported. */
+  consumerStopped(name: string): void {
+    this.consumers.delete(name);
+    this.prom?.consumerUp.remove({ consumer: name });
+  }
+
+  consumerStates(): Record<string, ConsumerState> {
+    return Object.fromEntries(this.consumers);
+  }
+
+  /** Consumers that crashed and have not made progress since. */
+  crashedConsumers(): string[] {
+    return [...this.consumers].filter(([, s]) => s.state !== 'running').map(([n]) => n);
+  }
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${s} s`;
+  const m = Math.floor(s / 60);
+  return m < 120 ? `${m} min ${s % 60} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
+}
