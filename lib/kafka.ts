@@ -6,6 +6,7 @@ import { Logger } from './logger';
 import { Unavailable } from './errors';
 import { withTimeout } from './db';
 import { registerCompressionCodecs } from './kafka-codecs';
+import type { DependencyTracker } from './dependencies';
 
 // snappy, lz4 and zstd batches (kafkajs has only gzip): without them one such topic crash-loops every consumer.
 registerCompressionCodecs();
@@ -41,6 +42,8 @@ export interface Batch {
 
 export interface ConsumerOptions {
   groupId: string;
+  /** What readiness and logs call this consumer ('tail-hub', 'drains', 'builds'); default the group id. */
+  name?: string;
   /** Topic names or patterns; patterns match the topics that exist when the consumer starts. */
   topics: (string | RegExp)[];
   fromBeginning?: boolean;
@@ -125,8 +128,47 @@ export interface LogwayKafka {
   close(): Promise<void>;
 }
 
-export function createKafka(opts: { brokers: string[]; clientId: string; logger: Logger }): LogwayKafka {
+/** kafkajs says each connection failure once per broker and retry: the dependency tracker says the outage once. */
+const CONNECTION_FAILURE = /connect(ion)? (error|timeout)|Failed to connect|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|Closed connection|socket hang up|broker not connected|not connected/i;
+
+/**
+ * kafkajs's own log lines, mapped to our levels (its ERROR → warn, WARN → info, the rest debug;
+ * connection failures → debug, since the tracker's one warn says it) and rate-limited: at most one
+ * line per distinct namespace+message per `windowMs`, the next one carrying how many were suppressed.
+ */
+export function kafkaLogCreator(log: Logger, dependencies?: DependencyTracker, windowMs = 30_000, now: () => number = Date.now) {
+  const seen = new Map<string, { at: number; suppressed: number }>();
+  return () =>
+    ({ namespace, level, label, log: entry }: { namespace: string; level: number; label: string; log: { message: string; [k: string]: unknown } }) => {
+      const { message, timestamp: _ts, logger: _logger, ...extra } = entry;
+      const text = `${message} ${String(extra.error ?? '')}`;
+      const connection = level <= KafkaLogLevel.ERROR && CONNECTION_FAILURE.test(text);
+      if (connection) dependencies?.down('kafka', `${message}${extra.error ? `: ${String(extra.error)}` : ''}`);
+      const fn = connection ? 'debug' : level <= KafkaLogLevel.ERROR ? 'warn' : level === KafkaLogLevel.WARN ? 'info' : 'debug';
+      if (!log.isLevelEnabled(fn)) return;
+      const key = `${namespace}\u0000${message}`;
+      const t = now();
+      const last = seen.get(key);
+      if (last && t - last.at < windowMs) {
+        last.suppressed++;
+        return;
+      }
+      seen.set(key, { at: t, suppressed: 0 });
+      if (seen.size > 1000) for (const [k, v] of seen) if (t - v.at >= windowMs) seen.delete(k);
+      log[fn]({ namespace, kafkaLevel: label, ...extra, ...(last?.suppressed ? { suppressed: last.suppressed } : {}) }, message);
+    };
+}
+
+export function createKafka(opts: { brokers: string[]; clientId: string; logger: Logger; dependencies?: DependencyTracker }): LogwayKafka {
   const log = opts.logger.child({ component: 'kafka' });
+  const deps = opts.dependencies;
+  /** Our error for a failed call; a connection-level one is an outage for the tracker. */
+  const unavailable = (e: unknown): unknown => {
+    const out = kafkaUnavailable(e);
+    if (isConnectionFailure(e)) deps?.failed(out);
+    return out;
+  };
+  const answered = () => deps?.up('kafka');
   const kafka = new KafkaJs({
     clientId: opts.clientId,
     brokers: opts.brokers,
@@ -134,11 +176,7 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
     requestTimeout: 10000,
     retry: { initialRetryTime: 200, retries: 8 },
     logLevel: KafkaLogLevel.WARN,
-    logCreator: () => ({ namespace, level, label, log: entry }) => {
-      const { message, ...extra } = entry;
-      const fn = level <= KafkaLogLevel.ERROR ? 'error' : level === KafkaLogLevel.WARN ? 'warn' : 'debug';
-      log[fn]({ namespace, kafkaLevel: label, ...extra }, message);
-    },
+    logCreator: kafkaLogCreator(log, deps),
   });
 
   /** Keyed by allowAutoTopicCreation; each connected on first use. */
@@ -183,9 +221,11 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
 
   async function withAdmin<T>(fn: (a: Admin) => Promise<T>): Promise<T> {
     try {
-      return await fn(await getAdmin());
+      const out = await fn(await getAdmin());
+      answered();
+      return out;
     } catch (e) {
-      throw kafkaUnavailable(e);
+      throw unavailable(e);
     }
   }
 
@@ -194,8 +234,9 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
       try {
         const p = await getProducer(popts.autoCreateTopic ?? true);
         await p.send({ topic, acks: -1, compression: CompressionTypes.None, messages: records });
+        answered();
       } catch (e) {
-        throw kafkaUnavailable(e);
+        throw unavailable(e);
       }
     },
 
@@ -210,11 +251,21 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
         allowAutoTopicCreation: false,
       });
       consumers.add(consumer);
+      const name = copts.name ?? copts.groupId;
       const crashListeners: ((err: Error) => void)[] = [];
+      /** eachBatch threw since the last batch it handled: a fetch alone is not progress then. */
+      let failing = false;
       consumer.on(consumer.events.CRASH, (ev) => {
         const err = ev.payload.error as Error;
-        log.error({ groupId: copts.groupId, err: err?.message, restart: ev.payload.restart }, 'consumer crashed');
+        // Said once per crash loop by the tracker (and readiness names the consumer), not once per crash here.
+        log.debug({ groupId: copts.groupId, err: err?.message, restart: ev.payload.restart }, 'consumer crashed');
+        if (isConnectionFailure(err)) deps?.down('kafka', err?.message);
+        deps?.consumerCrashed(name, err?.message ?? String(err), ev.payload.restart);
         if (!ev.payload.restart) crashListeners.forEach((l) => l(err));
+      });
+      consumer.on(consumer.events.FETCH, () => {
+        answered();
+        if (!failing) deps?.consumerProgressed(name);
       });
       try {
         await consumer.connect();
@@ -222,13 +273,14 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
       } catch (e) {
         consumers.delete(consumer);
         await consumer.disconnect().catch(() => undefined);
-        throw kafkaUnavailable(e);
+        throw unavailable(e);
       }
       await consumer.run({
         autoCommit: copts.autoCommit ?? true,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: copts.partitionsConsumedConcurrently ?? 1,
         eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+          failing = true;
           await eachBatch({
             topic: batch.topic,
             partition: batch.partition,
@@ -247,11 +299,14 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
             isRunning,
             isStale,
           });
+          failing = false;
+          deps?.consumerProgressed(name);
         },
       });
       return {
         async stop() {
           consumers.delete(consumer);
+          deps?.consumerStopped(name);
           await consumer.disconnect().catch(() => undefined);
         },
         commit: (offsets) => consumer.commitOffsets(offsets),
@@ -332,7 +387,7 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
         }
         await finished;
       } catch (e) {
-        throw kafkaUnavailable(e);
+        throw unavailable(e);
       } finally {
         clearTimeout(timer);
         consumers.delete(consumer);
@@ -345,7 +400,7 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
     async startGroupAtEnd(groupId, topics) {
       if (topics.length === 0) return false;
       const a = await getAdmin().catch((e) => {
-        throw kafkaUnavailable(e);
+        throw unavailable(e);
       });
       let ends: { topic: string; partitions: { partition: number; offset: string }[] }[];
       try {
@@ -361,7 +416,7 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
           })),
         );
       } catch (e) {
-        throw kafkaUnavailable(e);
+        throw unavailable(e);
       }
       // Offsets are committed by a member of the group: a short-lived one that joins alone (the
       // group has no members), takes every partition, commits the ends and leaves without reading.
@@ -379,7 +434,7 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
         await consumer.commitOffsets(ends.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset }))));
         return true;
       } catch (e) {
-        throw kafkaUnavailable(e);
+        throw unavailable(e);
       } finally {
         consumers.delete(consumer);
         await consumer.disconnect().catch(() => undefined);
@@ -391,8 +446,9 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
         (async () => {
           const a = await getAdmin();
           await a.describeCluster();
+          answered();
         })().catch((e) => {
-          throw kafkaUnavailable(e);
+          throw unavailable(e);
         }),
         timeoutMs,
         'Kafka',
@@ -415,4 +471,15 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
 function kafkaUnavailable(e: unknown): unknown {
   if (e instanceof Unavailable) return e;
   return new Unavailable('Kafka', (e as Error)?.message);
+}
+
+const CONNECTION_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound']);
+
+/** A failure to reach the brokers (not a refusal such as an unknown topic), looking through kafkajs's retry wrappers. */
+function isConnectionFailure(e: unknown): boolean {
+  for (let err = e as { name?: string; message?: string; originalError?: unknown; cause?: unknown } | undefined, depth = 0; err && depth < 5; depth++) {
+    if (CONNECTION_ERRORS.has(err.name ?? '') || CONNECTION_FAILURE.test(err.message ?? '') || /no answer within/.test(err.message ?? '')) return true;
+    err = (err.originalError ?? err.cause) as typeof err;
+  }
+  return false;
 }
