@@ -8,6 +8,7 @@ import { createInflux, Influx } from './influx';
 import { createProm, Prom } from './prom';
 import { AppRegistry } from './apps';
 import { requireAuth } from './auth';
+import { DependencyTracker } from './dependencies';
 
 export interface Core {
   config: Config;
@@ -17,6 +18,8 @@ export interface Core {
   influx: Influx;
   prom: Prom;
   apps: AppRegistry;
+  /** Outages of Kafka, PostgreSQL, InfluxDB and Kafka consumer crashes, logged as state changes. */
+  dependencies: DependencyTracker;
   /** Auth middleware for routers that need it (the stream URL and health do not). */
   auth: RequestHandler;
 }
@@ -32,15 +35,18 @@ export interface Feature {
 
 export function createCore(config: Config, opts: { logger?: Logger; defaultMetrics?: boolean } = {}): Core {
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const db = createDb(config.databaseUrl);
+  const prom = createProm({ defaultMetrics: opts.defaultMetrics });
+  const dependencies = new DependencyTracker(logger, prom);
+  const db = createDb(config.databaseUrl, { dependencies });
   return {
     config,
     logger,
     db,
-    kafka: createKafka({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId, logger }),
-    influx: createInflux({ url: config.influxUrl, db: config.influxDb, token: config.influxToken, timeoutMs: config.influxTimeoutMs }),
-    prom: createProm({ defaultMetrics: opts.defaultMetrics }),
+    kafka: createKafka({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId, logger, dependencies }),
+    influx: createInflux({ url: config.influxUrl, db: config.influxDb, token: config.influxToken, timeoutMs: config.influxTimeoutMs, dependencies }),
+    prom,
     apps: new AppRegistry(db),
+    dependencies,
     auth: requireAuth(config),
   };
 }

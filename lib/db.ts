@@ -1,6 +1,7 @@
 /** The one module that talks to PostgreSQL (pg). */
 import { Pool, PoolClient, QueryResultRow } from 'pg';
 import { Unavailable } from './errors';
+import type { DependencyTracker } from './dependencies';
 
 /** A client inside Db.tx (the pg type, named here so pg stays imported by this module alone). */
 export type DbClient = PoolClient;
@@ -16,7 +17,15 @@ export interface Db {
   close(): Promise<void>;
 }
 
-export function createDb(databaseUrl: string, opts: { max?: number; queryTimeoutMs?: number } = {}): Db {
+export function createDb(databaseUrl: string, opts: { max?: number; queryTimeoutMs?: number; dependencies?: DependencyTracker } = {}): Db {
+  const deps = opts.dependencies;
+  /** A connection-level failure (→ 503) is an outage to report; anything PostgreSQL answered means it is up. */
+  const failed = (e: unknown): unknown => {
+    const out = asUnavailable(e);
+    if (out instanceof Unavailable) deps?.failed(out);
+    else deps?.up('postgresql');
+    return out;
+  };
   const pool = new Pool({
     connectionString: databaseUrl,
     max: opts.max ?? 10,
@@ -31,9 +40,10 @@ export function createDb(databaseUrl: string, opts: { max?: number; queryTimeout
   async function query<R extends QueryResultRow>(text: string, params?: unknown[]): Promise<R[]> {
     try {
       const res = await pool.query<R>(text, params as unknown[]);
+      deps?.up('postgresql');
       return res.rows;
     } catch (e) {
-      throw asUnavailable(e);
+      throw failed(e);
     }
   }
 
@@ -45,16 +55,17 @@ export function createDb(databaseUrl: string, opts: { max?: number; queryTimeout
       try {
         client = await pool.connect();
       } catch (e) {
-        throw asUnavailable(e);
+        throw failed(e);
       }
       try {
         await client.query('BEGIN');
         const out = await fn(client);
         await client.query('COMMIT');
+        deps?.up('postgresql');
         return out;
       } catch (e) {
         await client.query('ROLLBACK').catch(() => undefined);
-        throw asUnavailable(e);
+        throw failed(e);
       } finally {
         client.release();
       }
@@ -63,7 +74,7 @@ export function createDb(databaseUrl: string, opts: { max?: number; queryTimeout
       try {
         return await pool.connect();
       } catch (e) {
-        throw asUnavailable(e);
+        throw failed(e);
       }
     },
     async ping(timeoutMs) {

@@ -8,6 +8,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Unavailable } from './errors';
+import type { DependencyTracker } from './dependencies';
 
 export interface InfluxOptions {
   url: string;
@@ -18,6 +19,8 @@ export interface InfluxOptions {
   /** How the token travels: `header` (default: Basic for `user:password`, else `Token`) or `query` (`u`/`p`). */
   authMode?: 'header' | 'query';
   maxSockets?: number;
+  /** Told of every outage (no answer, 5xx, credentials refused) and of every answer. */
+  dependencies?: DependencyTracker;
 }
 
 export interface InfluxSeries {
@@ -171,7 +174,28 @@ export function createInflux(opts: InfluxOptions): Influx {
     }
   }
 
+  /** An outage InfluxDB answered (5xx, credentials refused, garbage): reported like a connection failure. */
+  function outage(detail: string): Unavailable {
+    const e = new Unavailable('InfluxDB', detail);
+    opts.dependencies?.failed(e);
+    return e;
+  }
+
   function request(method: string, path: string, query: Record<string, string>, body: string | undefined, timeoutMs: number) {
+    return send(method, path, query, body, timeoutMs).then(
+      (res) => {
+        // 5xx and 401/403 are outages for the callers below; any other answer means InfluxDB is there.
+        if (res.status < 500 && res.status !== 401 && res.status !== 403) opts.dependencies?.up('influxdb');
+        return res;
+      },
+      (e) => {
+        opts.dependencies?.failed(e);
+        throw e;
+      },
+    );
+  }
+
+  function send(method: string, path: string, query: Record<string, string>, body: string | undefined, timeoutMs: number) {
     const u = new URL(path, base);
     for (const [k, v] of Object.entries({ ...query, ...authQuery })) u.searchParams.set(k, v);
     const headers: Record<string, string> = { ...authHeaders };
@@ -216,10 +240,10 @@ export function createInflux(opts: InfluxOptions): Influx {
     const res = await request('POST', '/write', { db: wopts?.db ?? opts.db, precision }, lines, opts.timeoutMs);
     if (res.status === 204 || res.status === 200) return;
     const detail = errorText(res.body) ?? `status ${res.status}`;
-    if (res.status === 401 || res.status === 403) throw new Unavailable('InfluxDB', `credentials rejected (status ${res.status})`);
+    if (res.status === 401 || res.status === 403) throw outage(`credentials rejected (status ${res.status})`);
     if (res.status >= 500) {
       counters.failures++;
-      throw new Unavailable('InfluxDB', detail);
+      throw outage(detail);
     }
     throw new InfluxError(`InfluxDB write failed (${res.status}): ${detail}`, res.status);
   }
@@ -228,7 +252,7 @@ export function createInflux(opts: InfluxOptions): Influx {
     db: opts.db,
     async ping(timeoutMs) {
       const res = await request('GET', '/ping', {}, undefined, timeoutMs ?? opts.timeoutMs);
-      if (res.status !== 204 && res.status !== 200) throw new Unavailable('InfluxDB', `ping answered ${res.status}`);
+      if (res.status !== 204 && res.status !== 200) throw outage(`ping answered ${res.status}`);
     },
     async query(q, params, qopts) {
       counters.queries++;
@@ -240,15 +264,15 @@ export function createInflux(opts: InfluxOptions): Influx {
         parsed = JSON.parse(res.body);
       } catch {
         counters.failures++;
-        throw new Unavailable('InfluxDB', `unparseable answer (status ${res.status})`);
+        throw outage(`unparseable answer (status ${res.status})`);
       }
       if (res.status >= 500) {
         counters.failures++;
-        throw new Unavailable('InfluxDB', parsed.error ?? `status ${res.status}`);
+        throw outage(parsed.error ?? `status ${res.status}`);
       }
       if (res.status === 401 || res.status === 403) {
         counters.failures++;
-        throw new Unavailable('InfluxDB', `credentials rejected (status ${res.status})`);
+        throw outage(`credentials rejected (status ${res.status})`);
       }
       if (res.status >= 400 || parsed.error) throw new InfluxError(`InfluxDB query failed: ${parsed.error ?? res.status}`, res.status);
       const results = parsed.results ?? [];
