@@ -352,6 +352,7 @@ export class DrainWorker implements DepthSource {
       const consumer = await this.core.kafka.consume(
         {
           groupId: this.opts.groupId,
+          name: 'drains',
           topics: wanted,
           fromBeginning: true,
           autoCommit: false,

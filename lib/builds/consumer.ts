@@ -80,7 +80,7 @@ export class BuildConsumer {
     const topics = await this.core.kafka.listTopics();
     if (!topics.includes(this.opts.topic)) await this.core.kafka.createTopic(this.opts.topic);
     const consumer = await this.core.kafka.consume(
-      { groupId: this.opts.groupId, topics: [this.opts.topic], fromBeginning: this.opts.fromBeginning, autoCommit: true },
+      { groupId: this.opts.groupId, name: 'builds', topics: [this.opts.topic], fromBeginning: this.opts.fromBeginning, autoCommit: true },
       (batch) => this.onBatch(batch),
     );
     consumer.onCrash((err) => {

@@ -205,7 +205,7 @@ export class TailHub {
     if (!this.running || this.partitionsOf.size === 0) return;
     const gen = ++this.generation;
     const consumer = await this.core.kafka.consume(
-      { groupId: `${this.groupBase}-${gen}`, topics: this.topics, autoCommit: false, fromBeginning: false, maxBytesPerPartition: this.opts.maxBytesPerPartition, partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently,
+      { groupId: `${this.groupBase}-${gen}`, name: 'tail-hub', topics: this.topics, autoCommit: false, fromBeginning: false, maxBytesPerPartition: this.opts.maxBytesPerPartition, partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently,
         maxBytes: this.opts.fetchMaxBytes, minBytes: this.opts.fetchMinBytes, maxWaitTimeMs: this.opts.fetchMaxWaitMs },
       async (batch) => this.onBatch(batch, gen),
     );
