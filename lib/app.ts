@@ -4,6 +4,7 @@ import { Core, Feature } from './core';
 import { requestContext, errorHandler, notFoundHandler } from './http';
 import { healthRouter } from '../routes/health';
 import { openApiRouter } from '../routes/openapi';
+import { consoleRouter } from './console';
 
 export interface AppOptions {
   /** What answers requests no feature owns (the upstream proxy); default: 404 JSON. */
@@ -17,6 +18,7 @@ export function createApp(core: Core, features: Feature[], opts: AppOptions = {}
   app.use(requestContext(core.logger, core.prom));
   app.use(healthRouter(core));
   app.use(openApiRouter(core));
+  app.use(consoleRouter());
   for (const f of features) if (f.router) app.use(f.router);
   if (opts.fallback) app.use(opts.fallback);
   app.use(notFoundHandler());
