@@ -1,0 +1,33 @@
+// Builds the web console (web/src) into dist/web: content-hashed JS and CSS bundles (esbuild, uPlot inside)
+// and an index.html that names them. No CDN, no inline script or style: the CSP in lib/console.ts forbids both.
+import { build } from 'esbuild';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const out = path.join(here, '..', 'dist', 'web');
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+const result = await build({
+  entryPoints: { app: path.join(here, 'src', 'main.ts') },
+  bundle: true,
+  minify: true,
+  format: 'iife',
+  target: ['es2020'],
+  outdir: out,
+  entryNames: '[name]-[hash]',
+  assetNames: '[name]-[hash]',
+  metafile: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
+const outputs = Object.keys(result.metafile.outputs).map((f) => path.basename(f));
+const js = outputs.find((f) => f.endsWith('.js'));
+const css = outputs.find((f) => f.endsWith('.css'));
+if (!js || !css) throw new Error(`console build: missing bundle (${outputs.join(', ')})`);
+const html = readFileSync(path.join(here, 'index.html'), 'utf8').replace('%APP_JS%', `console/${js}`).replace('%APP_CSS%', `console/${css}`);
+writeFileSync(path.join(out, 'index.html'), html);
+writeFileSync(path.join(out, 'manifest.json'), JSON.stringify({ js, css }, null, 2) + '\n');
