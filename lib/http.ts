@@ -3,7 +3,8 @@ import crypto from 'node:crypto';
 import express, { ErrorRequestHandler, RequestHandler } from 'express';
 import { Logger } from './logger';
 import { Prom } from './prom';
-import { BadRequest, HttpError, NotFound } from './errors';
+import { BadRequest, HttpError, NotFound, Unavailable } from './errors';
+import { isReported } from './dependencies';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -74,7 +75,13 @@ export function errorHandler(): ErrorRequestHandler {
     const status = http.status;
     const body = { id: http.id, message: http.message };
     const log = req.log ?? undefined;
-    if (status >= 500) log?.error({ err, status }, 'request failed');
+    if (err instanceof Unavailable) {
+      // A dependency outage is not a bug: no stack. Once the tracker has logged the outage (one warn
+      // for all of it), each request it fails is a debug line; the access log still counts the 503.
+      const fields = { status, dependency: err.dependency, message: err.message, detail: err.detail };
+      if (isReported(err)) log?.debug(fields, 'request failed: dependency unavailable');
+      else log?.warn(fields, 'request failed: dependency unavailable');
+    } else if (status >= 500) log?.error({ err, status }, 'request failed');
     else log?.debug({ status, message: body.message }, 'request rejected');
     if (res.headersSent) {
       res.destroy();

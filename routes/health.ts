@@ -1,7 +1,12 @@
-/** logway's own operational surface: liveness, readiness (each dependency checked; DEGRADED when only PostgreSQL or InfluxDB is down), Prometheus metrics. */
+/**
+ * logway's own operational surface: liveness, readiness (each dependency checked; DEGRADED when
+ * only PostgreSQL or InfluxDB is down; not ready when Kafka is unreachable, migrations are pending
+ * or a Kafka consumer is crash-looping), Prometheus metrics.
+ */
 import { Router } from 'express';
 import { Core } from '../lib/core';
 import { pendingMigrations } from '../lib/migrate';
+import { AFFECTED as DEPENDENCY_AFFECTED, DependencyName } from '../lib/dependencies';
 
 type DependencyState = { state: 'UP' | 'DOWN'; error?: string };
 
@@ -9,8 +14,8 @@ const PENDING = 'pending migrations';
 
 /** What stops working while a non-blocking dependency is down (tails and Kafka consumption go on). */
 const AFFECTED = {
-  influxdb: 'metrics API',
-  postgresql: 'log drains API, drain retries and DLQ, builds store and results, app registry, log-session creation for apps not yet known',
+  influxdb: DEPENDENCY_AFFECTED.influxdb,
+  postgresql: DEPENDENCY_AFFECTED.postgresql,
   migrations: 'the schema could not be checked',
 };
 
@@ -40,13 +45,16 @@ export function healthRouter(core: Core): Router {
     return state;
   }
 
-  async function check(name: string, fn: () => Promise<unknown>): Promise<DependencyState> {
+  /** Kafka, PostgreSQL and InfluxDB outages are logged by the dependency tracker, once per change. */
+  async function check(name: DependencyName, fn: () => Promise<unknown>): Promise<DependencyState> {
     try {
       await fn();
-      return report(name, { state: 'UP' });
+      core.dependencies.up(name);
+      return { state: 'UP' };
     } catch (e) {
       const err = e as Error & { detail?: string };
-      return report(name, { state: 'DOWN', error: publicError(e) }, err?.detail ?? err?.message ?? String(e));
+      core.dependencies.down(name, err?.detail ?? err?.message ?? String(e), e);
+      return { state: 'DOWN', error: publicError(e) };
     }
   }
 
@@ -71,11 +79,25 @@ export function healthRouter(core: Core): Router {
         migrations = report('migrations', { state: 'DOWN', error: publicError(e) }, (e as Error)?.message);
       }
     }
-    const dependencies = { kafka, influxdb, postgresql, migrations };
+    // Each Kafka consumer as `consumer:<name>` (tail-hub, drains, builds), once it has run or crashed.
+    const consumers: Record<string, DependencyState> = Object.fromEntries(
+      Object.entries(core.dependencies.consumerStates()).map(([name, c]) => [
+        `consumer:${name}`,
+        c.state === 'running' ? { state: 'UP' } : { state: 'DOWN', error: c.state === 'stopped' ? 'crashed, not restarting' : `crash-looping (${c.crashes} crash${c.crashes === 1 ? '' : 'es'} since ${c.since.toISOString()})` },
+      ]),
+    );
+    const crashed = core.dependencies.crashedConsumers();
+    const dependencies = { kafka, influxdb, postgresql, migrations, ...consumers };
     // Not ready only when the node cannot do its main job (DESIGN "Operating logway itself"): Kafka
-    // unreachable or migrations known to be pending. PostgreSQL or InfluxDB down leaves tails working,
-    // so the node stays in the load balancer, DEGRADED; taking every node out would make it worse.
-    const blocking = [kafka.state === 'DOWN' && 'kafka down', migrations.error === PENDING && 'migrations pending'].filter(Boolean);
+    // unreachable, migrations known to be pending, or a consumer crash-looping (a poison topic, a
+    // codec it cannot read: the node would take traffic it cannot serve). PostgreSQL or InfluxDB
+    // down leaves tails working, so the node stays in the load balancer, DEGRADED; taking every
+    // node out would make it worse.
+    const blocking = [
+      kafka.state === 'DOWN' && 'kafka down',
+      migrations.error === PENDING && 'migrations pending',
+      ...crashed.map((name) => `consumer ${name} crash-looping`),
+    ].filter(Boolean);
     if (blocking.length) {
       res.status(503).json({ state: 'DOWN', message: `Not ready: ${blocking.join(', ')}.`, dependencies });
       return;

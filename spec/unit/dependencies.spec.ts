@@ -1,0 +1,142 @@
+import { Writable } from 'node:stream';
+import { logLevel } from 'kafkajs';
+import { createLogger } from '../../lib/logger';
+import { createProm } from '../../lib/prom';
+import { DependencyTracker, isReported } from '../../lib/dependencies';
+import { kafkaLogCreator } from '../../lib/kafka';
+import { Unavailable } from '../../lib/errors';
+
+/** A pino logger writing JSON lines into an array. */
+function captureLogger(level = 'debug') {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+      cb();
+    },
+  });
+  return { logger: createLogger(level, sink), lines };
+}
+
+const flush = () => new Promise((r) => setImmediate(r));
+
+async function gauge(prom: ReturnType<typeof createProm>, dependency: string): Promise<number | undefined> {
+  return (await prom.dependencyUp.get()).values.find((v) => v.labels.dependency === dependency)?.value;
+}
+
+async function changes(prom: ReturnType<typeof createProm>, dependency: string, state: string): Promise<number> {
+  return (await prom.dependencyChanges.get()).values.find((v) => v.labels.dependency === dependency && v.labels.state === state)?.value ?? 0;
+}
+
+describe('DependencyTracker', () => {
+  it('logs one warn when a dependency goes away and one info with the duration when it is back, however many failures between', async () => {
+    const { logger, lines } = captureLogger();
+    const prom = createProm({ defaultMetrics: false });
+    let now = Date.parse('2026-01-01T20:11:03.000Z');
+    const t = new DependencyTracker(logger, prom, () => now);
+    expect(await gauge(prom, 'influxdb')).toBe(1);
+
+    for (let i = 0; i < 50; i++) t.down('influxdb', 'ECONNREFUSED 127.0.0.1:1');
+    expect(t.isUp('influxdb')).toBe(false);
+    expect(await gauge(prom, 'influxdb')).toBe(0);
+    expect(await gauge(prom, 'kafka')).toBe(1);
+    now += 42_000;
+    for (let i = 0; i < 10; i++) t.up('influxdb');
+    await flush();
+
+    const about = lines.filter((l) => l.dependency === 'influxdb');
+    expect(about.map((l) => l.level)).toEqual([40, 30]);
+    expect(about[0].msg).toBe('influxdb unreachable; affected: metrics API');
+    expect(about[0].since).toBe('2026-01-01T20:11:03.000Z');
+    expect(about[1]).toMatchObject({ msg: 'influxdb is back after 42 s', down_ms: 42_000, down_since: '2026-01-01T20:11:03.000Z' });
+    expect(await gauge(prom, 'influxdb')).toBe(1);
+    expect(await changes(prom, 'influxdb', 'down')).toBe(1);
+    expect(await changes(prom, 'influxdb', 'up')).toBe(1);
+  });
+
+  it('says nothing for successes while up', async () => {
+    const { logger, lines } = captureLogger();
+    const t = new DependencyTracker(logger);
+    for (let i = 0; i < 5; i++) t.up('kafka');
+    await flush();
+    expect(lines).toEqual([]);
+  });
+
+  it('takes Unavailable errors by their dependency name and marks them reported (lib/http then logs them at debug)', () => {
+    const { logger } = captureLogger();
+    const t = new DependencyTracker(logger);
+    const e = new Unavailable('PostgreSQL', 'connect ECONNREFUSED 127.0.0.1:5432');
+    const other = new Unavailable('upstream', 'x');
+    t.failed(e);
+    t.failed(other);
+    expect(t.isUp('postgresql')).toBe(false);
+    expect(isReported(e)).toBe(true);
+    expect(isReported(other)).toBe(false);
+    // Later failures of a known outage are reported too (and logged by nobody).
+    const again = new Unavailable('PostgreSQL', 'x');
+    t.failed(again);
+    expect(isReported(again)).toBe(true);
+  });
+
+  it('a consumer is crashed from its crash until it makes progress; the loop is logged once, not per crash', async () => {
+    const { logger, lines } = captureLogger();
+    const prom = createProm({ defaultMetrics: false });
+    const t = new DependencyTracker(logger, prom);
+    t.consumerProgressed('drains');
+    expect(t.crashedConsumers()).toEqual([]);
+    for (let i = 0; i < 5; i++) t.consumerCrashed('drains', 'snappy codec missing', true);
+    expect(t.crashedConsumers()).toEqual(['drains']);
+    expect(t.consumerStates().drains).toMatchObject({ state: 'crashed', crashes: 5, error: 'snappy codec missing' });
+    expect((await prom.consumerUp.get()).values.find((v) => v.labels.consumer === 'drains')?.value).toBe(0);
+    t.consumerProgressed('drains');
+    expect(t.crashedConsumers()).toEqual([]);
+    await flush();
+    expect(lines.filter((l) => l.consumer === 'drains').map((l) => [l.level, l.msg])).toEqual([
+      [40, 'Kafka consumer crashed; restarting'],
+      [30, 'Kafka consumer running again'],
+    ]);
+  });
+
+  it('a consumer that gave up is not running until reported otherwise; stopping one on purpose forgets it', () => {
+    const { logger } = captureLogger();
+    const t = new DependencyTracker(logger);
+    t.consumerCrashed('builds', 'boom', false);
+    expect(t.consumerStates().builds.state).toBe('stopped');
+    expect(t.crashedConsumers()).toEqual(['builds']);
+    t.consumerStopped('builds');
+    expect(t.crashedConsumers()).toEqual([]);
+  });
+});
+
+describe('kafkaLogCreator', () => {
+  const entry = (message: string, extra: Record<string, unknown> = {}) => ({ message, timestamp: 'x', logger: 'kafkajs', ...extra });
+
+  it('one line per distinct message per window, the next carrying the suppressed count; its ERROR is our warn', async () => {
+    const { logger, lines } = captureLogger();
+    let now = 0;
+    const log = kafkaLogCreator(logger, undefined, 30_000, () => now)();
+    for (let i = 0; i < 100; i++) log({ namespace: 'Runner', level: logLevel.ERROR, label: 'ERROR', log: entry('Offset out of range') });
+    log({ namespace: 'Runner', level: logLevel.WARN, label: 'WARN', log: entry('The group is rebalancing') });
+    now = 30_000;
+    log({ namespace: 'Runner', level: logLevel.ERROR, label: 'ERROR', log: entry('Offset out of range') });
+    await flush();
+    expect(lines.map((l) => [l.level, l.msg, l.suppressed])).toEqual([
+      [40, 'Offset out of range', undefined],
+      [30, 'The group is rebalancing', undefined],
+      [40, 'Offset out of range', 99],
+    ]);
+  });
+
+  it('connection failures become one warn from the tracker (the raw lines go to debug)', async () => {
+    const { logger, lines } = captureLogger('info');
+    const t = new DependencyTracker(logger);
+    const log = kafkaLogCreator(logger, t)();
+    for (let i = 0; i < 170; i++) {
+      log({ namespace: 'Connection', level: logLevel.ERROR, label: 'ERROR', log: entry('Connection error: connect ECONNREFUSED 127.0.0.1:9092', { broker: '127.0.0.1:9092' }) });
+      log({ namespace: 'BrokerPool', level: logLevel.ERROR, label: 'ERROR', log: entry('Failed to connect to seed broker, trying another broker from the list: Connection error: connect ECONNREFUSED 127.0.0.1:9092') });
+    }
+    await flush();
+    expect(t.isUp('kafka')).toBe(false);
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([[40, 'kafka unreachable; affected: log-session history and live tails, drain delivery, build-log storage, POST /log-events']]);
+  });
+});
