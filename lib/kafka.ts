@@ -6,6 +6,7 @@ import { Logger } from './logger';
 import { Unavailable } from './errors';
 import { withTimeout } from './db';
 import { registerCompressionCodecs } from './kafka-codecs';
+import { isTopicGone } from './topics';
 import type { DependencyTracker } from './dependencies';
 
 // snappy, lz4 and zstd batches (kafkajs has only gzip): without them one such topic crash-loops every consumer.
@@ -249,6 +250,9 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
         ...(copts.minBytes !== undefined ? { minBytes: copts.minBytes } : {}),
         ...(copts.maxBytes !== undefined ? { maxBytes: copts.maxBytes } : {}),
         allowAutoTopicCreation: false,
+        // A deleted topic fails every restart: give it back to the owner (onCrash), which re-lists
+        // the topics and resubscribes without it, instead of kafkajs retrying it every 200 ms.
+        retry: { retries: 5, restartOnFailure: async (e: Error) => !isTopicGone(e) },
       });
       consumers.add(consumer);
       const name = copts.name ?? copts.groupId;
