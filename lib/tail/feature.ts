@@ -13,6 +13,7 @@ import { logSessionsRouter } from '../../routes/log-sessions';
 import { appsRouter } from '../../routes/apps';
 import { TailHub, HubOptions, topicsFor } from './hub';
 import { TailSession, StreamFormat, FlushScheduler } from './session';
+import { jitteredRetryMs } from './closing';
 import { decodeCursor } from './positions';
 import { signSessionToken, verifySessionToken, SessionClaims, OPEN_WINDOW_SECONDS, resumeTag, taggedCursor } from './token';
 import { Router } from 'express';
@@ -22,6 +23,8 @@ export interface TailFeatureOptions extends HubOptions {
   keepaliveMs?: number;
   /** The SSE `retry:` hint (default 3 s). */
   retryMs?: number;
+  /** The SSE `retry:` sent with the shutdown closing event: uniform in [min, max] ms per stream (default 1,000–5,000). */
+  shutdownRetryMs?: [number, number];
   /** Live lines a session holds for a slow client before dropping (default 1,000). */
   sessionBufferLines?: number;
   /** Bytes of rendered lines a session holds for a slow client before dropping (default config.sessionBufferBytes, 1 MiB). */
@@ -87,6 +90,7 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
   const sessions = new Set<TailSession>();
   const keepaliveMs = opts.keepaliveMs ?? 15_000;
   const retryMs = opts.retryMs ?? 3_000;
+  const [shutdownRetryMin, shutdownRetryMax] = opts.shutdownRetryMs ?? [1_000, 5_000];
   const bufferLines = opts.sessionBufferLines ?? 1_000;
   const bufferBytes = opts.sessionBufferBytes ?? core.config.sessionBufferBytes;
   const maxStreamMs = (opts.maxStreamSeconds ?? core.config.maxStreamSeconds) * 1000;
@@ -220,7 +224,8 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
     async stop() {
       stopping = true;
       if (ticker) clearInterval(ticker);
-      for (const s of [...sessions]) s.end(2_000);
+      // Each stream says it is closing for a restart; SSE clients each get their own retry delay.
+      for (const s of [...sessions]) s.end(2_000, { reason: 'shutdown', retryMs: jitteredRetryMs(shutdownRetryMin, shutdownRetryMax) });
       await hub.stop();
     },
   };

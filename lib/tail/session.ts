@@ -13,6 +13,7 @@ import { toAkkerisText, toNdjson, toSseEvent, sseComment, l11Line } from '../log
 import { encodeCursor, positionKey, Positions } from './positions';
 import type { Subscriber } from './hub';
 import type { TailMetrics } from './metrics';
+import { renderClosing, StreamEnding } from './closing';
 
 export type StreamFormat = 'text' | 'sse' | 'ndjson';
 
@@ -178,6 +179,8 @@ export class TailSession implements Subscriber {
   deadline = Infinity;
   private closed = false;
   private ending = false;
+  /** Why logway ends the stream (shutdown, max duration): said in a last line before the end. */
+  private endingWhy?: StreamEnding;
   private lastWrite = Date.now();
 
   constructor(private res: ServerResponse, private opts: TailSessionOptions) {
@@ -327,16 +330,20 @@ export class TailSession implements Subscriber {
    * proxies) writes `: keepalive` when nothing was written for a while.
    */
   keepalive(idleMs: number, now = Date.now()): void {
-    if (now >= this.deadline) return this.end();
+    if (now >= this.deadline) return this.end(undefined, { reason: 'max_duration' });
     // While history loads (holding) nothing may be written: the response headers are not set yet.
     if (this.closed || this.ending || this.blocked || this.holding || this.opts.format !== 'sse') return;
     if (now - this.lastWrite >= idleMs) this.write(sseComment('keepalive'));
   }
 
-  /** Ends the response cleanly after what is queued (history without tail, max duration, shutdown). */
-  end(drainTimeoutMs = 10_000): void {
+  /**
+   * Ends the response cleanly after what is queued (history without tail, max duration, shutdown);
+   * with `why`, a closing line in the stream's format says why (lib/tail/closing).
+   */
+  end(drainTimeoutMs = 10_000, why?: StreamEnding): void {
     if (this.closed || this.ending) return;
     this.ending = true;
+    this.endingWhy = why;
     if (!this.blocked) return this.finish();
     // A client that stopped reading altogether cannot be ended politely.
     setTimeout(() => {
@@ -349,12 +356,15 @@ export class TailSession implements Subscriber {
 
   private finish(): void {
     if (this.closed) return;
+    // Still holding: the history was not written, nor the headers; there is no stream to close politely.
+    const started = !this.holding;
     this.holding = false;
     let chunk = this.pending.join('');
     if (this.dropped > 0 && this.droppedSince) {
       chunk += this.render(l11Line(this.opts.key, this.dropped, this.droppedSince, new Date(), this.opts.kind));
       this.dropped = 0;
     }
+    if (this.endingWhy && started) chunk += renderClosing(this.opts.format, this.opts.key, this.opts.kind ?? 'app', this.endingWhy);
     if (this.pendingLines) this.opts.metrics.linesDelivered.inc(this.pendingLines);
     this.pending = [];
     this.pendingLines = 0;

@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { TailSession, StreamFormat } from '../../lib/tail/session';
 import { createTailMetrics } from '../../lib/tail/metrics';
 import { negotiateFormat } from '../../lib/tail/feature';
+import { jitteredRetryMs } from '../../lib/tail/closing';
 import type { LogLine } from '../../lib/log/line';
 
 /** A response whose socket accepts writes until told it is full (then 'drain' on demand). */
@@ -201,5 +202,80 @@ describe('TailSession byte budget', () => {
     await tick();
     expect(res.text).not.toContain('L11');
     expect(res.text.split('\n').filter(Boolean)).toHaveLength(50);
+  });
+});
+
+describe('TailSession closing lines', () => {
+  /** aka's colouring regex (Akkeris CLI 3.1.26): `<ts>Z <host> <source>[<dyno>]: `. */
+  const AKA_LINE = /^\S+Z \S+ \S+\[\S+\]: /;
+
+  it('text: after what was queued, one Akkeris-shaped line from logway[gateway] saying the server restarts and to reconnect', () => {
+    const { res, s, closed } = make('text');
+    s.release([line(1)]);
+    s.accept(line(2));
+    s.end(2000, { reason: 'shutdown' });
+    const out = res.text.split('\n').filter(Boolean);
+    expect(out.slice(0, 2)).toEqual([text(1), text(2)].map((t) => t.trimEnd()));
+    expect(out).toHaveLength(3);
+    expect(out[2]).toMatch(AKA_LINE);
+    expect(out[2]).toMatch(/^\S+Z api-space logway\[gateway\]: Stream closed: the server is restarting; reconnect to continue\.$/);
+    expect(res.ended).toBe(true);
+    expect(closed()).toBe(1);
+  });
+
+  it('SSE: a named logway-close event (never a default message event) with the retry it was given', () => {
+    const { res, s } = make('sse');
+    s.release([]);
+    s.end(2000, { reason: 'shutdown', retryMs: 3210 });
+    expect(res.text).toBe('event: logway-close\nretry: 3210\ndata: {"reason":"shutdown","reconnect":true,"message":"Stream closed: the server is restarting; reconnect to continue."}\n\n');
+  });
+
+  it('NDJSON: a type=end record; at the maximum duration (the ticker) the reason is max_duration and no reconnect', () => {
+    const { res, s } = make('ndjson');
+    s.release([line(1)]);
+    s.deadline = 1000;
+    s.keepalive(15_000, 1000);
+    const records = res.text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(records).toHaveLength(2);
+    expect(records[0].message).toBe('line 1');
+    expect(records[1]).toMatchObject({ type: 'end', reason: 'max_duration', reconnect: false });
+    expect(res.ended).toBe(true);
+  });
+
+  it('a stream ended without a reason (history only, no tail) gets no closing line', () => {
+    const { res, s } = make('text');
+    s.release([line(1)]);
+    s.end();
+    expect(res.text).toBe(text(1));
+  });
+
+  it('a stream whose history never started (headers not sent) gets no closing line', () => {
+    const { res, s } = make('sse');
+    s.end(2000, { reason: 'shutdown', retryMs: 1000 });
+    expect(res.text).toBe('');
+  });
+
+  it('a blocked client gets the closing line after the queued lines once it drains', () => {
+    const { res, s } = make('text');
+    s.release([]);
+    res.full = true;
+    s.accept(line(1));
+    s.flush();
+    s.accept(line(2));
+    s.end(2000, { reason: 'shutdown' });
+    expect(res.ended).toBe(false);
+    res.full = false;
+    res.emit('drain');
+    const out = res.text.split('\n').filter(Boolean);
+    expect(out.slice(0, 2)).toEqual([text(1), text(2)].map((t) => t.trimEnd()));
+    expect(out[2]).toContain('logway[gateway]: Stream closed');
+  });
+});
+
+describe('jitteredRetryMs', () => {
+  it('spreads over [min, max]', () => {
+    expect(jitteredRetryMs(1000, 5000, () => 0)).toBe(1000);
+    expect(jitteredRetryMs(1000, 5000, () => 0.5)).toBe(3000);
+    expect(jitteredRetryMs(1000, 5000, () => 0.999999)).toBe(5000);
   });
 });
