@@ -10,6 +10,16 @@ export interface App {
   createdAt: Date;
 }
 
+/** `GET /apps` rows: the console's app list. */
+export interface AppSeen {
+  id: string;
+  name: string;
+  last_seen_at: string;
+}
+
+/** A node records "seen" at most this often per app: the stream's hot path costs a map lookup, not a write. */
+export const SEEN_INTERVAL_MS = 60_000;
+
 interface AppRow {
   id: string;
   name: string;
@@ -39,8 +49,10 @@ export class AppRegistry {
    * after a failure (PostgreSQL down) the app is retried only after `retryMs`, not on every line.
    */
   learn(appKey: string, onError?: (err: Error) => void, retryMs = 10_000): void {
-    if (this.known.has(appKey) || this.learning.has(appKey)) return;
+    if (this.learning.has(appKey)) return;
+    if (this.known.has(appKey)) return this.seen(appKey);
     this.learning.add(appKey);
+    this.seenAt.set(appKey, Date.now());
     this.register(appKey).then(
       () => this.learning.delete(appKey),
       (err: Error) => {
@@ -50,6 +62,26 @@ export class AppRegistry {
     );
   }
 
+  private seenAt = new Map<string, number>();
+
+  /** Fire-and-forget `last_seen_at`, once per SEEN_INTERVAL_MS per app (a failure waits for the next interval). */
+  private seen(appKey: string): void {
+    const now = Date.now();
+    if (now - (this.seenAt.get(appKey) ?? 0) < SEEN_INTERVAL_MS) return;
+    this.seenAt.set(appKey, now);
+    this.db.query('UPDATE apps SET last_seen_at = now() WHERE app_key = $1', [appKey]).catch(() => undefined);
+  }
+
+  /** Apps, most recently seen first; `q` matches part of the app key (case-insensitive). */
+  async list(opts: { q?: string; limit: number }): Promise<AppSeen[]> {
+    const q = opts.q ? pgSafeText(opts.q).replace(/[\\%_]/g, (c) => `\\${c}`) : '';
+    const rows = await this.db.query<{ id: string; app_key: string; last_seen_at: Date }>(
+      `SELECT id, app_key, last_seen_at FROM apps ${q ? "WHERE app_key ILIKE '%' || $2 || '%'" : ''} ORDER BY last_seen_at DESC, app_key LIMIT $1`,
+      q ? [opts.limit, q] : [opts.limit],
+    );
+    return rows.map((r) => ({ id: r.id, name: r.app_key, last_seen_at: r.last_seen_at.toISOString() }));
+  }
+
   /** Registers app-space if new; cheap for apps already seen by this process. */
   async register(rawAppKey: string): Promise<App | null> {
     const appKey = pgSafeText(rawAppKey); // tenant text (container names, build metadata): never refused by PostgreSQL
@@ -57,7 +89,7 @@ export class AppRegistry {
     if (cached) return cached;
     const parts = splitAppKey(appKey);
     if (!parts) return null;
-    await this.db.query('INSERT INTO apps (name, space) VALUES ($1, $2) ON CONFLICT (app_key) DO NOTHING', [parts.name, parts.space]);
+    await this.db.query('INSERT INTO apps (name, space) VALUES ($1, $2) ON CONFLICT (app_key) DO UPDATE SET last_seen_at = now()', [parts.name, parts.space]);
     return this.find(appKey);
   }
 

@@ -97,7 +97,8 @@ export function consoleRouter(opts: ConsoleOptions = {}): Router {
     // Always revalidated, so a new deployment's hashed bundle names are picked up at once.
     send(req, res, index, 'no-cache');
   };
-  router.get(['/', '/console', '/console/'], page);
+  router.get('/', page);
+  router.get('/console', page); // and /console/ (non-strict routing)
   router.get('/console/:file', (req, res, next) => {
     const asset = assets.get(String(req.params.file));
     if (!asset) return next();

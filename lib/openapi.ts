@@ -87,6 +87,20 @@ const E = {
 
 const bodyErrors: Responses = { '400': E.badBody, '413': E.tooLarge, '415': E.unsupportedMedia };
 
+/** `GET /` and `GET /console`: the web console's page (lib/console.ts), or 503 on a node where it was not built. */
+function consolePage(operationId: string): Operation {
+  return {
+    tags: ['operations'],
+    operationId,
+    summary: 'The web console (HTML; strict Content-Security-Policy; uses only this API)',
+    security: [],
+    responses: {
+      '200': { description: 'The console page.', headers: requestIdHeader, content: { 'text/html': { schema: { type: 'string', description: 'The page.' } } } },
+      '503': error('The console is not built on this node.'),
+    },
+  };
+}
+
 function appParam(): Parameter {
   return {
     name: 'app',
@@ -149,6 +163,15 @@ function schemas(cfg: OpenApiConfig): Record<string, Schema> {
         state: { type: 'string', enum: ['UP', 'DOWN', 'DEGRADED'] },
         message: { type: 'string', examples: ['Not ready: influxdb down.'] },
         dependencies: { type: 'object', additionalProperties: ref('DependencyState') },
+      },
+    },
+    AppSeen: {
+      type: 'object',
+      required: ['id', 'name', 'last_seen_at'],
+      properties: {
+        id: { type: 'string', format: 'uuid' },
+        name: { type: 'string', description: 'The app key (`app-space`).' },
+        last_seen_at: { type: 'string', format: 'date-time', description: 'When a node last saw a line of the app.' },
       },
     },
     App: {
@@ -531,6 +554,26 @@ export function openApiDocument(cfg: OpenApiConfig): OpenApiDocument {
       { name: 'operations', description: "logway's own health, metrics and this document (unauthenticated)." },
     ],
     paths: {
+      '/apps': {
+        get: {
+          tags: ['log sessions'],
+          operationId: 'listApps',
+          summary: 'The apps logway knows, most recently seen first (the web console app list)',
+          description:
+            'Apps are learned from the log stream; `last_seen_at` is when a node last saw a line of the app (recorded at most once a minute per node). ' +
+            'With `UPSTREAM_URL` set, the request is proxied to the Akkeris controller (`aka apps`).',
+          parameters: [
+            { name: 'q', in: 'query', schema: { type: 'string' }, description: 'Part of the app key (case-insensitive substring).' },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 200 }, description: 'Not 1..1000 → 422.' },
+          ],
+          responses: {
+            ...authed,
+            '200': ok('The apps.', { type: 'array', items: ref('AppSeen') }),
+            '422': error('`limit` is not valid.'),
+            '503': E.unavailable('PostgreSQL'),
+          },
+        },
+      },
       '/apps/{app}': {
         get: {
           tags: ['log sessions'],
@@ -717,6 +760,21 @@ export function openApiDocument(cfg: OpenApiConfig): OpenApiDocument {
               },
             },
             '500': E.internal,
+          },
+        },
+      },
+      '/': { get: consolePage('consolePage') },
+      '/console': { get: consolePage('consolePageAlias') },
+      '/console/{file}': {
+        get: {
+          tags: ['operations'],
+          operationId: 'consoleAsset',
+          summary: 'A web console asset (content-hashed name, cached for a year)',
+          security: [],
+          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string', minLength: 1 } }],
+          responses: {
+            '200': { description: 'The asset.', headers: requestIdHeader, content: { 'text/javascript': text('Script.'), 'text/css': text('Style sheet.') } },
+            '404': error('No such asset.'),
           },
         },
       },

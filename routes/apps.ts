@@ -1,9 +1,29 @@
-/** `GET /apps/:app`: enough of Heroku's app object for the Heroku CLI to be pointed at logway. */
+/** `GET /apps/:app`: enough of Heroku's app object for the Heroku CLI to be pointed at logway; `GET /apps`: the apps logway knows. */
 import { Router } from 'express';
 import type { Core } from '../lib/core';
+import { Unprocessable } from '../lib/errors';
+
+export const APPS_DEFAULT_LIMIT = 200;
+export const APPS_MAX_LIMIT = 1000;
+
+function appsLimit(raw: unknown): number {
+  if (raw === undefined || raw === '') return APPS_DEFAULT_LIMIT;
+  const text = String(raw);
+  if (!/^\d{1,4}$/.test(text) || Number(text) < 1 || Number(text) > APPS_MAX_LIMIT) {
+    throw new Unprocessable(`The specified limit ${text.slice(0, 20)} was not a number between 1 and ${APPS_MAX_LIMIT}.`);
+  }
+  return Number(text);
+}
 
 export function appsRouter(core: Core): Router {
   const router = Router();
+  // `[{"id","name","last_seen_at"}]`, most recently seen first (the web console's app list). With an
+  // Akkeris controller behind us, `aka apps` is the controller's: the request goes through to the proxy.
+  router.get('/apps', core.auth, async (req, res, next) => {
+    if (core.config.upstreamUrl) return next();
+    const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 200) : undefined;
+    res.json(await core.apps.list({ q, limit: appsLimit(req.query.limit) }));
+  });
   router.get('/apps/:app', core.auth, async (req, res, next) => {
     if (core.config.upstreamUrl) {
       // With an Akkeris controller behind us, it owns the app object (aka apps:info); logway answers only the
