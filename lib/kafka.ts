@@ -160,6 +160,13 @@ export function kafkaLogCreator(log: Logger, dependencies?: DependencyTracker, w
     };
 }
 
+/**
+ * Retries of logway's own writes: about 20 s of backoff (0.2, 0.4 … 5 s), longer than a leader
+ * election after a broker's death (KRaft fences it after broker.session.timeout.ms, 9 s by
+ * default), short enough that POST /log-events answers 503 rather than hang when Kafka is gone.
+ */
+const PRODUCER_RETRY = { initialRetryTime: 200, maxRetryTime: 5000, retries: 8 };
+
 export function createKafka(opts: { brokers: string[]; clientId: string; logger: Logger; dependencies?: DependencyTracker }): LogwayKafka {
   const log = opts.logger.child({ component: 'kafka' });
   const deps = opts.dependencies;
@@ -187,10 +194,25 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
   let adminReady: Promise<Admin> | undefined;
   const consumers = new Set<Consumer>();
 
+  /** Sends of the idempotent producer, one at a time (see getProducer). */
+  let idempotentChain: Promise<unknown> = Promise.resolve();
+
+  /**
+   * logway's own writes (POST /log-events, which never creates a topic) go through an idempotent
+   * producer: acks=all plus producer sequence numbers, so a send retried through a leader election
+   * is written once. kafkajs keeps those sequences right only with one request in flight and one
+   * send at a time (tulios/kafkajs#598), so its sends are queued. The auto-creating producer (test
+   * and benchmark fill, many sends in flight) stays plain acks=all.
+   */
   function getProducer(autoCreateTopic: boolean): Promise<Producer> {
     let ready = producersReady.get(autoCreateTopic);
     if (!ready) {
-      const p = kafka.producer({ allowAutoTopicCreation: autoCreateTopic, idempotent: false });
+      const idempotent = !autoCreateTopic;
+      const p = kafka.producer({
+        allowAutoTopicCreation: autoCreateTopic,
+        idempotent,
+        ...(idempotent ? { maxInFlightRequests: 1, retry: PRODUCER_RETRY } : {}),
+      });
       ready = p.connect().then(
         () => {
           producers.add(p);
@@ -233,8 +255,25 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
   return {
     async produce(topic, records, popts = {}) {
       try {
-        const p = await getProducer(popts.autoCreateTopic ?? true);
-        await p.send({ topic, acks: -1, compression: CompressionTypes.None, messages: records });
+        const autoCreate = popts.autoCreateTopic ?? true;
+        const p = await getProducer(autoCreate);
+        const send = () => p.send({ topic, acks: -1, compression: CompressionTypes.None, messages: records });
+        if (autoCreate) {
+          await send();
+        } else {
+          const sent = idempotentChain.then(send, send);
+          idempotentChain = sent.catch(() => undefined);
+          await sent.catch(async (e) => {
+            // A failed idempotent send leaves its sequence state unknown (OUT_OF_ORDER_SEQUENCE_NUMBER
+            // would follow forever): the next send starts with a fresh producer id.
+            if (producersReady.has(false)) {
+              producersReady.delete(false);
+              producers.delete(p);
+              await p.disconnect().catch(() => undefined);
+            }
+            throw e;
+          });
+        }
         answered();
       } catch (e) {
         throw unavailable(e);
