@@ -243,12 +243,23 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
   }
 
   async function withAdmin<T>(fn: (a: Admin) => Promise<T>): Promise<T> {
-    try {
-      const out = await fn(await getAdmin());
-      answered();
-      return out;
-    } catch (e) {
-      throw unavailable(e);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const out = await fn(await getAdmin());
+        answered();
+        return out;
+      } catch (e) {
+        // kafkajs's admin names every topic it was ever asked about in each metadata request, so
+        // one deleted topic fails all its later calls: a new admin, once, forgets it.
+        if (attempt === 0 && isTopicGone(e)) {
+          const old = admin;
+          admin = undefined;
+          adminReady = undefined;
+          void old?.disconnect().catch(() => undefined);
+          continue;
+        }
+        throw unavailable(e);
+      }
     }
   }
 
