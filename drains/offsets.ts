@@ -109,6 +109,11 @@ export class OffsetTracker {
     return out;
   }
 
+  /** Forgets a deleted topic: nothing of it is committed any more, and a topic re-created under its name starts afresh. */
+  forgetTopic(topic: string): void {
+    for (const [key, p] of this.parts) if (p.topic === topic) this.parts.delete(key);
+  }
+
   markCommitted(points: CommitPoint[]): void {
     for (const c of points) this.track(c.topic, c.partition).lastCommitted = c.offset;
   }

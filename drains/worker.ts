@@ -22,6 +22,7 @@ import { HttpTransport } from './transports/http';
 import { StreamTransport, UdpTransport } from './transports/syslog';
 import { DrainTarget, parseDrainUrl } from './url';
 import { DestinationPolicy } from './destination';
+import { isTopicGone, TopicDiscovery } from '../lib/topics';
 
 export const DRAINS_CHANNEL = 'logway_drains';
 
@@ -129,6 +130,7 @@ export class DrainWorker implements DepthSource {
   private secureContext?: tls.SecureContext;
   /** Every connect re-checks the drain's address (DNS rebinding, drains created before the policy). */
   private destinations: DestinationPolicy;
+  private discovery: TopicDiscovery;
 
   constructor(
     private core: Core,
@@ -139,6 +141,12 @@ export class DrainWorker implements DepthSource {
   ) {
     this.log = core.logger.child({ component: 'drains' });
     this.destinations = DestinationPolicy.fromConfig(core.config);
+    const patterns = opts.topics;
+    this.discovery = new TopicDiscovery(
+      core.kafka,
+      (t) => isLogTopic(t) && (!patterns || patterns.some((p) => (typeof p === 'string' ? p === t : p.test(t)))),
+      this.log,
+    );
     if (opts.tlsCa) this.secureContext = tls.createSecureContext({ ca: [...tls.rootCertificates, opts.tlsCa.toString()] });
     this.parker = new Parker(dlq, metrics, this.log);
     this.listener = new PgListener(core.db, this.log, {
@@ -311,13 +319,15 @@ export class DrainWorker implements DepthSource {
 
   // ---- Kafka --------------------------------------------------------------
 
+  /**
+   * The log topics to read now. A deleted topic is forgotten by the offset tracker: its offsets
+   * can no longer be committed (Kafka refuses the whole commit request that names it), and a
+   * topic re-created under its name is a new one, read from its start.
+   */
   private async wantedTopics(): Promise<string[]> {
-    const all = await this.core.kafka.listTopics();
-    const patterns = this.opts.topics;
-    return all
-      .filter(isLogTopic)
-      .filter((t) => !patterns || patterns.some((p) => (typeof p === 'string' ? p === t : p.test(t))))
-      .sort();
+    const { topics, removed } = await this.discovery.refresh();
+    for (const topic of removed) this.tracker.forgetTopic(topic);
+    return topics;
   }
 
   /**
@@ -367,6 +377,8 @@ export class DrainWorker implements DepthSource {
         if (this.consumer === consumer) {
           this.consumer = null;
           this.topics = [];
+          // A deleted topic (the usual cause) is dropped by the re-list; a second later, not in a loop.
+          if (isTopicGone(err)) setTimeout(() => void this.resubscribe(), 1000).unref();
         }
       });
       if (this.stopped) {
@@ -463,6 +475,8 @@ export class DrainWorker implements DepthSource {
       this.tracker.markCommitted(points);
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'drain offset commit failed; will retry');
+      // A topic deleted since the last look fails the whole commit: re-list (and forget it) now.
+      if (isTopicGone(e)) void this.resubscribe();
     } finally {
       this.committing = false;
     }

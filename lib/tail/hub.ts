@@ -19,6 +19,7 @@ import { RingStore } from './ring';
 import { parseTpKey, positionKey, Positions, tpKey } from './positions';
 import { createTailMetrics, TailMetrics } from './metrics';
 import { ReadbackLimiter } from './readbacks';
+import { TopicDiscovery } from '../topics';
 
 export type TargetKind = 'app' | 'site';
 
@@ -111,6 +112,7 @@ export class TailHub {
   private warnedKinds = new Set<ParseFailureKind>();
   private warming = new Map<string, Promise<void>>();
   private readonly groupBase: string;
+  private discovery: TopicDiscovery;
 
   constructor(private core: Core, opts: HubOptions = {}) {
     this.log = core.logger.child({ component: 'tail-hub' });
@@ -137,6 +139,7 @@ export class TailHub {
     });
     this.rings = new RingStore({ linesPerApp: this.opts.ringLinesPerApp, maxBytes: this.opts.ringMaxBytes });
     this.groupBase = `${this.opts.groupIdPrefix}-${os.hostname()}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+    this.discovery = new TopicDiscovery(core.kafka, this.opts.topicFilter, this.log);
   }
 
   /** Topics the hub reads now. */
@@ -178,9 +181,10 @@ export class TailHub {
 
   private async doRefresh(): Promise<void> {
     if (!this.running) return;
-    const all = (await this.core.kafka.listTopics()).filter(this.opts.topicFilter);
-    const added = all.filter((t) => !this.partitionsOf.has(t));
-    if (added.length === 0 && this.consumer) return;
+    const { removed } = await this.discovery.refresh();
+    const added = this.discovery.topics.filter((t) => !this.partitionsOf.has(t));
+    for (const topic of removed) this.dropTopic(topic);
+    if (added.length === 0 && removed.length === 0 && this.consumer) return;
     const offsets = await mapLimit(added, 8, async (t) => [t, await this.core.kafka.partitionOffsets(t)] as const);
     for (const [topic, parts] of offsets) {
       this.partitionsOf.set(topic, parts.map((p) => p.partition).sort((a, b) => a - b));
@@ -193,8 +197,21 @@ export class TailHub {
       }
     }
     this.initialized = true;
-    if (added.length) this.log.info({ added: added.length, topics: this.partitionsOf.size }, 'tail hub topics changed');
+    if (added.length || removed.length) this.log.info({ added: added.length, removed: removed.length, topics: this.partitionsOf.size }, 'tail hub topics changed');
     await this.restartConsumer();
+  }
+
+  /**
+   * A deleted topic leaves the subscription and the positions: new sessions no longer read it,
+   * and a topic re-created under its name is a new one (read from its start).
+   */
+  private dropTopic(topic: string): void {
+    for (const p of this.partitionsOf.get(topic) ?? []) {
+      const key = tpKey(topic, p);
+      this.positions.delete(key);
+      this.lag.delete(key);
+    }
+    this.partitionsOf.delete(topic);
   }
 
   /** Re-subscribes over the current topic set, resuming every partition where processing stopped. */
@@ -214,6 +231,7 @@ export class TailHub {
       consumer.seek(topic, partition, String(offset));
     }
     consumer.onCrash((err) => {
+      // Topics are listed again before the restart: a deleted one (the usual cause) is dropped.
       this.log.error({ err: err?.message }, 'tail hub consumer crashed; restarting');
       if (this.consumer === consumer) {
         this.consumer = undefined;
