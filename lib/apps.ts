@@ -28,6 +28,8 @@ interface AppRow {
   created_at: Date;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const toApp = (r: AppRow): App => ({ id: r.id, name: r.name, space: r.space, appKey: r.app_key, createdAt: r.created_at });
 
 /** `api-space` → {name:'api', space:'space'}; Akkeris app names contain no `-`, so the first `-` splits. */
@@ -97,7 +99,7 @@ export class AppRegistry {
     const appKeyOrId = pgSafeText(rawAppKeyOrId);
     const cached = this.known.get(appKeyOrId);
     if (cached) return cached;
-    const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(appKeyOrId);
+    const isUuid = UUID.test(appKeyOrId);
     const rows = await this.db.query<AppRow>(
       isUuid ? 'SELECT * FROM apps WHERE id = $1' : 'SELECT * FROM apps WHERE app_key = $1',
       [appKeyOrId],
@@ -110,8 +112,26 @@ export class AppRegistry {
 
   /** The app or the Akkeris 404 (`The specified application X does not exist.`). */
   async get(appKeyOrId: string): Promise<App> {
-    const app = await this.find(appKeyOrId);
+    const app = (await this.find(appKeyOrId)) ?? (await this.discovered(appKeyOrId));
     if (!app) throw appNotFound(appKeyOrId);
     return app;
+  }
+
+  /**
+   * Where an app the registry lacks is looked for before a 404: the tail hub, in the lines its
+   * space topic retained from before the node started (a first deployment against a Kafka that
+   * already holds logs). Resolves true when that app's lines are there.
+   */
+  private discover?: (appKey: string) => Promise<boolean>;
+
+  setDiscovery(discover: ((appKey: string) => Promise<boolean>) | undefined): void {
+    this.discover = discover;
+  }
+
+  /** An app key found by discovery is registered, as its first line would have done. */
+  private async discovered(rawAppKey: string): Promise<App | null> {
+    const appKey = pgSafeText(rawAppKey);
+    if (!this.discover || UUID.test(appKey) || !splitAppKey(appKey)) return null;
+    return (await this.discover(appKey)) ? this.register(appKey) : null;
   }
 }

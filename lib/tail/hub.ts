@@ -113,6 +113,10 @@ export class TailHub {
   private warming = new Map<string, Promise<void>>();
   private readonly groupBase: string;
   private discovery: TopicDiscovery;
+  /** Per partition of the topics that existed at the first start: where this hub began reading (their end then). */
+  private startedAt: Positions = new Map();
+  /** Per space topic, the apps of its lines from before startedAt (scanned once per topic per node). */
+  private retainedApps = new Map<string, Promise<Set<string>>>();
 
   constructor(private core: Core, opts: HubOptions = {}) {
     this.log = core.logger.child({ component: 'tail-hub' });
@@ -151,6 +155,7 @@ export class TailHub {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.core.apps.setDiscovery((appKey) => this.hasRetainedLines(appKey));
     try {
       await this.refreshTopics();
     } catch (err) {
@@ -165,6 +170,7 @@ export class TailHub {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.core.apps.setDiscovery(undefined);
     if (this.pollTimer) clearInterval(this.pollTimer);
     await this.refreshing.catch(() => undefined);
     const c = this.consumer;
@@ -193,6 +199,7 @@ export class TailHub {
         // so the first lines of a new space are not lost in the seconds before we noticed it.
         const from = Number(this.initialized || this.opts.initialPosition === 'earliest' ? p.low : p.high);
         this.positions.set(tpKey(topic, p.partition), from);
+        if (!this.initialized && from > Number(p.low)) this.startedAt.set(tpKey(topic, p.partition), from);
         if (this.initialized) this.rings.forEach((ring) => ring.coverFrom.set(tpKey(topic, p.partition), from));
       }
     }
@@ -210,8 +217,10 @@ export class TailHub {
       const key = tpKey(topic, p);
       this.positions.delete(key);
       this.lag.delete(key);
+      this.startedAt.delete(key);
     }
     this.partitionsOf.delete(topic);
+    this.retainedApps.delete(topic);
   }
 
   /** Re-subscribes over the current topic set, resuming every partition where processing stopped. */
@@ -282,6 +291,55 @@ export class TailHub {
     this.registerApp(parsed.line);
     this.deliver(parsed.line, 'app');
     if (parsed.siteLine) this.deliver(parsed.siteLine, 'site');
+  }
+
+  /**
+   * Whether Kafka holds lines of an app nobody registered: lines this hub did not read because they
+   * predate its start (a first deployment against a Kafka that already holds logs). Lines after
+   * the start register their app as they pass, and a topic created later is read from its start,
+   * so only the space topic's lines before startedAt are scanned — the last historyScanMessages
+   * of each partition, once per topic per node, through the read-back limiter (429 when it is
+   * full). Every app found is registered; a later unknown app of a scanned space is a 404 at once.
+   */
+  async hasRetainedLines(appKey: string): Promise<boolean> {
+    const topic = topicsFor('app', appKey)[0];
+    const parts = this.partitionsOf.get(topic);
+    if (!parts || !parts.some((p) => this.startedAt.has(tpKey(topic, p)))) return false;
+    let scan = this.retainedApps.get(topic);
+    if (!scan) {
+      const read = this.scanRetainedApps(topic, parts);
+      const apps = read.then((r) => r.apps);
+      scan = apps;
+      this.retainedApps.set(topic, apps);
+      // A failed or partial read (Kafka down, timed out, 429) is tried again by the next request.
+      const forget = () => {
+        if (this.retainedApps.get(topic) === apps) this.retainedApps.delete(topic);
+      };
+      read.then((r) => !r.complete && forget(), forget);
+    }
+    return (await scan).has(appKey);
+  }
+
+  private async scanRetainedApps(topic: string, parts: number[]): Promise<{ apps: Set<string>; complete: boolean }> {
+    const upTo: Positions = new Map();
+    for (const p of parts) {
+      const at = this.startedAt.get(tpKey(topic, p));
+      if (at !== undefined) upTo.set(tpKey(topic, p), at);
+    }
+    const low: Positions = new Map();
+    for (const p of await this.core.kafka.partitionOffsets(topic)) low.set(tpKey(topic, p.partition), Number(p.low));
+    const ranges = this.ranges(low, upTo);
+    const { records, complete } = ranges.length ? await this.readBack(ranges) : { records: [], complete: true };
+    const apps = new Set<string>();
+    for (const rec of records) {
+      const parsed = parseKafkaMessage(rec);
+      if (parsed.ok && parsed.line.space !== '' && !apps.has(parsed.line.appKey)) {
+        apps.add(parsed.line.appKey);
+        this.registerApp(parsed.line);
+      }
+    }
+    if (apps.size) this.log.info({ topic, apps: apps.size, complete }, 'apps learned from lines written before this node started');
+    return { apps, complete };
   }
 
   /** Apps are learned from the stream; cached here so only an app's first line costs a query. */
