@@ -12,6 +12,7 @@ import { createApp } from '../../lib/app';
 import { closeCore, Core } from '../../lib/core';
 import { createTailFeature, TailFeature } from '../../lib/tail/feature';
 import { authHeader, createTestCore, uniqueName } from '../helpers/env';
+import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(90_000);
 
@@ -83,10 +84,15 @@ it('an app whose lines all predate logway gets a session with its history', asyn
   expect(await readAll(res.body.logplex_url)).toBe(lines.map((l) => `${l}\n`).join(''));
   expect(await core.apps.find(key)).not.toBeNull();
 
-  // Apps that Kafka does not hold are still unknown: in that space, and in a space with no topic.
+  // Apps that Kafka does not hold are still unknown: in that space, and in a space with no topic,
+  // without another Kafka read (the space was scanned once; the other has no topic to read).
+  const reads = jest.spyOn(core.kafka, 'readRanges');
   const missing = await request(server).post(`/apps/${uniqueName('n')}-${space}/log-sessions`).set(authHeader).send({});
   expect(missing.status).toBe(404);
   expect(missing.body.message).toMatch(/does not exist/);
   const noTopic = await request(server).post(`/apps/${app}-${uniqueName('nospace')}/log-sessions`).set(authHeader).send({});
   expect(noTopic.status).toBe(404);
+  expect(reads).not.toHaveBeenCalled();
+  // The other app of that space was registered by the same scan.
+  await waitFor('the other app registered', () => core!.apps.find(`${other}-${space}`), 60_000);
 });
