@@ -328,9 +328,22 @@ describe('deploy/kubernetes', () => {
     expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(container.resources?.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
     expect(container.resources?.limits).toMatchObject({ memory: expect.any(String) });
+    // V8's heap cap must sit well under the memory limit (buffers and sockets live outside it).
+    const heapFlag = (container.command ?? []).find((a) => a.startsWith('--max-old-space-size='));
+    expect(heapFlag).toBeDefined();
+    const heapMiB = Number(heapFlag!.split('=')[1]);
+    expect(heapMiB).toBeLessThanOrEqual(0.75 * mebibytes(String(container.resources?.limits?.memory)));
     expect(deployment.spec?.strategy?.rollingUpdate?.maxUnavailable).toBe(0);
   });
 });
+
+/** A Kubernetes memory quantity (Mi, Gi, M, G or bytes) in MiB. */
+function mebibytes(q: string): number {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|k|M|G)?$/.exec(q);
+  if (!m) throw new Error(`unsupported memory quantity ${q}`);
+  const unit: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, k: 1e3, M: 1e6, G: 1e9, '': 1 };
+  return (Number(m[1]) * unit[m[2] ?? '']) / 1024 ** 2;
+}
 
 /** The Prometheus annotations of the pod template. */
 function annotations(): { path: string; port: number } {
@@ -343,9 +356,13 @@ describe('Dockerfile', () => {
   const args = (instr: string) => stage.filter((i) => i.instr === instr).map((i) => i.args);
 
   it('builds the image the Deployment runs: node dist/bin/server.js, the package version as tag', () => {
-    expect(JSON.parse(args('CMD')[0])).toEqual(['node', 'dist/bin/server.js']);
+    const cmd: string[] = JSON.parse(args('CMD')[0]);
+    expect(cmd).toEqual(['node', 'dist/bin/server.js']);
     expect(fs.existsSync(path.join(ROOT, 'bin', 'server.ts'))).toBe(true);
-    expect(container.command).toBeUndefined();
+    // The Deployment runs the same program, only adding node flags (exec form: SIGTERM reaches node).
+    const command = container.command ?? cmd;
+    expect([command[0], command.at(-1)]).toEqual(cmd);
+    expect(command.slice(1, -1).every((a) => a.startsWith('--'))).toBe(true);
     expect(container.image).toBe(`logway:${JSON.parse(read('package.json')).version}`);
   });
 
