@@ -79,15 +79,31 @@ export async function produceLines(
     out.push(message);
     batch.push({ key: `${app}-web-${pod}`, value: appLog(app, opts.space, pod, message) });
     if (batch.length === chunk) {
-      await core.kafka.produce(opts.space, batch);
+      await send(core, opts.space, batch);
       batch = [];
       opts.onChunk?.(out.length);
       if (opts.pauseMs) await new Promise((r) => setTimeout(r, opts.pauseMs));
     }
   }
-  if (batch.length) await core.kafka.produce(opts.space, batch);
+  if (batch.length) await send(core, opts.space, batch);
   opts.onChunk?.(out.length);
   return out;
+}
+
+/**
+ * A send that is refused (a broker died and the election outlasted the client's retries) is sent
+ * again, as fluentd would: the lines may then be in Kafka twice, which counts as duplicates.
+ */
+async function send(core: Core, topic: string, batch: { key: string; value: string }[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await core.kafka.produce(topic, batch);
+      return;
+    } catch (e) {
+      if (attempt >= 10) throw e;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 }
 
 /** Parked lines of these drains (their messages), straight from the shared DLQ table. */
