@@ -24,7 +24,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(nodes.map((n) => n.stop('SIGKILL')));
+  // SIGTERM: the survivors leave the drain group now, so the next file's nodes do not wait out their session.
+  await Promise.all(nodes.map((n) => n.stop('SIGTERM')));
   if (core) await closeCore(core);
 });
 
