@@ -12,7 +12,6 @@ import { createApp } from '../../lib/app';
 import { closeCore, Core } from '../../lib/core';
 import { createTailFeature, TailFeature } from '../../lib/tail/feature';
 import { authHeader, createTestCore, uniqueName } from '../helpers/env';
-import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(90_000);
 
@@ -79,6 +78,9 @@ it('an app whose lines all predate logway gets a session with its history', asyn
   await feature.start();
   expect(feature.hub.topics).toContain(space);
 
+  // Drain workers of other test runs sharing this database may have learned the app from the topic
+  // meanwhile (they read every topic): forget it, as a first deployment's registry would not have it.
+  await core.db.query('DELETE FROM apps WHERE space = $1', [space]);
   const res = await request(server).post(`/apps/${key}/log-sessions`).set(authHeader).send({ lines: 10, tail: false });
   expect(res.status).toBe(201);
   expect(await readAll(res.body.logplex_url)).toBe(lines.map((l) => `${l}\n`).join(''));
@@ -93,6 +95,4 @@ it('an app whose lines all predate logway gets a session with its history', asyn
   const noTopic = await request(server).post(`/apps/${app}-${uniqueName('nospace')}/log-sessions`).set(authHeader).send({});
   expect(noTopic.status).toBe(404);
   expect(reads).not.toHaveBeenCalled();
-  // The other app of that space was registered by the same scan.
-  await waitFor('the other app registered', () => core!.apps.find(`${other}-${space}`), 60_000);
 });
