@@ -9,7 +9,7 @@ import { DlqStore } from '../../drains/dlq';
 import { uniqueName } from '../helpers/env';
 import { waitFor } from '../helpers/wait';
 import { clusterCore, killBroker, leaders, LogwayNode, postJson, report, SseReader, startBroker } from './helpers/cluster';
-import { addDrains, parked, produceLines, Sink, tallyLines } from './helpers/drains';
+import { addDrains, parked, produceLines, Sink, tallyLines, warmUp } from './helpers/drains';
 
 const TOTAL = Number(process.env.CLUSTER_BROKER_LINES ?? 40_000);
 
@@ -43,8 +43,7 @@ const message = (data: string) => data.slice(data.indexOf(']: ') + 3);
 
 it('a partition leader dies while lines flow: nothing lost, delivery resumes, readiness stays honest', async () => {
   const drainIds = await addDrains(core, nodes[0].base, space, apps, sink.url);
-  await produceLines(core, { space, apps, tag: 'probe', count: apps.length * 3 });
-  await waitFor('probes delivered', async () => new Set(sink.delivered('probe')).size === apps.length * 3, 150_000, 200);
+  await warmUp(core, sink, space, apps);
   const tailed = `${apps[0]}-${space}`;
   const session = await postJson(`${nodes[0].base}/apps/${tailed}/log-sessions`, { lines: 1, tail: true });
   expect(session.status).toBe(201);

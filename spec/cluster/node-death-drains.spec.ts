@@ -10,7 +10,7 @@ import { DlqStore } from '../../drains/dlq';
 import { uniqueName } from '../helpers/env';
 import { waitFor } from '../helpers/wait';
 import { clusterCore, LogwayNode, report } from './helpers/cluster';
-import { addDrains, parked, produceLines, Sink, tallyLines } from './helpers/drains';
+import { addDrains, parked, produceLines, Sink, tallyLines, warmUp } from './helpers/drains';
 import { listMigrations } from '../../lib/migrate';
 
 const TOTAL = Number(process.env.CLUSTER_LINES ?? 100_000);
@@ -47,8 +47,7 @@ it('three nodes started together on an empty database migrate it once and all be
 it('loses nothing when a node is SIGKILLed mid-delivery; the survivors take its partitions', async () => {
   const drainIds = await addDrains(core, nodes[0].base, space, apps, sink.url);
   // Every node's worker has the drains before the lines come (a probe per app arrives).
-  await produceLines(core, { space, apps, tag: 'probe', count: apps.length * 3 });
-  await waitFor('probes delivered', async () => new Set(sink.delivered('probe')).size === apps.length * 3, 150_000, 200);
+  await warmUp(core, sink, space, apps);
 
   const tag = uniqueName('nd');
   let killedAt = 0;

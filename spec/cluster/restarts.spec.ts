@@ -8,7 +8,7 @@ import { DlqStore } from '../../drains/dlq';
 import { uniqueName } from '../helpers/env';
 import { waitFor } from '../helpers/wait';
 import { clusterCore, LogwayNode, postJson, report, SseReader } from './helpers/cluster';
-import { addDrains, parked, produceLines, Sink, tallyLines } from './helpers/drains';
+import { addDrains, parked, produceLines, Sink, tallyLines, warmUp } from './helpers/drains';
 
 const TOTAL = Number(process.env.CLUSTER_RESTART_LINES ?? 30_000);
 
@@ -29,8 +29,7 @@ beforeAll(async () => {
   await Promise.all(nodes.map((n) => n.start()));
   for (const n of nodes) await waitFor(`${n.name} ready`, async () => (await n.ready()).status === 200, 60_000, 250);
   drainIds = await addDrains(core, nodes[0].base, space, apps, sink.url);
-  await produceLines(core, { space, apps, tag: 'probe', count: apps.length * 3 });
-  await waitFor('probes delivered', async () => new Set(sink.delivered('probe')).size === apps.length * 3, 150_000, 200);
+  await warmUp(core, sink, space, apps);
 });
 
 afterAll(async () => {

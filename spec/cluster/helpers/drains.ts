@@ -145,3 +145,22 @@ export function tallyLines(produced: string[], delivered: string[], parkedLines:
     unexpected,
   };
 }
+
+/**
+ * Rounds of probe lines (3 per app) until one round arrives whole: a drain reaches every node
+ * within seconds of its creation (LISTEN/NOTIFY), and a line a node handles before it knows the
+ * drain is not the drain's yet (DESIGN §3), so the first round may miss a partition.
+ */
+export async function warmUp(core: Core, sink: Sink, space: string, apps: string[], timeoutMs = 150_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let round = 0; Date.now() < deadline; round++) {
+    const tag = `probe${round}`;
+    await produceLines(core, { space, apps, tag, count: apps.length * 3 });
+    const until = Math.min(deadline, Date.now() + 15_000);
+    while (Date.now() < until) {
+      if (new Set(sink.delivered(tag)).size === apps.length * 3) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error('timed out waiting for a whole round of probes');
+}
