@@ -1,6 +1,7 @@
 /**
  * A live tail through a log session (SSE). EventSource resends Last-Event-ID by itself after a
- * dropped connection, and the server resumes after it (no gap, no repeat). When the session URL
+ * dropped connection, and the server resumes after it (no gap, no repeat). Ids are not unique per
+ * line (a history batch shares one), so they are not a dedupe key. When the session URL
  * can no longer be opened (expired, node refused it), a new session starts at the last line's
  * time, and the lines already shown from that instant on are dropped as they come again.
  */
@@ -38,8 +39,6 @@ export async function createSession(kind: 'apps' | 'sites', key: string, body: R
 export class LiveTail {
   private es?: EventSource;
   private stopped = false;
-  private recentIds = new Set<string>();
-  private idOrder: string[] = [];
   /** After a new session from `since`: texts already shown at or after that instant, with counts. */
   private overlap = new Map<string, number>();
   private overlapUntil = -Infinity;
@@ -86,12 +85,8 @@ export class LiveTail {
   }
 
   private receive(id: string, data: string): void {
-    if (id) {
-      if (this.recentIds.has(id)) return;
-      this.recentIds.add(id);
-      this.idOrder.push(id);
-      if (this.idOrder.length > 5000) this.recentIds.delete(this.idOrder.shift() as string);
-    }
+    // No dedupe by id within a session: history and resume catch-up lines all carry the session's
+    // starting cursor (lib/tail/session.ts), and the server resumes after Last-Event-ID without a repeat.
     const line = parseLine(id, data);
     if (this.overlap.size && !(line.time > this.overlapUntil)) {
       const n = this.overlap.get(data);
@@ -121,8 +116,6 @@ export class LiveTail {
       }
       try {
         const s = await createSession(this.kind, this.key, { tail: true, ...this.filters, since });
-        this.recentIds.clear();
-        this.idOrder = [];
         this.open(s);
       } catch (e) {
         this.onState('error', (e as Error).message);
