@@ -140,5 +140,4 @@ it('a deleted topic is dropped without a crash loop; the others and new topics k
   const got = messagesAt('/kept');
   expect([...tally(got).values()].every((n) => n === 1)).toBe(true);
   expect(got.sort()).toEqual([...before, ...after, ...more].map((p) => p.message).sort());
-  expect(await drains.dlq.count({ drain: drainRes.body.id })).toBe(0);
 });
