@@ -38,8 +38,8 @@ function features(): FeaturesOptions {
   };
 }
 
-async function startNode(): Promise<RunningServer> {
-  const config = testConfig({ PORT: String(port) });
+async function startNode(overrides: Record<string, string> = {}): Promise<RunningServer> {
+  const config = testConfig({ PORT: String(port), ...overrides });
   const core: Core = createCore(config, { logger: createLogger(config.logLevel), defaultMetrics: false });
   const n = await startServer(config, { core, features: features() });
   port = n.port;
@@ -53,6 +53,19 @@ declare const window: any;
 const held = () => page.evaluate(() => (window as unknown as { logwayConsole: { lines(): string[] } }).logwayConsole.lines());
 const shown = () => page.evaluate(() => (window as unknown as { logwayConsole: { shown(): string[] } }).logwayConsole.shown());
 const withTag = (lines: string[], tag: string) => lines.filter((l) => l.includes(`${tag} `));
+
+/** Lines produced while no node runs. */
+async function produceWhileDown(tag: string, count: number): Promise<void> {
+  const config = testConfig();
+  const producer = createCore(config, { logger: createLogger(config.logLevel), defaultMetrics: false });
+  try {
+    await produceLines(producer, { app: appName, space, tag, count, dynos: 1 });
+  } finally {
+    await producer.kafka.close();
+    producer.influx.close();
+    await producer.db.close();
+  }
+}
 
 async function eventually(cond: () => Promise<boolean>, what: string): Promise<void> {
   await waitFor(cond, what, 100_000, 100);
@@ -167,15 +180,7 @@ describe('the web console', () => {
     await produceLines(node.core, { app: appName, space, tag: 'before', count: 20, dynos: 1 });
     await eventually(async () => withTag(await held(), 'before').length === 20, 'the lines before the restart');
     await node.stop();
-    const config = testConfig();
-    const producer = createCore(config, { logger: createLogger(config.logLevel), defaultMetrics: false });
-    try {
-      await produceLines(producer, { app: appName, space, tag: 'during', count: 20, dynos: 1 });
-    } finally {
-      await producer.kafka.close();
-      producer.influx.close();
-      await producer.db.close();
-    }
+    await produceWhileDown('during', 20);
     node = await startNode();
     await eventually(async () => withTag(await held(), 'during').length >= 20, 'the lines produced while no node ran').catch(async (e) => {
       const status = await page.getByTestId('log-status').textContent();
@@ -192,6 +197,22 @@ describe('the web console', () => {
     const lines = (await held()).filter((l) => / (before|during|after) /.test(l)).map((l) => l.replace(/^.*: /, ''));
     const expected = ['before', 'during', 'after'].flatMap((tag) => Array.from({ length: 20 }, (_, i) => `${tag} ${dyno(0)} ${i}`));
     expect(lines).toEqual(expected);
+  });
+
+  it('a session URL that can no longer be opened: a new session from the last line, without gap or duplicate', async () => {
+    const sessions = () => page.evaluate(() => window.logwayConsole.sessions() as number);
+    const before = await sessions();
+    await produceLines(node.core, { app: appName, space, tag: 'pre', count: 10, dynos: 1 });
+    await eventually(async () => withTag(await held(), 'pre').length === 10, 'the lines before');
+    await node.stop();
+    await produceWhileDown('gap', 10);
+    // Another session secret: the old logplex_url is now a 404, so EventSource gives up on it.
+    node = await startNode({ SESSION_SECRET: 'another-session-secret-0123456789abcdef' });
+    await eventually(async () => (await sessions()) === before + 1 && withTag(await held(), 'gap').length >= 10, 'a new session and the lines produced meanwhile');
+    await produceLines(node.core, { app: appName, space, tag: 'post', count: 10, dynos: 1 });
+    await eventually(async () => withTag(await held(), 'post').length >= 10, 'the lines after');
+    const lines = (await held()).filter((l) => / (pre|gap|post) /.test(l)).map((l) => l.replace(/^.*: /, ''));
+    expect(lines).toEqual(['pre', 'gap', 'post'].flatMap((tag) => Array.from({ length: 10 }, (_, i) => `${tag} ${dyno(0)} ${i}`)));
   });
 
   it('the metrics tab draws one chart per metric, mean and p90 per process type, with every bucket', async () => {
