@@ -83,7 +83,7 @@ export function healthRouter(core: Core): Router {
     const consumers: Record<string, DependencyState> = Object.fromEntries(
       Object.entries(core.dependencies.consumerStates()).map(([name, c]) => [
         `consumer:${name}`,
-        c.state === 'running' ? { state: 'UP' } : { state: 'DOWN', error: c.state === 'stopped' ? 'crashed, not restarting' : `crash-looping (${c.crashes} crash${c.crashes === 1 ? '' : 'es'} since ${c.since.toISOString()})` },
+        c.state === 'running' ? { state: 'UP' } : { state: 'DOWN', error: `crash-looping (${c.crashes} crash${c.crashes === 1 ? '' : 'es'} since ${c.since.toISOString()}, no progress since)` },
       ]),
     );
     const crashed = core.dependencies.crashedConsumers();
