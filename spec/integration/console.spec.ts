@@ -4,6 +4,7 @@
  * pause/resume, a node restart mid-stream, metric charts, drains (delivered and refused) and
  * health; an axe-core audit and a screenshot of each page.
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
@@ -174,6 +175,25 @@ describe('the web console', () => {
     const after = withTag(await shown(), 'paused').map((l) => l.replace(/^.*: /, ''));
     expect(after).toEqual(Array.from({ length: 50 }, (_, i) => `paused ${dyno(0)} ${i}`));
     await audit('04-paused-resumed');
+  });
+
+  it('a from/to range reads history; the highlight marks matches; download saves what is shown', async () => {
+    const local = (d: Date) => d.toISOString().slice(0, 16);
+    await page.getByLabel('From', { exact: true }).fill(local(new Date(Date.now() - 3600_000)));
+    await page.getByLabel('To', { exact: true }).fill(local(new Date(Date.now() + 120_000)));
+    await page.getByRole('button', { name: 'Show range' }).click();
+    await page.locator('[data-testid="log-status"][data-state="range"]').getByText(/lines/).waitFor();
+    const range = (await shown()).map((l) => l.replace(/^.*: /, ''));
+    expect(range.filter((l) => l.startsWith('paused '))).toEqual(Array.from({ length: 50 }, (_, i) => `paused ${dyno(0)} ${i}`));
+    await page.getByLabel('Highlight').fill('paused web');
+    await eventually(async () => (await page.locator('[data-testid="logview"] mark').count()) > 0, 'marked matches');
+    expect(new Set(await page.locator('[data-testid="logview"] mark').allTextContents())).toEqual(new Set(['paused web']));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download shown lines' }).click()]);
+    const file = await download.path();
+    expect(fs.readFileSync(file, 'utf8')).toBe(`${(await shown()).join('\n')}\n`);
+    await page.getByLabel('Highlight').fill('');
+    await page.getByRole('button', { name: 'Apply & tail' }).click();
+    await live();
   });
 
   it('a node restart mid-stream: the view resumes without a gap or a duplicate', async () => {

@@ -15,7 +15,7 @@ export interface Line {
 
 // `2018-03-24T01:07:20.123Z api-space app[web.1562910588-cg82f]: message` or `... akkeris/router: message`
 const AKKERIS = /^(\S+) \S+ ([^\s[:]+)(?:\[([^\]]*)\])?: ([\s\S]*)$/;
-const ERROR = /\b(at=error|level=(error|fatal|crit)|error L\d+|ERROR|FATAL|panic|Exception|Traceback)\b/;
+const ERROR = /\b(at=error|level=(error|fatal|crit)|[Ee]rror L\d+|ERROR|FATAL|panic|Exception|Traceback)\b/;
 const WARN = /\b(level=warn(ing)?|WARN(ING)?|deprecated)\b/;
 
 export function guessSeverity(message: string): string {
