@@ -37,7 +37,7 @@ export class Unprocessable extends HttpError {
     super(422, 'unprocessable_entity', message);
   }
 }
-/** A limit of this node was reached (open streams, Kafka read-backs): retry after `retryAfterSeconds` (the raiser sets `Retry-After`). */
+/** A limit of this node was reached (open streams, Kafka read-backs): retry after `retryAfterSeconds` (lib/http's error handler sends it as `Retry-After`). */
 export class TooManyRequests extends HttpError {
   constructor(message: string, public retryAfterSeconds = 5) {
     super(429, 'rate_limited', message);

@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import express, { ErrorRequestHandler, RequestHandler } from 'express';
 import { Logger } from './logger';
 import { Prom } from './prom';
-import { BadRequest, HttpError, NotFound, Unavailable } from './errors';
+import { BadRequest, HttpError, NotFound, TooManyRequests, Unavailable } from './errors';
 import { isReported } from './dependencies';
 
 declare global {
@@ -87,6 +87,8 @@ export function errorHandler(): ErrorRequestHandler {
       res.destroy();
       return;
     }
+    // Every 429, whichever route or limit raised it, says when to come back (RFC 9110 §10.2.3).
+    if (http instanceof TooManyRequests) res.setHeader('Retry-After', String(http.retryAfterSeconds));
     res.status(status).json(body);
   };
 }

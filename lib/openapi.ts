@@ -439,6 +439,14 @@ export function openApiDocument(cfg: OpenApiConfig): OpenApiDocument {
       ...bodyErrors,
       '201': ok('The session; open `logplex_url` within 5 minutes.', ref('LogSession')),
       '422': E.unprocessable,
+      // An app this node does not know yet is looked for in its space topic's retained lines, a Kafka read-back.
+      ...(owner === 'app'
+        ? {
+            '429': error('Too many Kafka read-backs are running on this node (looking for an app not yet known); retry later.', {
+              'Retry-After': { description: 'Seconds to wait before asking again.', schema: { type: 'integer', minimum: 0 } },
+            }),
+          }
+        : {}),
     },
   });
 

@@ -113,15 +113,6 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
   }
 
   async function openStream(req: Request, res: Response): Promise<void> {
-    try {
-      await serveStream(req, res);
-    } catch (err) {
-      if (err instanceof TooManyRequests && !res.headersSent) res.setHeader('Retry-After', String(err.retryAfterSeconds));
-      throw err;
-    }
-  }
-
-  async function serveStream(req: Request, res: Response): Promise<void> {
     const format = negotiateFormat(req.get('accept'), req.query.format);
     const token = String(req.params.token);
     const resumeFrom = format === 'sse' ? decodeCursor(taggedCursor(req.get('last-event-id'), token, secret) ?? undefined) : null;
