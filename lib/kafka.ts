@@ -106,6 +106,8 @@ export interface LogwayKafka {
   produce(topic: string, records: OutgoingRecord[], opts?: ProduceOptions): Promise<void>;
   consume(opts: ConsumerOptions, eachBatch: (batch: Batch) => Promise<void>): Promise<RunningConsumer>;
   listTopics(): Promise<string[]>;
+  /** Every topic with its partition count, in one metadata request (what listTopics asks for too). */
+  topicPartitions(): Promise<{ topic: string; partitions: number }[]>;
   createTopic(topic: string, partitions?: number): Promise<void>;
   partitionOffsets(topic: string): Promise<PartitionOffsets[]>;
   /** For each partition, the first offset whose timestamp is ≥ ts (or the high watermark). */
@@ -372,6 +374,9 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
     },
 
     listTopics: () => withAdmin((a) => a.listTopics()),
+
+    topicPartitions: () =>
+      withAdmin(async (a) => (await a.fetchTopicMetadata()).topics.map((t) => ({ topic: t.name, partitions: t.partitions.length }))),
 
     createTopic: (topic, partitions = 3) =>
       withAdmin(async (a) => {
