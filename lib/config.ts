@@ -50,6 +50,8 @@ export interface Config {
   maxConcurrentReadbacks: number;
   /** Furthest back a log session's `since` may reach (Kafka's default retention, 7 days); older → 422. */
   maxSinceSeconds: number;
+  /** While InfluxDB is down, a cached metrics answer for a range that ended before the outage is served this long past its TTL (Warning: 110); 0: never. */
+  metricsStaleSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -210,5 +212,6 @@ export function loadConfig(env: Env = process.env): Config {
     maxFilterLength: int(env, 'MAX_FILTER_LENGTH', 256, 1, 10000),
     maxConcurrentReadbacks: int(env, 'MAX_CONCURRENT_READBACKS', 4, 1, 1000),
     maxSinceSeconds: int(env, 'MAX_SINCE_SECONDS', 604_800, 60, 315_360_000),
+    metricsStaleSeconds: int(env, 'METRICS_STALE_SECONDS', 3600, 0, 604_800),
   };
 }
