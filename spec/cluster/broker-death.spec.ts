@@ -71,7 +71,10 @@ it('a partition leader dies while lines flow: nothing lost, delivery resumes, re
   await waitFor('delivery resumes after the election', async () => sink.delivered(tag).length > deliveredAtKill, 60_000, 200);
 
   let t = tallyLines(produced, [], []);
-  await waitFor('every line delivered or parked', async () => (t = tallyLines(produced, sink.delivered(tag), await parked(dlq, drainIds))).missing === 0, 180_000, 500);
+  await waitFor('every line delivered or parked', async () => (t = tallyLines(produced, sink.delivered(tag), await parked(dlq, drainIds))).missing === 0, 180_000, 500).catch((e) => {
+    report('broker death (drains, INCOMPLETE)', { ...t, 'killed broker': victim });
+    throw e;
+  });
   const tailWant = produced.filter((m) => m.startsWith(`${tag} ${apps[0]} `));
   const tailGot = () => tail.events.slice(historyLines).map((e) => message(e.data));
   await waitFor('every line of the tailed app on the tail', async () => new Set(tailGot()).size >= tailWant.length, 120_000, 200);
