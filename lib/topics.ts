@@ -1,6 +1,6 @@
 /**
- * Topic discovery shared by the Kafka consumers (tail hub, drain worker): which log topics exist
- * now, which appeared and which were deleted since the last look. A deleted topic (an Akkeris
+ * Topic discovery of the Kafka log source (lib/source): which log topics exist now, which
+ * appeared, which gained partitions and which were deleted since the last look. A deleted topic (an Akkeris
  * space removed) must leave the subscription: a consumer that keeps asking for it crash-loops on
  * "This server does not host this topic-partition" and serves no topic at all meanwhile.
  */
@@ -11,20 +11,38 @@ export interface TopicChanges {
   topics: string[];
   added: string[];
   removed: string[];
+  /**
+   * Topics seen before whose partition count went up since the last look (a consumer subscribed
+   * before that does not read the new partitions until it subscribes again). Listed only when
+   * the client reports partition counts (topicPartitions).
+   */
+  grown: { topic: string; from: number; to: number }[];
+}
+
+/** What discovery needs of the Kafka client: the topic list, or better, topics with their partition counts. */
+export interface TopicLister {
+  listTopics(): Promise<string[]>;
+  topicPartitions?(): Promise<{ topic: string; partitions: number }[]>;
 }
 
 export class TopicDiscovery {
-  private known = new Set<string>();
+  /** Wanted topics of the last look, with their partition count (0 when the client does not say). */
+  private known = new Map<string, number>();
 
   constructor(
-    private kafka: { listTopics(): Promise<string[]> },
+    private kafka: TopicLister,
     private wanted: (topic: string) => boolean,
     private log: Logger,
   ) {}
 
   /** The topics of the last look, sorted. */
   get topics(): string[] {
-    return [...this.known].sort();
+    return [...this.known.keys()].sort();
+  }
+
+  /** Partition count of a topic at the last look (0 if unknown). */
+  partitions(topic: string): number {
+    return this.known.get(topic) ?? 0;
   }
 
   /**
@@ -32,12 +50,22 @@ export class TopicDiscovery {
    * about once, when it disappears (not on every retry of a consumer that still asked for it).
    */
   async refresh(): Promise<TopicChanges> {
-    const listed = new Set((await this.kafka.listTopics()).filter(this.wanted));
-    const added = [...listed].filter((t) => !this.known.has(t)).sort();
-    const removed = [...this.known].filter((t) => !listed.has(t)).sort();
+    const listing = this.kafka.topicPartitions
+      ? await this.kafka.topicPartitions()
+      : (await this.kafka.listTopics()).map((topic) => ({ topic, partitions: 0 }));
+    const listed = new Map(listing.filter((t) => this.wanted(t.topic)).map((t) => [t.topic, t.partitions] as const));
+    const added = [...listed.keys()].filter((t) => !this.known.has(t)).sort();
+    const removed = [...this.known.keys()].filter((t) => !listed.has(t)).sort();
+    const grown: TopicChanges['grown'] = [];
+    for (const [topic, to] of listed) {
+      const from = this.known.get(topic);
+      if (from !== undefined && from > 0 && to > from) grown.push({ topic, from, to });
+    }
+    grown.sort((a, b) => (a.topic < b.topic ? -1 : 1));
     for (const topic of removed) this.log.warn({ topic }, 'Kafka topic deleted; no longer read');
+    for (const g of grown) this.log.info(g, 'Kafka topic has new partitions; reading them');
     this.known = listed;
-    return { topics: [...listed].sort(), added, removed };
+    return { topics: [...listed.keys()].sort(), added, removed, grown };
   }
 }
 

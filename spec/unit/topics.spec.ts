@@ -13,15 +13,30 @@ function discovery(listings: string[][]) {
 describe('TopicDiscovery', () => {
   it('reports added and removed wanted topics, and warns once per deleted topic', async () => {
     const { d, warnings } = discovery([['b', 'a', '_internal'], ['a', 'b', 'c'], ['a', 'c'], ['a', 'c'], ['a', 'b', 'c']]);
-    expect(await d.refresh()).toEqual({ topics: ['a', 'b'], added: ['a', 'b'], removed: [] });
-    expect(await d.refresh()).toEqual({ topics: ['a', 'b', 'c'], added: ['c'], removed: [] });
-    expect(await d.refresh()).toEqual({ topics: ['a', 'c'], added: [], removed: ['b'] });
+    expect(await d.refresh()).toEqual({ topics: ['a', 'b'], added: ['a', 'b'], removed: [], grown: [] });
+    expect(await d.refresh()).toEqual({ topics: ['a', 'b', 'c'], added: ['c'], removed: [], grown: [] });
+    expect(await d.refresh()).toEqual({ topics: ['a', 'c'], added: [], removed: ['b'], grown: [] });
     // Still gone on the next look: not reported (nor warned) again.
-    expect(await d.refresh()).toEqual({ topics: ['a', 'c'], added: [], removed: [] });
+    expect(await d.refresh()).toEqual({ topics: ['a', 'c'], added: [], removed: [], grown: [] });
     // Re-created under the same name: a new topic.
-    expect(await d.refresh()).toEqual({ topics: ['a', 'b', 'c'], added: ['b'], removed: [] });
+    expect(await d.refresh()).toEqual({ topics: ['a', 'b', 'c'], added: ['b'], removed: [], grown: [] });
     expect(d.topics).toEqual(['a', 'b', 'c']);
     expect(warnings.map((w) => [w.topic, w.msg])).toEqual([['b', 'Kafka topic deleted; no longer read']]);
+  });
+
+  it('reports new partitions of a known topic when the client gives partition counts', async () => {
+    const log = createLogger('silent');
+    const listings = [
+      [{ topic: 'a', partitions: 1 }, { topic: 'b', partitions: 3 }],
+      [{ topic: 'a', partitions: 4 }, { topic: 'b', partitions: 3 }, { topic: 'c', partitions: 2 }],
+      [{ topic: 'a', partitions: 4 }, { topic: 'c', partitions: 2 }],
+    ];
+    let i = 0;
+    const d = new TopicDiscovery({ listTopics: async () => [], topicPartitions: async () => listings[Math.min(i++, listings.length - 1)] }, () => true, log);
+    expect(await d.refresh()).toEqual({ topics: ['a', 'b'], added: ['a', 'b'], removed: [], grown: [] });
+    expect(await d.refresh()).toEqual({ topics: ['a', 'b', 'c'], added: ['c'], removed: [], grown: [{ topic: 'a', from: 1, to: 4 }] });
+    expect(d.partitions('a')).toBe(4);
+    expect(await d.refresh()).toEqual({ topics: ['a', 'c'], added: [], removed: ['b'], grown: [] });
   });
 
   it('a failed listing changes nothing', async () => {

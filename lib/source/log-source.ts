@@ -1,0 +1,299 @@
+/**
+ * The Kafka log source: the one consumer loop of logway (Vector's "source", logplex's channel
+ * feed). The tail hub, the drain worker and the build consumer each run one, with their own
+ * settings (group, start position, commit policy), and receive batches; the source does the rest:
+ *
+ * - topic discovery (lib/topics): new topics, new partitions of known topics and deleted topics
+ *   each restart the consumer over the topics that exist now (kafkajs resolves a subscription
+ *   once, so a new topic or partition is read only by a new subscription);
+ * - subscription and seek: `tracked` users (the hub) keep their own positions and never commit;
+ *   each start is a fresh group seeked to the positions the user hands back. `group` users resume
+ *   from the group's commits;
+ * - one crash-restart policy (./restart): re-list, then start again after a back-off that grows
+ *   while no batch gets through, never a tight loop;
+ * - batches of a replaced consumer, or fetched before a seek took effect, never reach the user,
+ *   so no message is processed twice by one node through a restart.
+ *
+ * Parsing into LogLine with malformed accounting and app learning is ./lines (LogLineReader),
+ * called by the users per record: the build consumer parses its own message kind.
+ */
+import type { Batch, LogwayKafka, PartitionOffsets, RunningConsumer } from '../kafka';
+import type { Logger } from '../logger';
+import { isTopicGone, TopicChanges, TopicDiscovery } from '../topics';
+import { DEFAULT_RESTART, RestartBackoff, RestartPolicy } from './restart';
+
+/**
+ * Where reading starts:
+ * - `tracked`: the user's positions (SourceUser.positions) after every start; a fresh group each
+ *   time and no commits (the tail hub).
+ * - `earliest` / `latest`: the group's commits; a partition without one starts at its first or
+ *   next offset (the build consumer).
+ * - `group-at-end`: the group's commits; a brand-new group starts at the end of the topics that
+ *   exist then (their ends are committed for it first: a new deployment does not replay
+ *   retention), and a topic it never committed on (created later) is read from its start (drains).
+ */
+export type StartPosition = 'tracked' | 'earliest' | 'latest' | 'group-at-end';
+
+/**
+ * Who commits: `none` (tracked users), `manual` (the user calls commit() with what it settled:
+ * the drain worker's OffsetTracker), `resolved` (kafkajs commits the offsets the user resolved
+ * after handling a batch: the build consumer resolves only what PostgreSQL stored).
+ */
+export type CommitPolicy = 'none' | 'manual' | 'resolved';
+
+export interface LogSourceOptions {
+  /** What readiness and logs call the consumer ('tail-hub', 'drains', 'builds'). */
+  name: string;
+  /** The group (`tracked`: the prefix of one group per start). */
+  groupId: string;
+  /** Which topics to read. */
+  wanted: (topic: string) => boolean;
+  /** Topics the source creates when they do not exist (the build-log topic). */
+  ensureTopics?: string[];
+  start: StartPosition;
+  commit: CommitPolicy;
+  /** How often topics are listed again (ms). */
+  pollMs: number;
+  restart?: RestartPolicy;
+  /** For every added topic and grown partition, its low/high offsets before topicsChanged (tracked users need them). */
+  offsets?: boolean;
+  sessionTimeoutMs?: number;
+  maxBytesPerPartition?: number;
+  partitionsConsumedConcurrently?: number;
+  maxBytes?: number;
+  minBytes?: number;
+  maxWaitTimeMs?: number;
+}
+
+export interface SourceTopics {
+  /** True on the first successful look (the topics that existed when the source started). */
+  initial: boolean;
+  /** Added topics with their partitions (offsets filled when LogSourceOptions.offsets). */
+  added: { topic: string; partitions: PartitionOffsets[] }[];
+  /** New partitions of known topics (offsets filled when LogSourceOptions.offsets). */
+  grown: { topic: string; partitions: PartitionOffsets[] }[];
+  removed: string[];
+}
+
+export interface SourceUser {
+  /** A batch of one partition, in offset order. Resolve what you handled (batch.resolveOffset). */
+  onBatch(batch: Batch): Promise<void> | void;
+  /** The topic set changed; called before the consumer is restarted over the new set. */
+  topicsChanged?(change: SourceTopics): void;
+  /** The running consumer is about to be replaced or stopped (manual committers commit here). */
+  beforeRestart?(): Promise<void>;
+  /** `tracked`: where to resume each partition, seeked after every start. */
+  positions?(): Iterable<{ topic: string; partition: number; offset: number }>;
+}
+
+/** The part of lib/kafka the source uses (a scripted client in the unit tests). */
+export type SourceKafka = Pick<LogwayKafka, 'listTopics' | 'topicPartitions' | 'createTopic' | 'partitionOffsets' | 'offsetsByTimestamp' | 'consume' | 'startGroupAtEnd'>;
+
+export class LogSource {
+  private consumer?: RunningConsumer;
+  private generation = 0;
+  private running = false;
+  private initialized = false;
+  private groupStarted = false;
+  private subscribed: string[] = [];
+  private discovery: TopicDiscovery;
+  private backoff: RestartBackoff;
+  private pollTimer?: NodeJS.Timeout;
+  private restartTimer?: NodeJS.Timeout;
+  private refreshing: Promise<void> = Promise.resolve();
+  private log: Logger;
+
+  constructor(
+    private kafka: SourceKafka,
+    private user: SourceUser,
+    private opts: LogSourceOptions,
+    logger: Logger,
+  ) {
+    this.log = logger.child({ component: 'log-source', consumer: opts.name });
+    this.discovery = new TopicDiscovery(kafka, opts.wanted, this.log);
+    this.backoff = new RestartBackoff(opts.restart ?? DEFAULT_RESTART);
+  }
+
+  /** Topics the running consumer reads (empty while none runs). */
+  get topics(): string[] {
+    return this.subscribed;
+  }
+
+  /** Crashes since the last handled batch. */
+  get crashStreak(): number {
+    return this.backoff.streak;
+  }
+
+  /** Starts reading; Kafka being down is not an error here (the next poll tries again). */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      await this.refresh();
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'Kafka log source could not start yet; retrying');
+    }
+    this.pollTimer = setInterval(() => {
+      this.refresh().catch((err) => this.log.warn({ err: (err as Error).message }, 'topic refresh failed'));
+    }, this.opts.pollMs);
+    this.pollTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    await this.refreshing.catch(() => undefined);
+    const c = this.consumer;
+    this.consumer = undefined;
+    this.subscribed = [];
+    this.generation++;
+    await c?.stop();
+  }
+
+  /**
+   * Lists the topics and restarts the consumer if the set changed (or none runs). Serialised: a
+   * refresh never overlaps another refresh or a restart.
+   */
+  refresh(): Promise<void> {
+    const next = this.refreshing.catch(() => undefined).then(() => this.doRefresh());
+    this.refreshing = next;
+    return next;
+  }
+
+  /** A refresh soon, outside the caller's stack (a commit refused for a deleted topic). */
+  refreshSoon(): void {
+    setImmediate(() => void this.refresh().catch((err) => this.log.warn({ err: (err as Error).message }, 'topic refresh failed')));
+  }
+
+  /** Commits offsets through the running consumer (`manual`); false when none runs. */
+  async commit(points: { topic: string; partition: number; offset: string }[]): Promise<boolean> {
+    const c = this.consumer;
+    if (!c) return false;
+    await c.commit(points);
+    return true;
+  }
+
+  pause(topics: { topic: string; partitions?: number[] }[]): void {
+    this.consumer?.pause(topics);
+  }
+
+  resume(topics: { topic: string; partitions?: number[] }[]): void {
+    this.consumer?.resume(topics);
+  }
+
+  /** Moves the running consumer of a topic to the first offset at or after `ts` in each partition. */
+  async seekToTime(topic: string, ts: number): Promise<{ partition: number; offset: string }[]> {
+    const offsets = await this.kafka.offsetsByTimestamp(topic, ts);
+    for (const o of offsets) this.consumer?.seek(topic, o.partition, o.offset);
+    return offsets;
+  }
+
+  private async doRefresh(): Promise<void> {
+    if (!this.running) return;
+    let changes = await this.discovery.refresh();
+    const missing = (this.opts.ensureTopics ?? []).filter((t) => !changes.topics.includes(t));
+    if (missing.length) {
+      // A consumer may not subscribe to a topic that does not exist (consumers never auto-create).
+      for (const t of missing) await this.kafka.createTopic(t);
+      const again = await this.discovery.refresh();
+      changes = { ...again, added: [...new Set([...changes.added, ...again.added])], removed: changes.removed };
+    }
+    const changed = changes.added.length > 0 || changes.removed.length > 0 || changes.grown.length > 0;
+    if (!changed && this.consumer) return;
+    if (changed || !this.initialized) await this.announce(changes);
+    if (changed) this.log.info({ added: changes.added.length, removed: changes.removed.length, grown: changes.grown.length, topics: changes.topics.length }, 'Kafka log topics changed');
+    await this.restart(changes.topics);
+  }
+
+  private async announce(changes: TopicChanges): Promise<void> {
+    const offsets = async (topic: string): Promise<PartitionOffsets[]> =>
+      this.opts.offsets
+        ? await this.kafka.partitionOffsets(topic)
+        : Array.from({ length: this.discovery.partitions(topic) }, (_, partition) => ({ partition, low: '0', high: '0' }));
+    const added = await mapLimit(changes.added, 8, async (topic) => ({ topic, partitions: await offsets(topic) }));
+    const grown = await mapLimit(changes.grown, 8, async (g) => ({ topic: g.topic, partitions: (await offsets(g.topic)).filter((p) => p.partition >= g.from) }));
+    const initial = !this.initialized;
+    this.initialized = true;
+    this.user.topicsChanged?.({ initial, added, grown, removed: changes.removed });
+  }
+
+  /** Stops the running consumer and starts one over `topics`, seeked where the user says (tracked). */
+  private async restart(topics: string[]): Promise<void> {
+    const old = this.consumer;
+    if (old) {
+      await this.user.beforeRestart?.();
+      this.consumer = undefined;
+      this.subscribed = [];
+      await old.stop();
+    }
+    if (!this.running || topics.length === 0) return;
+    if (this.opts.start === 'group-at-end' && !this.groupStarted) {
+      const fresh = await this.kafka.startGroupAtEnd(this.opts.groupId, topics);
+      this.groupStarted = true;
+      if (fresh) this.log.info({ topics: topics.length, groupId: this.opts.groupId }, 'new consumer group starts at the end of the existing topics');
+    }
+    const gen = ++this.generation;
+    const tracked = this.opts.start === 'tracked';
+    const consumer = await this.kafka.consume(
+      {
+        groupId: tracked ? `${this.opts.groupId}-${gen}` : this.opts.groupId,
+        name: this.opts.name,
+        topics,
+        fromBeginning: this.opts.start === 'earliest' || this.opts.start === 'group-at-end',
+        autoCommit: this.opts.commit === 'resolved',
+        sessionTimeoutMs: this.opts.sessionTimeoutMs,
+        maxBytesPerPartition: this.opts.maxBytesPerPartition,
+        partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently,
+        maxBytes: this.opts.maxBytes,
+        minBytes: this.opts.minBytes,
+        maxWaitTimeMs: this.opts.maxWaitTimeMs,
+      },
+      async (batch) => {
+        // A batch of a replaced consumer, or fetched before our seek took effect, is not ours.
+        if (gen !== this.generation || !this.running || batch.isStale()) return;
+        await this.user.onBatch(batch);
+        this.backoff.progressed();
+      },
+    );
+    if (tracked) for (const p of this.user.positions?.() ?? []) consumer.seek(p.topic, p.partition, String(p.offset));
+    consumer.onCrash((err) => this.crashed(consumer, err));
+    if (!this.running || gen !== this.generation) {
+      await consumer.stop();
+      return;
+    }
+    this.consumer = consumer;
+    this.subscribed = topics;
+  }
+
+  /** kafkajs gave up on this consumer: re-list (a deleted topic is the usual cause) and start again after the back-off. */
+  private crashed(consumer: RunningConsumer, err: Error): void {
+    if (this.consumer !== consumer || !this.running) return;
+    const wait = this.backoff.crashed();
+    this.log.error({ err: err?.message, topicGone: isTopicGone(err), restartInMs: wait, crashes: this.backoff.streak }, 'Kafka consumer crashed; restarting');
+    this.consumer = undefined;
+    this.subscribed = [];
+    this.generation++;
+    // kafkajs disconnected it already. Not stop()ped here: that would tell readiness the consumer
+    // stopped, while it is crash-looping until a new one handles a batch (lib/dependencies).
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      this.refresh().catch((e) => this.log.warn({ err: (e as Error).message }, 'restart after crash failed; the next poll tries again'));
+    }, wait);
+    this.restartTimer.unref();
+  }
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let i = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (i < items.length) {
+      const j = i++;
+      out[j] = await fn(items[j]);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}

@@ -1,0 +1,312 @@
+/**
+ * lib/source: the Kafka log source's own logic against a scripted client (no broker): new topics
+ * and new partitions restart the consumer over the new set, a deleted topic leaves it, a crash
+ * restarts after a growing back-off (never at once), batches of a replaced consumer are dropped,
+ * and malformed records are counted and skipped.
+ */
+import type { Batch, ConsumerOptions, KafkaRecord, PartitionOffsets, RunningConsumer } from '../../lib/kafka';
+import { createLogger } from '../../lib/logger';
+import { LogSource, LogSourceOptions, SourceKafka, SourceTopics, SourceUser } from '../../lib/source/log-source';
+import { RestartBackoff } from '../../lib/source/restart';
+import { LogLineReader } from '../../lib/source/lines';
+
+const silent = createLogger('silent');
+
+interface Started {
+  opts: ConsumerOptions;
+  eachBatch: (b: Batch) => Promise<void>;
+  seeks: [string, number, string][];
+  commits: { topic: string; partition: number; offset: string }[][];
+  stopped: boolean;
+  crash: (err: Error) => void;
+}
+
+/** A Kafka with a topic → partition count map the test edits, recording every consumer started. */
+function scripted(initial: Record<string, number>) {
+  const topics = new Map(Object.entries(initial));
+  const started: Started[] = [];
+  const groupsAtEnd: string[][] = [];
+  const created: string[] = [];
+  const kafka: SourceKafka = {
+    listTopics: async () => [...topics.keys()],
+    topicPartitions: async () => [...topics].map(([topic, partitions]) => ({ topic, partitions })),
+    createTopic: async (t, n = 3) => {
+      created.push(t);
+      topics.set(t, n);
+    },
+    partitionOffsets: async (t): Promise<PartitionOffsets[]> =>
+      Array.from({ length: topics.get(t) ?? 0 }, (_, partition) => ({ partition, low: '0', high: String(10 * (partition + 1)) })),
+    offsetsByTimestamp: async (t, ts) => Array.from({ length: topics.get(t) ?? 0 }, (_, partition) => ({ partition, offset: String(ts + partition) })),
+    startGroupAtEnd: async (_g, ts) => {
+      groupsAtEnd.push(ts);
+      return true;
+    },
+    consume: async (opts, eachBatch) => {
+      let crashListener: (err: Error) => void = () => undefined;
+      const s: Started = { opts, eachBatch, seeks: [], commits: [], stopped: false, crash: (e) => crashListener(e) };
+      started.push(s);
+      const consumer: RunningConsumer = {
+        stop: async () => void (s.stopped = true),
+        commit: async (points) => void s.commits.push(points),
+        seek: (topic, partition, offset) => void s.seeks.push([topic, partition, offset]),
+        pause: () => undefined,
+        resume: () => undefined,
+        onCrash: (l) => void (crashListener = l),
+      };
+      return consumer;
+    },
+  };
+  return { kafka, topics, started, groupsAtEnd, created };
+}
+
+function batchOf(topic: string, partition: number, records: Partial<KafkaRecord>[], stale = false): Batch & { resolved: string[] } {
+  const resolved: string[] = [];
+  return {
+    topic,
+    partition,
+    highWatermark: '100',
+    records: records.map((r, i) => ({ topic, partition, offset: String(i), timestamp: '0', key: null, value: null, ...r })),
+    resolveOffset: (o) => void resolved.push(o),
+    heartbeat: async () => undefined,
+    commitOffsetsIfNecessary: async () => undefined,
+    isRunning: () => true,
+    isStale: () => stale,
+    resolved,
+  };
+}
+
+const options = (o: Partial<LogSourceOptions> = {}): LogSourceOptions => ({
+  name: 'test',
+  groupId: 'g',
+  wanted: (t) => !t.startsWith('_'),
+  start: 'tracked',
+  commit: 'none',
+  pollMs: 60_000,
+  offsets: true,
+  ...o,
+});
+
+function recorder(): SourceUser & { changes: SourceTopics[]; batches: Batch[]; restarts: number } {
+  const u = {
+    changes: [] as SourceTopics[],
+    batches: [] as Batch[],
+    restarts: 0,
+    onBatch: (b: Batch) => void u.batches.push(b),
+    topicsChanged: (c: SourceTopics) => void u.changes.push(c),
+    beforeRestart: async () => void u.restarts++,
+    positions: () => [{ topic: 'space', partition: 0, offset: 7 }],
+  };
+  return u;
+}
+
+describe('LogSource', () => {
+  it('subscribes to the wanted topics, seeks tracked positions, and restarts over a new topic', async () => {
+    const k = scripted({ space: 1, _internal: 1 });
+    const user = recorder();
+    const source = new LogSource(k.kafka, user, options(), silent);
+    await source.start();
+    expect(k.started).toHaveLength(1);
+    expect(k.started[0].opts).toMatchObject({ groupId: 'g-1', topics: ['space'], autoCommit: false, fromBeginning: false, name: 'test' });
+    expect(k.started[0].seeks).toEqual([['space', 0, '7']]);
+    expect(user.changes[0]).toEqual({ initial: true, added: [{ topic: 'space', partitions: [{ partition: 0, low: '0', high: '10' }] }], grown: [], removed: [] });
+
+    // Nothing changed: the consumer stays.
+    await source.refresh();
+    expect(k.started).toHaveLength(1);
+
+    k.topics.set('other', 2);
+    await source.refresh();
+    expect(k.started).toHaveLength(2);
+    expect(k.started[0].stopped).toBe(true);
+    expect(user.restarts).toBe(1);
+    expect(k.started[1].opts).toMatchObject({ groupId: 'g-2', topics: ['other', 'space'] });
+    expect(user.changes[1]).toMatchObject({ initial: false, added: [{ topic: 'other' }], grown: [], removed: [] });
+    expect(source.topics).toEqual(['other', 'space']);
+    await source.stop();
+  });
+
+  it('a new partition of a known topic restarts the consumer and is announced with its offsets', async () => {
+    const k = scripted({ space: 1 });
+    const user = recorder();
+    const source = new LogSource(k.kafka, user, options(), silent);
+    await source.start();
+    k.topics.set('space', 3);
+    await source.refresh();
+    expect(k.started).toHaveLength(2);
+    expect(user.changes[1]).toEqual({
+      initial: false,
+      added: [],
+      grown: [{ topic: 'space', partitions: [{ partition: 1, low: '0', high: '20' }, { partition: 2, low: '0', high: '30' }] }],
+      removed: [],
+    });
+    await source.stop();
+  });
+
+  it('a deleted topic is announced and left out of the next subscription', async () => {
+    const k = scripted({ a: 1, b: 1 });
+    const user = recorder();
+    const source = new LogSource(k.kafka, user, options(), silent);
+    await source.start();
+    k.topics.delete('b');
+    await source.refresh();
+    expect(user.changes[1]).toMatchObject({ removed: ['b'], added: [], grown: [] });
+    expect(k.started[1].opts.topics).toEqual(['a']);
+    // Every topic gone: no consumer at all (none may subscribe to nothing).
+    k.topics.delete('a');
+    await source.refresh();
+    expect(k.started).toHaveLength(2);
+    expect(k.started[1].stopped).toBe(true);
+    expect(source.topics).toEqual([]);
+    await source.stop();
+  });
+
+  it('group users: a brand-new group is started at the end once, commits go through the running consumer', async () => {
+    const k = scripted({ a: 1 });
+    const source = new LogSource(k.kafka, recorder(), options({ start: 'group-at-end', commit: 'manual', groupId: 'drains' }), silent);
+    expect(await source.commit([{ topic: 'a', partition: 0, offset: '1' }])).toBe(false);
+    await source.start();
+    expect(k.groupsAtEnd).toEqual([['a']]);
+    expect(k.started[0].opts).toMatchObject({ groupId: 'drains', fromBeginning: true, autoCommit: false });
+    expect(k.started[0].seeks).toEqual([]);
+    expect(await source.commit([{ topic: 'a', partition: 0, offset: '5' }])).toBe(true);
+    expect(k.started[0].commits).toEqual([[{ topic: 'a', partition: 0, offset: '5' }]]);
+    k.topics.set('b', 1);
+    await source.refresh();
+    expect(k.groupsAtEnd).toHaveLength(1);
+    expect(k.started[1].opts.groupId).toBe('drains');
+    await source.stop();
+  });
+
+  it('creates the topics it must read when they do not exist (the build-log topic)', async () => {
+    const k = scripted({});
+    const source = new LogSource(k.kafka, recorder(), options({ start: 'earliest', commit: 'resolved', ensureTopics: ['alamobuildlogs'], wanted: (t) => t === 'alamobuildlogs' }), silent);
+    await source.start();
+    expect(k.created).toEqual(['alamobuildlogs']);
+    expect(k.started[0].opts).toMatchObject({ topics: ['alamobuildlogs'], autoCommit: true, fromBeginning: true });
+    await source.stop();
+  });
+
+  it('hands batches to the user, but not those of a replaced consumer or fetched before a seek', async () => {
+    const k = scripted({ space: 1 });
+    const user = recorder();
+    const source = new LogSource(k.kafka, user, options(), silent);
+    await source.start();
+    const first = k.started[0];
+    await first.eachBatch(batchOf('space', 0, [{}]));
+    await first.eachBatch(batchOf('space', 0, [{}], true));
+    expect(user.batches).toHaveLength(1);
+    k.topics.set('x', 1);
+    await source.refresh();
+    await first.eachBatch(batchOf('space', 0, [{}]));
+    expect(user.batches).toHaveLength(1);
+    await k.started[1].eachBatch(batchOf('space', 0, [{}]));
+    expect(user.batches).toHaveLength(2);
+    await source.stop();
+  });
+
+  it('seeks the running consumer by timestamp', async () => {
+    const k = scripted({ space: 2 });
+    const source = new LogSource(k.kafka, recorder(), options({ start: 'earliest', commit: 'resolved' }), silent);
+    await source.start();
+    await source.seekToTime('space', 1000);
+    expect(k.started[0].seeks).toEqual([['space', 0, '1000'], ['space', 1, '1001']]);
+    await source.stop();
+  });
+
+  describe('crash restart', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    it('re-lists and restarts after a back-off that grows while no batch gets through, and resets on progress', async () => {
+      const k = scripted({ space: 1, gone: 1 });
+      const user = recorder();
+      const source = new LogSource(k.kafka, user, options({ restart: { baseMs: 1000, maxMs: 4000 } }), silent);
+      await source.start();
+      const waitAndCount = async (ms: number) => {
+        await jest.advanceTimersByTimeAsync(ms);
+        return k.started.length;
+      };
+
+      // The usual cause: a deleted topic. Not restarted at once (no tight loop)…
+      k.topics.delete('gone');
+      k.started[0].crash(Object.assign(new Error('This server does not host this topic-partition'), { type: 'UNKNOWN_TOPIC_OR_PARTITION' }));
+      expect(source.topics).toEqual([]);
+      expect(await waitAndCount(999)).toBe(1);
+      // …but after the base wait, over the topics that exist now.
+      expect(await waitAndCount(1)).toBe(2);
+      expect(k.started[1].opts.topics).toEqual(['space']);
+      expect(user.changes[1]).toMatchObject({ removed: ['gone'] });
+
+      // Crashing again without progress: twice the wait, then capped.
+      k.started[1].crash(new Error('boom'));
+      expect(await waitAndCount(1999)).toBe(2);
+      expect(await waitAndCount(1)).toBe(3);
+      k.started[2].crash(new Error('boom'));
+      expect(await waitAndCount(3999)).toBe(3);
+      expect(await waitAndCount(1)).toBe(4);
+      k.started[3].crash(new Error('boom'));
+      expect(source.crashStreak).toBe(4);
+      expect(await waitAndCount(3999)).toBe(4);
+      expect(await waitAndCount(1)).toBe(5);
+
+      // A handled batch is progress: the next crash waits the base time again.
+      await k.started[4].eachBatch(batchOf('space', 0, [{}]));
+      expect(source.crashStreak).toBe(0);
+      k.started[4].crash(new Error('boom'));
+      expect(await waitAndCount(1000)).toBe(6);
+      // A crash of a consumer already replaced changes nothing.
+      k.started[4].crash(new Error('late'));
+      expect(await waitAndCount(10_000)).toBe(6);
+      await source.stop();
+    });
+
+    it('a stopped source does not restart after a crash', async () => {
+      const k = scripted({ space: 1 });
+      const source = new LogSource(k.kafka, recorder(), options(), silent);
+      await source.start();
+      k.started[0].crash(new Error('boom'));
+      await source.stop();
+      await jest.advanceTimersByTimeAsync(60_000);
+      expect(k.started).toHaveLength(1);
+    });
+  });
+});
+
+describe('RestartBackoff', () => {
+  it('doubles from base to max and resets on progress', () => {
+    const b = new RestartBackoff({ baseMs: 100, maxMs: 1000 });
+    expect([b.crashed(), b.crashed(), b.crashed(), b.crashed(), b.crashed(), b.crashed()]).toEqual([100, 200, 400, 800, 1000, 1000]);
+    b.progressed();
+    expect(b.crashed()).toBe(100);
+  });
+});
+
+describe('LogLineReader', () => {
+  it('counts malformed records by kind, warns once per kind, and learns the apps of good lines', () => {
+    const warnings: string[] = [];
+    const log = createLogger('warn', { write: (s: string) => void warnings.push(JSON.parse(s).msg) });
+    const malformed: Record<string, number> = {};
+    const learned: string[] = [];
+    const reader = new LogLineReader({
+      apps: { learn: (k) => void learned.push(k) },
+      malformed: { inc: ({ kind }) => void (malformed[kind] = (malformed[kind] ?? 0) + 1) },
+      log,
+    });
+    const rec = (value: string | null, offset = '0') => ({ topic: 'space', partition: 0, offset, timestamp: '1700000000000', value });
+    const good = JSON.stringify({
+      log: 'hello',
+      stream: 'stdout',
+      time: '2024-01-01T00:00:00Z',
+      kubernetes: { namespace_name: 'space', pod_name: 'api-web-1-abc', container_name: 'api' },
+      topic: 'space',
+    });
+    expect(reader.read(rec('{nope'))).toBeNull();
+    expect(reader.read(rec('{also bad', '1'))).toBeNull();
+    expect(reader.read(rec(null, '2'))).toBeNull();
+    const ok = reader.read(rec(good, '3'));
+    expect(ok?.line.appKey).toBe('api-space');
+    expect(malformed).toEqual({ bad_json: 2, empty: 1 });
+    expect(learned).toEqual(['api-space']);
+    expect(warnings.filter((m) => m === 'malformed log message skipped')).toHaveLength(2);
+  });
+});
