@@ -702,10 +702,17 @@ export function openApiDocument(cfg: OpenApiConfig): OpenApiDocument {
           ],
           responses: {
             ...appRoute,
-            '200': ok('Grouped by process type.', ref('MetricsSeries'), { ETag: { $ref: '#/components/headers/ETag' } }),
+            '200': ok('Grouped by process type.', ref('MetricsSeries'), {
+              ETag: { $ref: '#/components/headers/ETag' },
+              Warning: {
+                description:
+                  '`110 - "Response is Stale"` when InfluxDB is down and this is the cached answer for a range that ended before the outage, served past its TTL (for at most `METRICS_STALE_SECONDS`); absent on a fresh answer.',
+                schema: { type: 'string', enum: ['110 - "Response is Stale"'] },
+              },
+            }),
             '304': { description: 'Unchanged since the `If-None-Match` ETag.', headers: requestIdHeader },
             '422': error('A parameter is not valid, `from ≥ to`, or more than 1,000 buckets; the message says which and why.'),
-            '503': E.unavailable('InfluxDB or PostgreSQL'),
+            '503': error('A backend is down (InfluxDB or PostgreSQL); the message names it, not its address. While InfluxDB is down, only a range with no cached answer, or one reaching into the outage, is a 503.'),
           },
         },
       },

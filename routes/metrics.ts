@@ -7,6 +7,8 @@ import type { MetricsBody, MetricsService } from '../lib/metrics/service';
 /** The ETag lets a polling dashboard get a 304 (Express compares If-None-Match) while the answer is unchanged. */
 function send(res: Response, body: MetricsBody): void {
   res.set({ 'Content-Type': 'application/json; charset=utf-8', ETag: body.etag });
+  // RFC 7234 §5.5.1: a cached answer served past its TTL while InfluxDB is down.
+  if (body.stale) res.set('Warning', '110 - "Response is Stale"');
   res.send(body.json);
 }
 

@@ -7,6 +7,7 @@ export type MetricsFeatureOptions = Partial<MetricsServiceOptions>;
 
 export const METRICS_DEFAULTS: MetricsServiceOptions = {
   openTtlSeconds: 10,
+  staleSeconds: 3600,
   closedTtlSeconds: 3600,
   settleSeconds: 60,
   maxKeys: 1000,
@@ -26,7 +27,12 @@ export interface MetricsFeature extends Feature {
 }
 
 export function createMetricsFeature(core: Core, opts: MetricsFeatureOptions = {}): MetricsFeature {
-  const service = createMetricsService(core.influx, core.prom.registry, { ...METRICS_DEFAULTS, ...opts });
+  const service = createMetricsService(core.influx, core.prom.registry, {
+    ...METRICS_DEFAULTS,
+    staleSeconds: core.config.metricsStaleSeconds,
+    influxDownSince: () => core.dependencies.downSince('influxdb'),
+    ...opts,
+  });
   return {
     name: 'metrics',
     router: metricsRouter(core, service),

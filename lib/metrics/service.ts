@@ -33,12 +33,16 @@ export interface MetricsServiceOptions extends MetricsCacheOptions {
   snapshotTtlSeconds: number;
   /** Epoch milliseconds; tests move the clock. */
   now: () => number;
+  /** When the current InfluxDB outage began (the dependency tracker), undefined while it is up. */
+  influxDownSince?: () => Date | undefined;
 }
 
 /** A finished answer: UTF-8 JSON and its (strong) ETag, computed once per cache fill rather than per request. */
 export interface MetricsBody {
   json: Buffer;
   etag: string;
+  /** A cached answer served past its TTL because InfluxDB is down (the route adds `Warning: 110`). */
+  stale?: boolean;
 }
 
 export function toBody(value: unknown): MetricsBody {
@@ -76,6 +80,7 @@ function asUnavailable(e: unknown): never {
 }
 
 export function createMetricsService(influx: Influx, registry: Registry, opts: MetricsServiceOptions): MetricsService {
+  // Freshness is node-cache's own clock (Date.now), as its TTLs are; `now` only places buckets.
   const cache = new MetricsCache(opts, registry);
   const duration = histogram(registry);
   const inflight = new Map<string, Promise<MetricsBody>>();
@@ -123,8 +128,18 @@ export function createMetricsService(influx: Influx, registry: Registry, opts: M
       fresh = await read(app, range, range.from, range.to);
     }
     const body = toBody(mergeResults(closed, fresh));
-    if (opts.cache) cache.set('response', responseKey, body, open < range.to ? opts.openTtlSeconds : opts.closedTtlSeconds);
+    if (opts.cache) cache.setAnswer(responseKey, body, open < range.to ? opts.openTtlSeconds : opts.closedTtlSeconds);
     return body;
+  }
+
+  /**
+   * Only a range that ended before InfluxDB went away may be answered stale: its buckets were all
+   * written then, so the kept answer is what InfluxDB would say (less late samples). A range reaching
+   * into the outage would hide that its newest buckets are missing.
+   */
+  function endedBeforeOutage(range: MetricsRange): boolean {
+    const since = opts.influxDownSince?.()?.getTime() ?? opts.now();
+    return range.to * 1000 <= since;
   }
 
   return {
@@ -133,11 +148,16 @@ export function createMetricsService(influx: Influx, registry: Registry, opts: M
     async series(app, range) {
       const base = `${app}\u0000${range.stat}\u0000${range.resolution}`;
       const responseKey = `${base}\u0000${range.from}\u0000${range.to}`;
-      if (opts.cache) {
-        const hit = cache.get<MetricsBody>('response', responseKey);
-        if (hit !== undefined) return hit;
+      const { fresh, stale } = opts.cache ? cache.getAnswer<MetricsBody>(responseKey) : {};
+      if (fresh) return fresh;
+      try {
+        return await once(`s\u0000${responseKey}`, () => compute(app, range, base, responseKey));
+      } catch (e) {
+        if (!(e instanceof Unavailable && e.dependency === 'InfluxDB') || !endedBeforeOutage(range)) throw e;
+        if (opts.cache) cache.countStale(stale !== undefined);
+        if (!stale) throw e;
+        return { ...stale, stale: true };
       }
-      return once(`s\u0000${responseKey}`, () => compute(app, range, base, responseKey));
     },
     async snapshot(app) {
       if (opts.cache) {
