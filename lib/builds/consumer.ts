@@ -1,6 +1,7 @@
 /** The `alamobuildlogs` consumer: Kafka batches → BuildStore, offsets resolved only after PostgreSQL committed them. */
 import type { Core } from '../core';
-import type { Batch, RunningConsumer } from '../kafka';
+import type { Batch } from '../kafka';
+import { LogSource } from '../source/log-source';
 import { Counter } from 'prom-client';
 import { BuildStore, SkipKind } from './store';
 
@@ -8,8 +9,10 @@ export interface BuildConsumerOptions {
   groupId: string;
   topic: string;
   fromBeginning: boolean;
-  /** Wait before restarting a consumer that kafkajs gave up on (e.g. Kafka down for long). */
+  /** First wait before restarting a consumer that kafkajs gave up on (doubling while it keeps crashing). */
   restartDelayMs: number;
+  /** How often the topic is checked (deleted, new partitions). Default 5000. */
+  pollMs?: number;
 }
 
 export interface BuildMetrics {
@@ -34,74 +37,49 @@ export function buildMetrics(core: Core): BuildMetrics {
   return { linesStored, skipped };
 }
 
+/**
+ * A user of the Kafka log source (lib/source): the build-log topic (created if missing) read by a
+ * shared group, kafkajs committing only the offsets resolved after PostgreSQL stored them.
+ */
 export class BuildConsumer {
-  private consumer?: RunningConsumer;
-  private stopped = true;
-  private restartTimer?: NodeJS.Timeout;
+  private source: LogSource;
   private warned = new Set<SkipKind>();
   private log;
 
   constructor(
-    private core: Core,
+    core: Core,
     private store: BuildStore,
     private metrics: BuildMetrics,
-    private opts: BuildConsumerOptions,
+    opts: BuildConsumerOptions,
   ) {
     this.log = core.logger.child({ component: 'builds', topic: opts.topic, groupId: opts.groupId });
+    this.source = new LogSource(
+      core.kafka,
+      { onBatch: (batch) => this.onBatch(batch) },
+      {
+        name: 'builds',
+        groupId: opts.groupId,
+        wanted: (t) => t === opts.topic,
+        ensureTopics: [opts.topic],
+        start: opts.fromBeginning ? 'earliest' : 'latest',
+        commit: 'resolved',
+        pollMs: opts.pollMs ?? 5000,
+        restart: { baseMs: opts.restartDelayMs, maxMs: Math.max(opts.restartDelayMs, 30_000) },
+      },
+      core.logger,
+    );
   }
 
   /**
    * Starts consuming. Kafka being down does not fail the node's start (results are served from
-   * PostgreSQL meanwhile): the consumer keeps retrying every restartDelayMs in the background.
+   * PostgreSQL meanwhile): the source keeps trying in the background.
    */
-  async start(): Promise<void> {
-    this.stopped = false;
-    try {
-      await this.connect();
-    } catch (e) {
-      this.log.error({ err: (e as Error).message }, 'build-log consumer could not start; retrying');
-      this.scheduleRestart();
-    }
+  start(): Promise<void> {
+    return this.source.start();
   }
 
-  private scheduleRestart(): void {
-    if (this.stopped) return;
-    this.restartTimer = setTimeout(() => {
-      this.connect().catch((e) => {
-        this.log.error({ err: (e as Error).message }, 'build-log consumer restart failed; retrying');
-        this.scheduleRestart();
-      });
-    }, this.opts.restartDelayMs);
-  }
-
-  private async connect(): Promise<void> {
-    if (this.stopped) return;
-    // A consumer may not subscribe to a topic that does not exist yet (auto creation is off for consumers).
-    const topics = await this.core.kafka.listTopics();
-    if (!topics.includes(this.opts.topic)) await this.core.kafka.createTopic(this.opts.topic);
-    const consumer = await this.core.kafka.consume(
-      { groupId: this.opts.groupId, name: 'builds', topics: [this.opts.topic], fromBeginning: this.opts.fromBeginning, autoCommit: true },
-      (batch) => this.onBatch(batch),
-    );
-    consumer.onCrash((err) => {
-      if (this.stopped) return;
-      this.log.error({ err: err.message }, 'build-log consumer stopped; restarting');
-      this.consumer = undefined;
-      this.scheduleRestart();
-    });
-    if (this.stopped) {
-      // stop() ran while we were connecting.
-      await consumer.stop();
-      return;
-    }
-    this.consumer = consumer;
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    await this.consumer?.stop();
-    this.consumer = undefined;
+  stop(): Promise<void> {
+    return this.source.stop();
   }
 
   /** Throwing here makes kafkajs retry the batch from its first unresolved offset: at-least-once, and ingest is idempotent. */
