@@ -66,7 +66,7 @@ export class BuildConsumer {
         pollMs: opts.pollMs ?? 5000,
         restart: { baseMs: opts.restartDelayMs, maxMs: Math.max(opts.restartDelayMs, 30_000) },
       },
-      core.logger,
+      this.log,
     );
   }
 

@@ -107,9 +107,10 @@ export class LogSource {
     private kafka: SourceKafka,
     private user: SourceUser,
     private opts: LogSourceOptions,
+    /** The user's logger: what the source says is said under the user's component. */
     logger: Logger,
   ) {
-    this.log = logger.child({ component: 'log-source', consumer: opts.name });
+    this.log = logger;
     this.discovery = new TopicDiscovery(kafka, opts.wanted, this.log);
     this.backoff = new RestartBackoff(opts.restart ?? DEFAULT_RESTART);
   }
