@@ -1,0 +1,54 @@
+/**
+ * The hub's fan-out: each line the hub reads goes into its app's (or site's) recent-lines ring
+ * and to the open sessions of that app whose filter takes it. A session is a map entry here; the
+ * number of Kafka consumers never grows with the number of sessions.
+ */
+import type { LogLine } from '../log/line';
+import { ROUTER_TOPIC, BUILD_TOPIC } from '../log/parse';
+import type { Positions } from './positions';
+import type { RingStore } from './ring';
+
+export type TargetKind = 'app' | 'site';
+
+export interface Subscriber {
+  filter: (line: LogLine) => boolean;
+  accept(line: LogLine): void;
+}
+
+/** The topics an app's lines come from: its space, the router topic, the build topic. Sites: router only. */
+export function topicsFor(kind: TargetKind, key: string): string[] {
+  if (kind === 'site') return [ROUTER_TOPIC];
+  const i = key.indexOf('-');
+  const space = i < 0 ? 'default' : key.slice(i + 1);
+  return [space, ROUTER_TOPIC, BUILD_TOPIC];
+}
+
+export class Fanout {
+  private subscribers = new Map<string, Set<Subscriber>>();
+
+  constructor(
+    private rings: RingStore,
+    /** The positions a new ring starts covering from (the hub's, now). */
+    private snapshot: (topics: string[]) => Positions,
+  ) {}
+
+  deliver(line: LogLine, kind: TargetKind): void {
+    this.rings.push(line.appKey, line, () => this.snapshot(topicsFor(kind, line.appKey)));
+    const subs = this.subscribers.get(line.appKey);
+    if (!subs) return;
+    for (const s of subs) if (s.filter(line)) s.accept(line);
+  }
+
+  add(key: string, sub: Subscriber): void {
+    let set = this.subscribers.get(key);
+    if (!set) this.subscribers.set(key, (set = new Set()));
+    set.add(sub);
+  }
+
+  remove(key: string, sub: Subscriber): void {
+    const set = this.subscribers.get(key);
+    if (!set) return;
+    set.delete(sub);
+    if (set.size === 0) this.subscribers.delete(key);
+  }
+}

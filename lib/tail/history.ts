@@ -1,0 +1,248 @@
+/**
+ * A log session's history and resume, and the apps Kafka retains from before the hub started:
+ * answered from the app's ring when it covers the request, else read back from Kafka (bounded by
+ * the node's ReadbackLimiter) up to a subscription's snapshot of the hub's positions.
+ */
+import type { Core } from '../core';
+import type { KafkaRecord, PartitionRange } from '../kafka';
+import type { LogLine } from '../log/line';
+import type { Logger } from '../logger';
+import { parseKafkaMessage } from '../log/parse';
+import type { HubPositions } from './hub-positions';
+import { topicsFor, TargetKind } from './fanout';
+import { parseTpKey, positionKey, Positions, tpKey } from './positions';
+import type { ReadbackLimiter } from './readbacks';
+import type { RingStore } from './ring';
+
+export interface HistoryRequest {
+  kind: TargetKind;
+  key: string;
+  lines: number;
+  filter: (line: LogLine) => boolean;
+  since?: number;
+}
+
+export interface HistoryOptions {
+  /** Cold history reads at most this many messages back per partition. */
+  historyScanMessages: number;
+  /** Give up on a Kafka history read after this long (the stream goes on with what was read). */
+  readTimeoutMs: number;
+  /** Prefix of the read-back consumer groups. */
+  groupIdPrefix: string;
+}
+
+function lineBefore(line: LogLine, snapshot: Positions): boolean {
+  const p = snapshot.get(positionKey(line.position));
+  return p === undefined || Number(line.position.offset) < p;
+}
+
+function byTime(a: LogLine, b: LogLine): number {
+  return a.time.getTime() - b.time.getTime();
+}
+
+/** The last `n` by time, oldest first (Array.prototype.sort is stable: ties keep Kafka order). */
+function lastByTime(lines: LogLine[], n: number): LogLine[] {
+  const sorted = [...lines].sort(byTime);
+  return sorted.length > n ? sorted.slice(sorted.length - n) : sorted;
+}
+
+export class HistoryReader {
+  private warming = new Map<string, Promise<void>>();
+  /** Per space topic, the apps of its lines from before the hub's start (scanned once per topic per node). */
+  private retainedApps = new Map<string, Promise<Set<string>>>();
+
+  constructor(
+    private core: Core,
+    private positions: HubPositions,
+    private rings: RingStore,
+    private readbacks: ReadbackLimiter,
+    private opts: HistoryOptions,
+    private log: Logger,
+  ) {}
+
+  /** A deleted topic: its retained apps are scanned again should it come back. */
+  forgetTopic(topic: string): void {
+    this.retainedApps.delete(topic);
+  }
+
+  /**
+   * Whether Kafka holds lines of an app nobody registered: lines this hub did not read because they
+   * predate its start (a first deployment against a Kafka that already holds logs). Lines after
+   * the start register their app as they pass, and a topic created later is read from its start,
+   * so only the space topic's lines before startedAt are scanned — the last historyScanMessages
+   * of each partition, once per topic per node, through the read-back limiter (429 when it is
+   * full). Every app found is registered; a later unknown app of a scanned space is a 404 at once.
+   */
+  async hasRetainedLines(appKey: string): Promise<boolean> {
+    const topic = topicsFor('app', appKey)[0];
+    const parts = this.positions.partitions(topic);
+    if (!parts || !parts.some((p) => this.positions.startedAt.has(tpKey(topic, p)))) return false;
+    let scan = this.retainedApps.get(topic);
+    if (!scan) {
+      const read = this.scanRetainedApps(topic, parts);
+      const apps = read.then((r) => r.apps);
+      scan = apps;
+      this.retainedApps.set(topic, apps);
+      // A failed or partial read (Kafka down, timed out, 429) is tried again by the next request.
+      const forget = () => {
+        if (this.retainedApps.get(topic) === apps) this.retainedApps.delete(topic);
+      };
+      read.then((r) => !r.complete && forget(), forget);
+    }
+    return (await scan).has(appKey);
+  }
+
+  private async scanRetainedApps(topic: string, parts: number[]): Promise<{ apps: Set<string>; complete: boolean }> {
+    const upTo: Positions = new Map();
+    for (const p of parts) {
+      const at = this.positions.startedAt.get(tpKey(topic, p));
+      if (at !== undefined) upTo.set(tpKey(topic, p), at);
+    }
+    const low: Positions = new Map();
+    for (const p of await this.core.kafka.partitionOffsets(topic)) low.set(tpKey(topic, p.partition), Number(p.low));
+    const ranges = this.ranges(low, upTo);
+    const { records, complete } = ranges.length ? await this.readBack(ranges) : { records: [], complete: true };
+    const apps = new Set<string>();
+    for (const rec of records) {
+      const parsed = parseKafkaMessage(rec);
+      if (parsed.ok && parsed.line.space !== '' && !apps.has(parsed.line.appKey)) {
+        apps.add(parsed.line.appKey);
+        const app = parsed.line.appKey;
+        this.core.apps.learn(app, (err) => this.log.warn({ err: err.message, app }, 'could not register app; will retry'));
+      }
+    }
+    if (apps.size) this.log.info({ topic, apps: apps.size, complete }, 'apps learned from lines written before this node started');
+    return { apps, complete };
+  }
+
+  /**
+   * The last `lines` lines matching the filter, strictly before `upTo` (a subscription's
+   * snapshot), oldest first. From the ring when it can answer; else the ring is first filled
+   * from Kafka (once per app per node), and a `since` older than that is read from Kafka.
+   */
+  async history(req: HistoryRequest, upTo: Positions): Promise<LogLine[]> {
+    let ring = this.rings.peek(req.key);
+    if (!ring?.warm) {
+      await this.warm(req.kind, req.key);
+      ring = this.rings.peek(req.key);
+    }
+    const candidates = ring ? ring.toArray().filter((l) => lineBefore(l, upTo) && req.filter(l)) : [];
+    if (candidates.length >= req.lines || ring?.rooted || req.since === undefined) {
+      return lastByTime(candidates, req.lines);
+    }
+    // `since` reaches further back than the ring may: read from the offsets at that time.
+    const from = new Map<string, number>();
+    for (const topic of new Set([...upTo.keys()].map((k) => parseTpKey(k).topic))) {
+      for (const o of await this.core.kafka.offsetsByTimestamp(topic, req.since)) from.set(tpKey(topic, o.partition), Number(o.offset));
+    }
+    if (ring && ring.covers(from)) return lastByTime(candidates, req.lines);
+    const lines = await this.readLines(req.key, this.ranges(from, upTo));
+    return lastByTime(lines.filter(req.filter), req.lines);
+  }
+
+  /**
+   * Lines after a resume cursor and before `upTo`: from the ring when it covers the cursor,
+   * else from Kafka. The cursor is the client's text: a position before `floor` (the session's
+   * earliest possible start, see resumeFloor) is raised to it, and a partition the cursor does
+   * not name starts there too (so a crafted cursor cannot rewind a session past its own start).
+   */
+  async catchUp(key: string, cursor: Positions, upTo: Positions, filter: (l: LogLine) => boolean, floor: Positions = new Map()): Promise<LogLine[]> {
+    const from: Positions = new Map();
+    for (const k of upTo.keys()) {
+      const low = floor.get(k) ?? 0;
+      from.set(k, Math.max(cursor.get(k) ?? low, low));
+    }
+    const after = (l: LogLine) => Number(l.position.offset) >= (from.get(positionKey(l.position)) ?? 0);
+    const ring = this.rings.peek(key);
+    if (ring && ring.covers(from)) return ring.toArray().filter((l) => after(l) && lineBefore(l, upTo) && filter(l));
+    const lines = await this.readLines(key, this.ranges(from, upTo));
+    return lines.filter((l) => after(l) && filter(l)).sort(byTime);
+  }
+
+  /**
+   * Per partition of `upTo`, the first offset whose Kafka timestamp is at or after `atMs` (the
+   * high watermark if none is): no position a session streamed from can be earlier than this
+   * when `atMs` is before the session was created.
+   */
+  async resumeFloor(upTo: Positions, atMs: number): Promise<Positions> {
+    const floor: Positions = new Map();
+    for (const topic of new Set([...upTo.keys()].map((k) => parseTpKey(k).topic))) {
+      for (const o of await this.core.kafka.offsetsByTimestamp(topic, atMs)) floor.set(tpKey(topic, o.partition), Number(o.offset));
+    }
+    return floor;
+  }
+
+  /** [from, upTo) per partition, at most historyScanMessages back. */
+  private ranges(from: Positions, upTo: Positions): PartitionRange[] {
+    const out: PartitionRange[] = [];
+    for (const [k, to] of upTo) {
+      const start = Math.max(from.get(k) ?? 0, to - this.opts.historyScanMessages, 0);
+      if (start >= to) continue;
+      const { topic, partition } = parseTpKey(k);
+      out.push({ topic, partition, from: String(start), to: String(to) });
+    }
+    return out;
+  }
+
+  /** Reads ranges from Kafka and keeps the lines of `key` (site lines included for a site). */
+  private async readLines(key: string, ranges: PartitionRange[]): Promise<LogLine[]> {
+    if (ranges.length === 0) return [];
+    const { records } = await this.readBack(ranges);
+    return linesOf(key, records);
+  }
+
+  /** One Kafka read-back, within the node's bound on concurrent ones (429 when its queue is full). */
+  private readBack(ranges: PartitionRange[]): Promise<{ records: KafkaRecord[]; complete: boolean }> {
+    return this.readbacks.run(() => this.core.kafka.readRanges(ranges, { timeoutMs: this.opts.readTimeoutMs, groupIdPrefix: this.opts.groupIdPrefix }));
+  }
+
+  /**
+   * Fills an app's ring from Kafka (the last historyScanMessages of each of its partitions), so
+   * a cold node — just started, or one that evicted the app — serves the right history. Once per
+   * app per node; concurrent sessions of one app share one read.
+   */
+  warm(kind: TargetKind, key: string): Promise<void> {
+    let p = this.warming.get(key);
+    if (!p) {
+      p = this.doWarm(kind, key).finally(() => this.warming.delete(key));
+      this.warming.set(key, p);
+    }
+    return p;
+  }
+
+  private async doWarm(kind: TargetKind, key: string): Promise<void> {
+    const upTo = this.positions.snapshot(topicsFor(kind, key));
+    const low = new Map<string, number>();
+    for (const topic of new Set([...upTo.keys()].map((k) => parseTpKey(k).topic))) {
+      for (const p of await this.core.kafka.partitionOffsets(topic)) low.set(tpKey(topic, p.partition), Number(p.low));
+    }
+    const ranges = this.ranges(low, upTo);
+    const { records, complete } = ranges.length ? await this.readBack(ranges) : { records: [], complete: true };
+    const scanned = linesOf(key, records).sort(byTime);
+    const coverFrom: Positions = new Map();
+    let rooted = complete;
+    for (const [k, to] of upTo) {
+      const start = ranges.find((r) => tpKey(r.topic, r.partition) === k);
+      const from = start ? Number(start.from) : to;
+      coverFrom.set(k, from);
+      if (from > (low.get(k) ?? 0)) rooted = false;
+    }
+    const ring = this.rings.touch(key, () => new Map());
+    // Lines the hub processed while we read are in the ring already, at or after `upTo`.
+    const newer = ring.toArray().filter((l) => !lineBefore(l, upTo));
+    this.rings.replace(ring, [...scanned, ...newer], coverFrom, rooted);
+    ring.warm = true;
+  }
+}
+
+/** The lines of `key` among read-back records (an app's lines, or a site's rendering of router lines). */
+function linesOf(key: string, records: KafkaRecord[]): LogLine[] {
+  const out: LogLine[] = [];
+  for (const rec of records) {
+    const parsed = parseKafkaMessage(rec);
+    if (!parsed.ok) continue;
+    if (parsed.line.appKey === key) out.push(parsed.line);
+    else if (parsed.siteLine?.appKey === key) out.push(parsed.siteLine);
+  }
+  return out;
+}
