@@ -46,6 +46,16 @@ export class TopicDiscovery {
   }
 
   /**
+   * Forgets what a refresh reported, so the next refresh reports it again (its user could not act
+   * on it: Kafka failed while it read the new partitions' offsets).
+   */
+  undo(changes: TopicChanges): void {
+    for (const t of changes.added) this.known.delete(t);
+    for (const g of changes.grown) this.known.set(g.topic, g.from);
+    for (const t of changes.removed) this.known.set(t, 0);
+  }
+
+  /**
    * Lists the topics and says what changed since the last call. Each deleted topic is warned
    * about once, when it disappears (not on every retry of a consumer that still asked for it).
    */

@@ -202,7 +202,15 @@ export class LogSource {
     }
     const changed = changes.added.length > 0 || changes.removed.length > 0 || changes.grown.length > 0;
     if (!changed && this.consumer) return;
-    if (changed || !this.initialized) await this.announce(changes);
+    if (changed || !this.initialized) {
+      try {
+        await this.announce(changes);
+      } catch (e) {
+        // Nothing was applied: the next look reports the same changes again.
+        this.discovery.undo(changes);
+        throw e;
+      }
+    }
     if (changed) this.log.info({ added: changes.added.length, removed: changes.removed.length, grown: changes.grown.length, topics: changes.topics.length }, 'Kafka log topics changed');
     await this.restart(changes.topics);
   }

@@ -160,6 +160,23 @@ describe('LogSource', () => {
     await source.stop();
   });
 
+  it('a topic whose offsets could not be read is announced again by the next look', async () => {
+    const k = scripted({ a: 1 });
+    const user = recorder();
+    const source = new LogSource(k.kafka, user, options(), silent);
+    await source.start();
+    k.topics.set('b', 1);
+    const partitionOffsets = k.kafka.partitionOffsets;
+    k.kafka.partitionOffsets = async () => Promise.reject(new Error('Kafka went away'));
+    await expect(source.refresh()).rejects.toThrow('Kafka went away');
+    expect(user.changes).toHaveLength(1);
+    k.kafka.partitionOffsets = partitionOffsets;
+    await source.refresh();
+    expect(user.changes[1]).toMatchObject({ added: [{ topic: 'b' }] });
+    expect(k.started[1].opts.topics).toEqual(['a', 'b']);
+    await source.stop();
+  });
+
   it('group users: a brand-new group is started at the end once, commits go through the running consumer', async () => {
     const k = scripted({ a: 1 });
     const source = new LogSource(k.kafka, recorder(), options({ start: 'group-at-end', commit: 'manual', groupId: 'drains' }), silent);
