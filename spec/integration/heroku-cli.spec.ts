@@ -116,4 +116,51 @@ maybe('the heroku CLI against logway', () => {
       child.kill('SIGTERM');
     }
   });
+
+  it('a stream ended at MAX_STREAM_SECONDS: the logway-close event is never printed as a log line', async () => {
+    // A second node on the same core whose streams live 2 s; it counts the stream requests it serves.
+    const shortServer = http.createServer();
+    await new Promise<void>((r) => shortServer.listen(0, '127.0.0.1', r));
+    const shortBase = `http://127.0.0.1:${(shortServer.address() as AddressInfo).port}`;
+    // Its own publicUrl, so the logplex_urls it hands out point at it.
+    const shortCore = { ...core, config: { ...core.config, publicUrl: shortBase } };
+    const short = createTailFeature(shortCore, { topicPollMs: 250, maxStreamSeconds: 2 });
+    const handler = createApp(shortCore, [short]);
+    const opened: number[] = [];
+    shortServer.on('request', (req, res) => {
+      if (req.url?.startsWith('/log-sessions/')) opened.push(Date.now());
+      handler(req, res);
+    });
+    await short.start();
+    const before = await produce(['short-lived history']);
+    await until(() => feature.hub.rings.peek(key)?.toArray().some((l) => l.message === 'short-lived history') ?? false);
+    const child = spawn(HEROKU, ['logs', '-a', key, '-n', '1', '--tail'], { env: { ...env(), HEROKU_HOST: shortBase }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let exit: number | null | undefined;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('exit', (code) => (exit = code));
+    try {
+      await until(() => out.includes(before[0]), 60000);
+      // The first stream has ended (closing event sent) once the CLI exits or opens the URL again.
+      await until(() => exit !== undefined || opened.length >= 2, 60000);
+      // Let it handle what followed the closing event before reading its output.
+      await until(() => exit !== undefined || opened.length >= 3 || out.split('\n').filter(Boolean).length > 1, 10000).catch(() => undefined);
+      const printed = `${out}\n${err}`;
+      expect(printed).not.toContain('logway-close');
+      expect(printed).not.toContain('Stream closed');
+      expect(printed).not.toContain('"reason"');
+      // Heroku CLI 11.10 reconnects (after the stream's `retry:` hint) with Last-Event-ID, so the
+      // resumed stream replays no history: the one line is printed once.
+      expect(out.split('\n').filter(Boolean)).toEqual(before);
+      // What it does after the close, for docs/operations.md: exits, or reconnects to the same logplex_url.
+      if (process.env.HEROKU_CLOSE_LOG) fs.writeFileSync(process.env.HEROKU_CLOSE_LOG, JSON.stringify({ exit, opened: opened.map((t) => t - opened[0]), out, err }, null, 2));
+    } finally {
+      child.kill('SIGTERM');
+      await short.stop();
+      shortServer.closeAllConnections();
+      await new Promise<void>((r) => shortServer.close(() => r()));
+    }
+  });
 });
