@@ -245,9 +245,9 @@ describe('Kafka stopped and started', () => {
   afterAll(async () => {
     await tail?.stop();
     await close(server);
+    await core?.db.query('DELETE FROM apps WHERE space = $1', [space]).catch(() => undefined);
     if (core) await closeCore(core);
     await kafka?.destroy();
-    await core?.db.query('DELETE FROM apps WHERE space = $1', [space]).catch(() => undefined);
   });
 
   it('503 while it is down; 200 once back; one "gone" and one "back" line in the log', async () => {
