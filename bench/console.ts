@@ -97,7 +97,6 @@ async function main(): Promise<void> {
     const started = Date.now();
     const perTick = Math.round(RATE / 10);
     let produced = 0;
-    let heap: number | undefined;
     const cdp = await browser.context.newCDPSession(page);
     for (let i = 0; i < DURATION * 10; i++) {
       const due = started + i * 100;
@@ -123,7 +122,7 @@ async function main(): Promise<void> {
     for (let n = 0; n < HEAP_LINES; n += 5000) await produceLines(core, { app, space, tag: `heap${n}`, count: 5000, dynos: 3, chunk: 1000 });
     await page.waitForFunction((n: number) => window.logwayConsole.lines().length >= n, HEAP_LINES, { polling: 500, timeout: 120_000 });
     await cdp.send('HeapProfiler.collectGarbage');
-    heap = ((await cdp.send('Runtime.getHeapUsage')) as { usedSize: number }).usedSize;
+    const heap = ((await cdp.send('Runtime.getHeapUsage')) as { usedSize: number }).usedSize;
     console.log(`JS heap with ${HEAP_LINES} lines held: ${(heap / 1024 / 1024).toFixed(1)} MiB`);
   } finally {
     await browser.close();

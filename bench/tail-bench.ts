@@ -14,6 +14,7 @@ import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import readline from 'node:readline';
+import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { closeCore, createCore, Core } from '../lib/core';
 import { createLogger } from '../lib/logger';
@@ -464,7 +465,7 @@ async function history(): Promise<void> {
 
 async function main(): Promise<void> {
   const mode = process.argv[2] ?? 'all';
-  console.log(`tail bench: mode=${mode}, node ${process.version}, ${require('node:os').cpus().length} CPUs (shared with the Kafka/PostgreSQL/InfluxDB stack and other engineers)`);
+  console.log(`tail bench: mode=${mode}, node ${process.version}, ${os.cpus().length} CPUs (shared with the Kafka/PostgreSQL/InfluxDB stack and other engineers)`);
   if (mode === 'consume' || mode === 'all') await consume();
   if (mode === 'history' || mode === 'all') await history();
   if (mode === 'rss' || mode === 'all') await rss();

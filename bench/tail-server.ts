@@ -4,6 +4,7 @@
  * SIGTERM. Uses the test database/Kafka settings of spec/helpers/env.
  */
 import http from 'node:http';
+import v8 from 'node:v8';
 import express from 'express';
 import { AddressInfo } from 'node:net';
 import { createApp } from '../lib/app';
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
   // The bench asks for a GC and the memory figures (node is started with --expose-gc).
   process.on('SIGUSR2', () => {
     (globalThis as { gc?: () => void }).gc?.();
-    if (process.env.HEAP_SNAPSHOT) require('node:v8').writeHeapSnapshot(process.env.HEAP_SNAPSHOT);
+    if (process.env.HEAP_SNAPSHOT) v8.writeHeapSnapshot(process.env.HEAP_SNAPSHOT);
     const m = process.memoryUsage();
     process.stdout.write(`${JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers })}\n`);
   });

@@ -16,7 +16,7 @@ declare global {
   }
 }
 
-const REQUEST_ID = /^[\w.:@\-]{1,200}$/;
+const REQUEST_ID = /^[\w.:@-]{1,200}$/;
 
 export function requestContext(logger: Logger, prom: Prom): RequestHandler {
   return (req, res, next) => {

@@ -46,8 +46,6 @@ function isoDate(value: string): string {
   return d.toISOString();
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
 /** Builds the program for one run. Actions report through `io`; `run` turns errors into exit codes. */
 export function buildProgram(io: CliIo, exit: { code: number }): Command {
   const program = new Command();

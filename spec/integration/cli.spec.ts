@@ -34,7 +34,6 @@ const hasRoute = (method: string, p: string) =>
 /** `it` when the feature is wired in lib/features.ts, else a skip with the reason printed once. */
 function when(feature: string, present: boolean) {
   if (present) return it;
-  // eslint-disable-next-line no-console
   console.log(`cli.spec: skipping the ${feature} cases: lib/features.ts does not wire the ${feature} feature yet`);
   return it.skip;
 }
