@@ -9,6 +9,7 @@ import type { Logger } from '../lib/logger';
 import { isLogTopic } from '../lib/log/parse';
 import { LogSource } from '../lib/source/log-source';
 import { LogLineReader } from '../lib/source/lines';
+import { sourceMetrics } from '../lib/source/metrics';
 import { DEFAULT_RETRY, RetryPolicy } from './backoff';
 import { DestinationPolicy } from './destination';
 import { Dispatcher, sleep } from './dispatch';
@@ -133,6 +134,7 @@ export class DrainWorker implements DepthSource {
         sessionTimeoutMs: opts.sessionTimeoutMs,
         maxBytesPerPartition: opts.maxBytesPerPartition,
         partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently,
+        metrics: sourceMetrics(core.prom.registry),
       },
       this.log,
     );

@@ -2,6 +2,7 @@
 import type { Core } from '../core';
 import type { Batch } from '../kafka';
 import { LogSource } from '../source/log-source';
+import { sourceMetrics } from '../source/metrics';
 import { Counter } from 'prom-client';
 import { BuildStore, SkipKind } from './store';
 
@@ -65,6 +66,7 @@ export class BuildConsumer {
         commit: 'resolved',
         pollMs: opts.pollMs ?? 5000,
         restart: { baseMs: opts.restartDelayMs, maxMs: Math.max(opts.restartDelayMs, 30_000) },
+        metrics: sourceMetrics(core.prom.registry),
       },
       this.log,
     );

@@ -12,7 +12,10 @@
  * - one crash-restart policy (./restart): re-list, then start again after a back-off that grows
  *   while no batch gets through, never a tight loop;
  * - batches of a replaced consumer, or fetched before a seek took effect, never reach the user,
- *   so no message is processed twice by one node through a restart.
+ *   so no message is processed twice by one node through a restart;
+ * - a poison partition (the user's handler failed on its batches `poisonAfter` times in a row,
+ *   not for an outage) is quarantined: paused, with nothing resolved or committed past it, logged
+ *   and counted, and tried again after `quarantineMs`. The other partitions keep flowing.
  *
  * Parsing into LogLine with malformed accounting and app learning is ./lines (LogLineReader),
  * called by the users per record: the build consumer parses its own message kind.
@@ -20,7 +23,9 @@
 import type { Batch, LogwayKafka, PartitionOffsets, RunningConsumer } from '../kafka';
 import type { Logger } from '../logger';
 import { isTopicGone, TopicChanges, TopicDiscovery } from '../topics';
+import { Unavailable } from '../errors';
 import { DEFAULT_RESTART, RestartBackoff, RestartPolicy } from './restart';
+import type { SourceMetrics } from './metrics';
 
 /**
  * Where reading starts:
@@ -63,6 +68,18 @@ export interface LogSourceOptions {
   maxBytes?: number;
   minBytes?: number;
   maxWaitTimeMs?: number;
+  /** Failed batches in a row after which a partition is quarantined (default 3). */
+  poisonAfter?: number;
+  /** How long a quarantined partition is held before it is tried again (default 5 min). */
+  quarantineMs?: number;
+  metrics?: SourceMetrics;
+}
+
+interface Quarantine {
+  topic: string;
+  partition: number;
+  until: number;
+  error: string;
 }
 
 export interface SourceTopics {
@@ -102,6 +119,9 @@ export class LogSource {
   private restartTimer?: NodeJS.Timeout;
   private refreshing: Promise<void> = Promise.resolve();
   private log: Logger;
+  /** Failed batches in a row, per `topic:partition` (cleared by a handled batch). */
+  private failures = new Map<string, number>();
+  private quarantined = new Map<string, Quarantine>();
 
   constructor(
     private kafka: SourceKafka,
@@ -118,6 +138,11 @@ export class LogSource {
   /** Topics the running consumer reads (empty while none runs). */
   get topics(): string[] {
     return this.subscribed;
+  }
+
+  /** Partitions held as poison now, as `topic:partition`. */
+  get quarantinedPartitions(): string[] {
+    return [...this.quarantined.keys()];
   }
 
   /** Crashes since the last handled batch. */
@@ -192,6 +217,7 @@ export class LogSource {
 
   private async doRefresh(): Promise<void> {
     if (!this.running) return;
+    this.liftQuarantines();
     let changes = await this.discovery.refresh();
     const missing = (this.opts.ensureTopics ?? []).filter((t) => !changes.topics.includes(t));
     if (missing.length) {
@@ -199,6 +225,11 @@ export class LogSource {
       for (const t of missing) await this.kafka.createTopic(t);
       const again = await this.discovery.refresh();
       changes = { ...again, added: [...new Set([...changes.added, ...again.added])], removed: changes.removed };
+    }
+    for (const [key, q] of this.quarantined) {
+      if (!changes.removed.includes(q.topic)) continue;
+      this.quarantined.delete(key);
+      this.opts.metrics?.quarantined.remove({ consumer: this.opts.name, topic: q.topic, partition: String(q.partition) });
     }
     const changed = changes.added.length > 0 || changes.removed.length > 0 || changes.grown.length > 0;
     if (!changed && this.consumer) return;
@@ -261,11 +292,18 @@ export class LogSource {
       async (batch) => {
         // A batch of a replaced consumer, or fetched before our seek took effect, is not ours.
         if (gen !== this.generation || !this.running || batch.isStale()) return;
-        await this.user.onBatch(batch);
+        try {
+          await this.user.onBatch(batch);
+        } catch (err) {
+          if (this.poison(batch.topic, batch.partition, err)) return;
+          throw err;
+        }
+        if (this.failures.size) this.failures.delete(`${batch.topic}:${batch.partition}`);
         this.backoff.progressed();
       },
     );
     if (tracked) for (const p of this.user.positions?.() ?? []) consumer.seek(p.topic, p.partition, String(p.offset));
+    for (const q of this.quarantined.values()) if (topics.includes(q.topic)) consumer.pause([{ topic: q.topic, partitions: [q.partition] }]);
     consumer.onCrash((err) => this.crashed(consumer, err));
     if (!this.running || gen !== this.generation) {
       await consumer.stop();
@@ -273,6 +311,39 @@ export class LogSource {
     }
     this.consumer = consumer;
     this.subscribed = topics;
+  }
+
+  /**
+   * A batch the user's handler failed on. An outage (Unavailable: PostgreSQL down) is nobody's
+   * poison: kafkajs retries it. Otherwise, at the poisonAfter-th failure in a row the partition is
+   * quarantined and true returned: the batch is dropped unresolved (its offsets are neither
+   * committed nor skipped: the partition resumes there when the quarantine is lifted).
+   */
+  private poison(topic: string, partition: number, err: unknown): boolean {
+    if (err instanceof Unavailable) return false;
+    const key = `${topic}:${partition}`;
+    const n = (this.failures.get(key) ?? 0) + 1;
+    this.failures.set(key, n);
+    if (n < (this.opts.poisonAfter ?? 3)) return false;
+    this.failures.delete(key);
+    const error = (err as Error)?.message ?? String(err);
+    this.quarantined.set(key, { topic, partition, until: Date.now() + (this.opts.quarantineMs ?? 300_000), error });
+    this.consumer?.pause([{ topic, partitions: [partition] }]);
+    this.opts.metrics?.quarantined.set({ consumer: this.opts.name, topic, partition: String(partition) }, 1);
+    this.log.error({ topic, partition, err: error, failures: n, retryInMs: this.opts.quarantineMs ?? 300_000 }, 'Kafka partition quarantined: every batch of it failed; the other partitions go on');
+    return true;
+  }
+
+  /** Quarantines past their time are tried again (resumed where they stopped). */
+  private liftQuarantines(): void {
+    const now = Date.now();
+    for (const [key, q] of this.quarantined) {
+      if (q.until > now) continue;
+      this.quarantined.delete(key);
+      this.opts.metrics?.quarantined.remove({ consumer: this.opts.name, topic: q.topic, partition: String(q.partition) });
+      this.consumer?.resume([{ topic: q.topic, partitions: [q.partition] }]);
+      this.log.info({ topic: q.topic, partition: q.partition }, 'quarantined Kafka partition tried again');
+    }
   }
 
   /** kafkajs gave up on this consumer: re-list (a deleted topic is the usual cause) and start again after the back-off. */

@@ -13,6 +13,7 @@ import type { LogLine } from '../log/line';
 import type { Logger } from '../logger';
 import { isLogTopic } from '../log/parse';
 import { LogSource } from '../source/log-source';
+import { sourceMetrics } from '../source/metrics';
 import { LogLineReader } from '../source/lines';
 import { RingStore } from './ring';
 import { Positions, tpKey } from './positions';
@@ -113,6 +114,7 @@ export class TailHub {
         maxBytes: opts.fetchMaxBytes,
         minBytes: opts.fetchMinBytes,
         maxWaitTimeMs: opts.fetchMaxWaitMs,
+        metrics: sourceMetrics(core.prom.registry),
       },
       this.log,
     );

@@ -17,6 +17,8 @@ interface Started {
   eachBatch: (b: Batch) => Promise<void>;
   seeks: [string, number, string][];
   commits: { topic: string; partition: number; offset: string }[][];
+  paused: string[];
+  resumed: string[];
   stopped: boolean;
   crash: (err: Error) => void;
 }
@@ -43,14 +45,15 @@ function scripted(initial: Record<string, number>) {
     },
     consume: async (opts, eachBatch) => {
       let crashListener: (err: Error) => void = () => undefined;
-      const s: Started = { opts, eachBatch, seeks: [], commits: [], stopped: false, crash: (e) => crashListener(e) };
+      const s: Started = { opts, eachBatch, seeks: [], commits: [], paused: [], resumed: [], stopped: false, crash: (e) => crashListener(e) };
+      const names = (tps: { topic: string; partitions?: number[] }[]) => tps.flatMap((t) => (t.partitions ?? [-1]).map((p) => `${t.topic}:${p}`));
       started.push(s);
       const consumer: RunningConsumer = {
         stop: async () => void (s.stopped = true),
         commit: async (points) => void s.commits.push(points),
         seek: (topic, partition, offset) => void s.seeks.push([topic, partition, offset]),
-        pause: () => undefined,
-        resume: () => undefined,
+        pause: (tps) => void s.paused.push(...names(tps)),
+        resume: (tps) => void s.resumed.push(...names(tps)),
         onCrash: (l) => void (crashListener = l),
       };
       return consumer;
@@ -286,6 +289,65 @@ describe('LogSource', () => {
       await jest.advanceTimersByTimeAsync(60_000);
       expect(k.started).toHaveLength(1);
     });
+  });
+});
+
+describe('LogSource poison partitions', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('quarantines a partition whose batches keep failing (paused, unresolved, counted), the others flow, and tries it again later', async () => {
+    const k = scripted({ good: 1, bad: 1 });
+    const handled: string[] = [];
+    const user: SourceUser = {
+      onBatch: (b) => {
+        if (b.topic === 'bad') throw new Error('cannot read this');
+        handled.push(b.topic);
+      },
+    };
+    const set: Record<string, number> = {};
+    const metrics = { quarantined: { set: (l: { topic: string }, v: number) => void (set[l.topic] = v), remove: (l: { topic: string }) => void delete set[l.topic] } };
+    const source = new LogSource(k.kafka, user, options({ start: 'earliest', commit: 'resolved', poisonAfter: 3, quarantineMs: 60_000, pollMs: 1000, metrics: metrics as never }), silent);
+    await source.start();
+    const c = k.started[0];
+    const bad = batchOf('bad', 0, [{}]);
+    // kafkajs retries a failed batch: the first failures are thrown back to it…
+    await expect(c.eachBatch(bad)).rejects.toThrow('cannot read this');
+    await c.eachBatch(batchOf('good', 0, [{}]));
+    await expect(c.eachBatch(bad)).rejects.toThrow('cannot read this');
+    expect(source.quarantinedPartitions).toEqual([]);
+    // …the third in a row quarantines the partition: paused, the batch dropped unresolved.
+    await c.eachBatch(bad);
+    expect(bad.resolved).toEqual([]);
+    expect(c.paused).toEqual(['bad:0']);
+    expect(source.quarantinedPartitions).toEqual(['bad:0']);
+    expect(set).toEqual({ bad: 1 });
+    await c.eachBatch(batchOf('good', 0, [{}]));
+    expect(handled).toEqual(['good', 'good']);
+
+    // A restart (a new topic) keeps it held.
+    k.topics.set('new', 1);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(k.started).toHaveLength(2);
+    expect(k.started[1].paused).toEqual(['bad:0']);
+    // Past quarantineMs, the next look resumes it where it stopped.
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(k.started[1].resumed).toEqual(['bad:0']);
+    expect(source.quarantinedPartitions).toEqual([]);
+    expect(set).toEqual({});
+    await source.stop();
+  });
+
+  it('an outage (Unavailable) is never poison: kafkajs keeps retrying the batch', async () => {
+    const { Unavailable } = await import('../../lib/errors');
+    const k = scripted({ builds: 1 });
+    const user: SourceUser = { onBatch: () => Promise.reject(new Unavailable('PostgreSQL', 'connection refused')) };
+    const source = new LogSource(k.kafka, user, options({ start: 'earliest', commit: 'resolved', poisonAfter: 2 }), silent);
+    await source.start();
+    for (let i = 0; i < 5; i++) await expect(k.started[0].eachBatch(batchOf('builds', 0, [{}]))).rejects.toThrow('PostgreSQL');
+    expect(source.quarantinedPartitions).toEqual([]);
+    expect(k.started[0].paused).toEqual([]);
+    await source.stop();
   });
 });
 
