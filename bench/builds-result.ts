@@ -67,7 +67,9 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
   }
   const stored = Date.now();
-  console.log(`ingest: produced in ${produced - t0} ms; all ${LINES + 1} stored ${stored - t0} ms after the first send (${Math.round((LINES + 1) / ((stored - t0) / 1000))} lines/s end to end)`);
+  console.log(
+    `ingest: produced in ${produced - t0} ms; all ${LINES + 1} stored ${stored - t0} ms after the first send (${Math.round((LINES + 1) / ((stored - t0) / 1000))} lines/s end to end)`,
+  );
 
   const server = http.createServer(createApp(core, [feature]));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -112,9 +114,15 @@ async function main(): Promise<void> {
       console.log(`result: ${parsed.lines.length} lines after stripping, ${mb(bytes)} MB of JSON, status ${parsed.build.status}`);
     }
   }
-  console.log(`result over HTTP (${RUNS} runs): time to first byte median ${median(ttfb).toFixed(1)} ms (min ${Math.min(...ttfb).toFixed(1)}, max ${Math.max(...ttfb).toFixed(1)})`);
-  console.log(`result over HTTP (${RUNS} runs): total median ${median(total).toFixed(0)} ms (min ${Math.min(...total).toFixed(0)}, max ${Math.max(...total).toFixed(0)}), ${mb(bytes / (median(total) / 1000))} MB/s`);
-  console.log(`process RSS (server and client in one process): ${mb(rssBefore)} MB before, peak ${mb(peakRss)} MB while streaming (+${mb(peakRss - rssBefore)} MB; the body is ${mb(bytes)} MB)`);
+  console.log(
+    `result over HTTP (${RUNS} runs): time to first byte median ${median(ttfb).toFixed(1)} ms (min ${Math.min(...ttfb).toFixed(1)}, max ${Math.max(...ttfb).toFixed(1)})`,
+  );
+  console.log(
+    `result over HTTP (${RUNS} runs): total median ${median(total).toFixed(0)} ms (min ${Math.min(...total).toFixed(0)}, max ${Math.max(...total).toFixed(0)}), ${mb(bytes / (median(total) / 1000))} MB/s`,
+  );
+  console.log(
+    `process RSS (server and client in one process): ${mb(rssBefore)} MB before, peak ${mb(peakRss)} MB while streaming (+${mb(peakRss - rssBefore)} MB; the body is ${mb(bytes)} MB)`,
+  );
 
   server.closeAllConnections();
   await new Promise((r) => server.close(r));

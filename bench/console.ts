@@ -63,7 +63,9 @@ async function main(): Promise<void> {
     const raw = sizes.reduce((n, b) => n + b.length, 0);
     const gz = sizes.reduce((n, b) => n + zlib.gzipSync(b, { level: 9 }).length, 0);
     const br = sizes.reduce((n, b) => n + zlib.brotliCompressSync(b).length, 0);
-    console.log(`first load: ${(transfer / 1024).toFixed(1)} KiB transferred (headers included); bundles ${(raw / 1024).toFixed(1)} KiB raw, ${(gz / 1024).toFixed(1)} KiB gzip, ${(br / 1024).toFixed(1)} KiB br`);
+    console.log(
+      `first load: ${(transfer / 1024).toFixed(1)} KiB transferred (headers included); bundles ${(raw / 1024).toFixed(1)} KiB raw, ${(gz / 1024).toFixed(1)} KiB gzip, ${(br / 1024).toFixed(1)} KiB br`,
+    );
 
     // Time to first line after opening the app.
     const t0 = Date.now();

@@ -135,7 +135,14 @@ function appLog(app: string, space: string, i: number): string {
     stream: 'stdout',
     time: new Date().toISOString(),
     docker: { container_id: '790e1f2a' },
-    kubernetes: { namespace_name: space, pod_id: '5391', pod_name: `${app}-web-1562910588-d${i % 4}`, container_name: app, labels: { name: app }, host: 'ip-10-0-0-1' },
+    kubernetes: {
+      namespace_name: space,
+      pod_id: '5391',
+      pod_name: `${app}-web-1562910588-d${i % 4}`,
+      container_name: app,
+      labels: { name: app },
+      host: 'ip-10-0-0-1',
+    },
     topic: space,
     tag: 'bench',
   });
@@ -318,7 +325,9 @@ async function main(): Promise<void> {
   const sinks = await startSinks(cert);
   const space = uniqueName('dbench');
   const apps = Array.from({ length: APPS }, (_, i) => `bench${i}x${uniqueName('')}`);
-  console.log(`drains benchmark: ${LINES} lines, ${APPS} apps (one drain each), ${MESSAGE_BYTES}-byte messages, ${os.cpus().length} CPUs (${os.cpus()[0]?.model})`);
+  console.log(
+    `drains benchmark: ${LINES} lines, ${APPS} apps (one drain each), ${MESSAGE_BYTES}-byte messages, ${os.cpus().length} CPUs (${os.cpus()[0]?.model})`,
+  );
   try {
     await core.kafka.createTopic(space, PARTITIONS);
     for (const app of apps) await core.apps.register(`${app}-${space}`);

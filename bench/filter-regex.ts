@@ -66,13 +66,37 @@ function row(cells: string[]): void {
   console.log(`| ${cells.join(' | ')} |`);
 }
 
-console.log(`node ${process.version}, re2js via compileLogRegex; MAX_FILTER_PROGRAM_SIZE ${MAX_FILTER_PROGRAM_SIZE}, MAX_FILTER_INPUT_CHARS ${MAX_FILTER_INPUT_CHARS}\n`);
+console.log(
+  `node ${process.version}, re2js via compileLogRegex; MAX_FILTER_PROGRAM_SIZE ${MAX_FILTER_PROGRAM_SIZE}, MAX_FILTER_INPUT_CHARS ${MAX_FILTER_INPUT_CHARS}\n`,
+);
 row(['pattern', 'kind', 'line', 're2js per line', 're2js lines/s', 'V8 RegExp per line']);
 row(['---', '---', '---', '---:', '---:', '---:']);
 const cases: [string, string, [string, string][]][] = [
-  ...HOSTILE.map((p): [string, string, [string, string][]] => [p, 'hostile', [['49 B (issue)', LINE_49], ['100 B', LINE_100], ['10 KB', LINE_10K]]]),
-  ...NORMAL.map((p): [string, string, [string, string][]] => [p, 'normal', [['100 B', LINE_100], ['10 KB', LINE_10K]]]),
-  ...WORST.map((p): [string, string, [string, string][]] => [p, 'RE2 worst (NFA)', [['100 B', LINE_100], ['10 KB a/b', AB_10K]]]),
+  ...HOSTILE.map((p): [string, string, [string, string][]] => [
+    p,
+    'hostile',
+    [
+      ['49 B (issue)', LINE_49],
+      ['100 B', LINE_100],
+      ['10 KB', LINE_10K],
+    ],
+  ]),
+  ...NORMAL.map((p): [string, string, [string, string][]] => [
+    p,
+    'normal',
+    [
+      ['100 B', LINE_100],
+      ['10 KB', LINE_10K],
+    ],
+  ]),
+  ...WORST.map((p): [string, string, [string, string][]] => [
+    p,
+    'RE2 worst (NFA)',
+    [
+      ['100 B', LINE_100],
+      ['10 KB a/b', AB_10K],
+    ],
+  ]),
 ];
 for (const [pattern, kind, lines] of cases) {
   const re = compileLogRegex(pattern, 256);

@@ -30,7 +30,14 @@ function batch(bytes: number): Buffer {
       stream: i % 7 === 0 ? 'stderr' : 'stdout',
       time: new Date(1_700_000_000_000 + i).toISOString(),
       docker: { container_id: 'a3b1c2d4e5f6' },
-      kubernetes: { namespace_name: 'space', pod_id: '5391', pod_name: `${app}-web-1562910588-d${i % 4}`, container_name: app, labels: { name: app }, host: 'ip-10-0-0-1' },
+      kubernetes: {
+        namespace_name: 'space',
+        pod_id: '5391',
+        pod_name: `${app}-web-1562910588-d${i % 4}`,
+        container_name: app,
+        labels: { name: app },
+        host: 'ip-10-0-0-1',
+      },
       topic: 'space',
       tag: 'x',
     });
@@ -67,14 +74,19 @@ async function main(): Promise<void> {
   const byName = Object.fromEntries(packed.map(([n, , d]) => [n, d]));
   console.log(`\nreal producers' batches (records from byte 61 of a record batch), ${FIXTURE_ROUNDS} rounds`);
   console.log('batch                 in B    out B   decompress MB/s   batches/s');
-  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.batch')).sort()) {
+  for (const f of fs
+    .readdirSync(dir)
+    .filter((n) => n.endsWith('.batch'))
+    .sort()) {
     const data = fs.readFileSync(path.join(dir, f)).subarray(61);
     const decompress = byName[f.split('-')[0]];
     const out = await decompress(data);
     const t0 = process.hrtime.bigint();
     for (let r = 0; r < FIXTURE_ROUNDS; r++) await decompress(data);
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    console.log(`${f.padEnd(20)} ${String(data.length).padStart(5)} ${String(out.length).padStart(8)} ${((out.length * FIXTURE_ROUNDS) / 1e6 / s).toFixed(0).padStart(17)} ${(FIXTURE_ROUNDS / s).toFixed(0).padStart(11)}`);
+    console.log(
+      `${f.padEnd(20)} ${String(data.length).padStart(5)} ${String(out.length).padStart(8)} ${((out.length * FIXTURE_ROUNDS) / 1e6 / s).toFixed(0).padStart(17)} ${(FIXTURE_ROUNDS / s).toFixed(0).padStart(11)}`,
+    );
   }
 }
 

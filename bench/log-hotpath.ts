@@ -20,7 +20,14 @@ function fluentd(i: number, nanos: boolean): Buffer {
       stream: i % 7 === 0 ? 'stderr' : 'stdout',
       time: nanos ? t.replace('Z', '123456Z') : t,
       docker: { container_id: 'a3b1c2d4e5f6' },
-      kubernetes: { namespace_name: 'space', pod_id: '5391', pod_name: `${app}-web-1562910588-d${i % 4}`, container_name: app, labels: { name: app }, host: 'ip-10-0-0-1' },
+      kubernetes: {
+        namespace_name: 'space',
+        pod_id: '5391',
+        pod_name: `${app}-web-1562910588-d${i % 4}`,
+        container_name: app,
+        labels: { name: app },
+        host: 'ip-10-0-0-1',
+      },
     }),
   );
 }
@@ -38,11 +45,25 @@ function measure(name: string, fn: (i: number) => unknown): void {
     for (let i = 0; i < LINES; i++) if (fn(i)) sink++;
     runs.push(Number(process.hrtime.bigint() - s) / LINES);
   }
-  console.log(`${name.padEnd(44)} ${median(runs).toFixed(0).padStart(6)} ns/line (median of ${ROUNDS}; min ${Math.min(...runs).toFixed(0)})${sink < 0 ? '!' : ''}`);
+  console.log(
+    `${name.padEnd(44)} ${median(runs).toFixed(0).padStart(6)} ns/line (median of ${ROUNDS}; min ${Math.min(...runs).toFixed(0)})${sink < 0 ? '!' : ''}`,
+  );
 }
 
-const msgs = Array.from({ length: LINES }, (_, i) => ({ topic: 'space', partition: i % 3, offset: String(i), timestamp: '1700000000000', value: fluentd(i, false) }));
-const nanoMsgs = Array.from({ length: LINES }, (_, i) => ({ topic: 'space', partition: i % 3, offset: String(i), timestamp: '1700000000000', value: fluentd(i, true) }));
+const msgs = Array.from({ length: LINES }, (_, i) => ({
+  topic: 'space',
+  partition: i % 3,
+  offset: String(i),
+  timestamp: '1700000000000',
+  value: fluentd(i, false),
+}));
+const nanoMsgs = Array.from({ length: LINES }, (_, i) => ({
+  topic: 'space',
+  partition: i % 3,
+  offset: String(i),
+  timestamp: '1700000000000',
+  value: fluentd(i, true),
+}));
 const times = msgs.map((_, i) => new Date(1_700_000_000_000 + i * 37).toISOString().replace('Z', '080151664+02:00'));
 const lines = msgs.map((m) => {
   const p = parseKafkaMessage(m);

@@ -72,7 +72,7 @@ const q = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 };
-const ms = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "-" : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const ms = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '-' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
 async function timeSequential(n: number, fn: () => Promise<unknown>): Promise<number[]> {
   const out: number[] = [];
@@ -109,8 +109,23 @@ async function concurrent(clients: number, seconds: number, fn: (i: number) => P
 async function curlFloor(statements: string[], params: Record<string, string>, parallel: boolean): Promise<number> {
   const send = async (q: string) => {
     const form = new URLSearchParams({ db: BENCH_DB, q, epoch: 's', params: JSON.stringify(params) }).toString();
-    const { stdout } = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{time_total}', '-XPOST', `${INFLUX_URL}/query`, '--data-binary', form,
-      '-H', 'Content-Type: application/x-www-form-urlencoded'], { maxBuffer: 1 << 20 });
+    const { stdout } = await run(
+      'curl',
+      [
+        '-sS',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{time_total}',
+        '-XPOST',
+        `${INFLUX_URL}/query`,
+        '--data-binary',
+        form,
+        '-H',
+        'Content-Type: application/x-www-form-urlencoded',
+      ],
+      { maxBuffer: 1 << 20 },
+    );
     return Number(stdout) * 1000;
   };
   if (!parallel) return send(statements.join('; '));
@@ -160,7 +175,9 @@ async function main() {
   try {
     console.log(`data: ${BENCH_APP} in ${BENCH_DB}, week ending ${iso(end)}; node ${process.version}; ${new Date().toISOString()}`);
     const d = METRICS_DEFAULTS;
-    console.log(`default gateway: aggregation ${d.aggregation}, plan ${d.plan}, transport ${d.transport} (see docs/metrics.md); the curl floor sends the same statements the same way\n`);
+    console.log(
+      `default gateway: aggregation ${d.aggregation}, plan ${d.plan}, transport ${d.transport} (see docs/metrics.md); the curl floor sends the same statements the same way\n`,
+    );
 
     // Phase 1, uncached: the gateway and the same statements straight to InfluxDB, interleaved so that the other
     // load on this shared machine weighs on both alike. Phase 2, cached, after a warm-up, so that the garbage of
@@ -177,13 +194,21 @@ async function main() {
         unc.push(...(await timeSequential(1, () => get(ports.default, path(r)))));
         floor.push(await curlFloor(statements, params, METRICS_DEFAULTS.transport === 'parallel'));
       }
-      rows.push([r.label, `${ms(q(unc, 50))} / ${ms(q(unc, 99))}`, ms(q(floor, 50)), `${(q(unc, 50) / q(floor, 50)).toFixed(2)}×`, `${(first.bytes / 1024).toFixed(0)} KiB`]);
+      rows.push([
+        r.label,
+        `${ms(q(unc, 50))} / ${ms(q(unc, 99))}`,
+        ms(q(floor, 50)),
+        `${(q(unc, 50) / q(floor, 50)).toFixed(2)}×`,
+        `${(first.bytes / 1024).toFixed(0)} KiB`,
+      ]);
     }
     for (const [i, r] of resolutions.entries()) {
       await timeSequential(1000, () => get(ports.cached, path(r))); // fills the cache, warms up
       const cached = await timeSequential(nCached, () => get(ports.cached, path(r)));
       const c50 = await concurrent(50, concurrentSeconds, () => get(ports.cached, path(r)));
-      console.log(`  cached ${r.resolution}: p50 ${ms(q(cached, 50))}, p90 ${ms(q(cached, 90))}, p95 ${ms(q(cached, 95))}, p99 ${ms(q(cached, 99))}, max ${ms(Math.max(...cached))} ms`);
+      console.log(
+        `  cached ${r.resolution}: p50 ${ms(q(cached, 50))}, p90 ${ms(q(cached, 90))}, p95 ${ms(q(cached, 95))}, p99 ${ms(q(cached, 99))}, max ${ms(Math.max(...cached))} ms`,
+      );
       rows[i].push(`${ms(q(cached, 50))} / ${ms(q(cached, 99))}`, `${c50.rps.toFixed(0)} (p50 ${ms(c50.p50)}, p99 ${ms(c50.p99)} ms, ${c50.failed} failed)`);
     }
     console.log('| resolution | uncached p50 / p99 ms | InfluxDB direct (curl) p50 ms | ratio p50 | body | cached p50 / p99 ms | cached req/s, 50 clients |');
@@ -208,9 +233,13 @@ async function main() {
     console.log('\n50 concurrent clients, uncached gateway (cache off):');
     const r1 = resolutions[2];
     const same = await concurrent(50, concurrentSeconds, () => get(ports.default, path(r1)));
-    console.log(`  identical 1m requests (concurrent misses share one InfluxDB read): ${same.rps.toFixed(1)} req/s, p50 ${ms(same.p50)} ms, p99 ${ms(same.p99)} ms`);
+    console.log(
+      `  identical 1m requests (concurrent misses share one InfluxDB read): ${same.rps.toFixed(1)} req/s, p50 ${ms(same.p50)} ms, p99 ${ms(same.p99)} ms`,
+    );
     const distinct = await concurrent(50, concurrentSeconds, (i) => get(ports.default, path(r1, (i % 997) + 1)));
-    console.log(`  distinct 1m ranges (every request reads InfluxDB): ${distinct.rps.toFixed(2)} req/s, p50 ${ms(distinct.p50)} ms, p99 ${ms(distinct.p99)} ms, ${distinct.done} answered 200, ${distinct.failed} not (503 at the 120 s bench timeout)`);
+    console.log(
+      `  distinct 1m ranges (every request reads InfluxDB): ${distinct.rps.toFixed(2)} req/s, p50 ${ms(distinct.p50)} ms, p99 ${ms(distinct.p99)} ms, ${distinct.done} answered 200, ${distinct.failed} not (503 at the 120 s bench timeout)`,
+    );
   } finally {
     child.kill('SIGTERM');
     agent.destroy();

@@ -47,7 +47,9 @@ async function main() {
   });
   await influx.writePoints([{ measurement: 'bench_meta', tags: { app: BENCH_APP }, fields: { from, to: end, instances: instances.length }, timestamp: end }]);
   const s = (Date.now() - started) / 1000;
-  console.log(`seeded ${n} points in ${s.toFixed(1)} s (${(n / s).toFixed(0)} points/s); range ${new Date(from * 1000).toISOString()} .. ${new Date(end * 1000).toISOString()}`);
+  console.log(
+    `seeded ${n} points in ${s.toFixed(1)} s (${(n / s).toFixed(0)} points/s); range ${new Date(from * 1000).toISOString()} .. ${new Date(end * 1000).toISOString()}`,
+  );
   influx.close();
 }
 

@@ -104,7 +104,9 @@ async function main(): Promise<void> {
     }
     stop = true;
     await flowing;
-    process.stdout.write(`recovery after a node's SIGKILL (3 → 2 nodes, ~4,000 lines/s): ${((caughtUp - killedAt) / 1000).toFixed(1)} s until the sink had every line produced\n`);
+    process.stdout.write(
+      `recovery after a node's SIGKILL (3 → 2 nodes, ~4,000 lines/s): ${((caughtUp - killedAt) / 1000).toFixed(1)} s until the sink had every line produced\n`,
+    );
     await Promise.all(nodes.map((x) => x.stop('SIGTERM')));
   } finally {
     await sink.close();

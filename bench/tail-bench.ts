@@ -47,7 +47,14 @@ function message(app: string, space: string, log: string, time = new Date()): st
     stream: 'stdout',
     time: time.toISOString(),
     docker: { container_id: '790e1f2a' },
-    kubernetes: { namespace_name: space, pod_id: '5391', pod_name: `${app}-web-1562910588-cg82f`, container_name: app, labels: { name: app }, host: 'ip-10-0-0-1' },
+    kubernetes: {
+      namespace_name: space,
+      pod_id: '5391',
+      pod_name: `${app}-web-1562910588-cg82f`,
+      container_name: app,
+      labels: { name: app },
+      host: 'ip-10-0-0-1',
+    },
     topic: space,
     tag: 'bench',
   });
@@ -64,7 +71,10 @@ interface Server {
 
 async function startServer(topic: string, extraEnv: Record<string, string> = {}): Promise<Server> {
   const nodeArgs = (process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, ['--expose-gc', ...nodeArgs, '--import', 'tsx', 'bench/tail-server.ts'], { env: { ...process.env, BENCH_TOPIC: topic, ...extraEnv }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--expose-gc', ...nodeArgs, '--import', 'tsx', 'bench/tail-server.ts'], {
+    env: { ...process.env, BENCH_TOPIC: topic, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const rl = readline.createInterface({ input: child.stdout! });
   const first = await new Promise<string>((resolve, reject) => {
     rl.once('line', resolve);
@@ -109,7 +119,14 @@ function post(port: number, path: string, body: object): Promise<{ status: numbe
   return new Promise((resolve, reject) => {
     const data = JSON.stringify(body);
     const req = http.request(
-      { host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'Content-Type': 'application/json', Authorization: TEST_API_KEY, 'Content-Length': Buffer.byteLength(data) } },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent,
+        headers: { 'Content-Type': 'application/json', Authorization: TEST_API_KEY, 'Content-Length': Buffer.byteLength(data) },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8').on('data', (d) => (text += d));
@@ -180,7 +197,10 @@ async function latency(): Promise<void> {
   const space = uniqueName('benchtail');
   await core.kafka.createTopic(space, 3);
   const apps = Array.from({ length: APPS }, (_, i) => `a${i}b${space.slice(-4)}`);
-  await registerApps(core, apps.map((a) => `${a}-${space}`));
+  await registerApps(
+    core,
+    apps.map((a) => `${a}-${space}`),
+  );
   const server = await startServer(space);
   try {
     const urls: string[] = [];
@@ -206,7 +226,10 @@ async function latency(): Promise<void> {
     let measuring = false;
     let maxLag = 0;
     const lagTimer = setInterval(() => {
-      metric(server.port, 'logway_tail_hub_lag').then((l) => (maxLag = Math.max(maxLag, l)), () => undefined);
+      metric(server.port, 'logway_tail_hub_lag').then(
+        (l) => (maxLag = Math.max(maxLag, l)),
+        () => undefined,
+      );
     }, 1000);
     for (let t = 0; Date.now() - start < DURATION * 1000; t++) {
       if (!measuring && Date.now() - start > 3000) {
@@ -250,10 +273,14 @@ async function latency(): Promise<void> {
     const received = report.received!;
     const hist = Histogram.from(report.buckets!, report.count!, report.max!);
     const dropped = await metric(server.port, 'logway_tail_lines_dropped_total');
-    console.log(`produced ${produced} lines in ${elapsed.toFixed(1)} s = ${(produced / elapsed).toFixed(0)} lines/s (skipped by the producer for backpressure: ${late})`);
+    console.log(
+      `produced ${produced} lines in ${elapsed.toFixed(1)} s = ${(produced / elapsed).toFixed(0)} lines/s (skipped by the producer for backpressure: ${late})`,
+    );
     console.log(`delivered ${received} of ${expected} session-lines (${((100 * received) / expected).toFixed(2)}%), dropped (L11) ${dropped}`);
     console.log(`produce->client latency after 3 s warm-up: ${hist.summary()}`);
-    console.log(`server CPU ${(cpu / elapsed).toFixed(2)} cores, RSS ${(rssKb(server.pid) / 1024).toFixed(0)} MB; hub lag (sampled each second, max): ${maxLag} messages`);
+    console.log(
+      `server CPU ${(cpu / elapsed).toFixed(2)} cores, RSS ${(rssKb(server.pid) / 1024).toFixed(0)} MB; hub lag (sampled each second, max): ${maxLag} messages`,
+    );
     await clients.terminate();
   } finally {
     await server.stop();
@@ -361,9 +388,13 @@ async function consume(): Promise<void> {
   }
   const hubBest = Math.min(...hubRuns);
   const steadyBest = Math.max(...steadyRuns);
-  console.log(`hub, start to last line (list topics, join, seek, consume + parse + rings): ${hubRuns.map((s) => s.toFixed(2)).join(' / ')} s → best ${(total / hubBest).toFixed(0)} lines/s`);
+  console.log(
+    `hub, start to last line (list topics, join, seek, consume + parse + rings): ${hubRuns.map((s) => s.toFixed(2)).join(' / ')} s → best ${(total / hubBest).toFixed(0)} lines/s`,
+  );
   console.log(`hub, steady state (first batch to last line): ${steadyRuns.map((r) => r.toFixed(0)).join(' / ')} lines/s → best ${steadyBest.toFixed(0)}`);
-  console.log(`ratio hub/kcat: ${(kcatBest / hubBest).toFixed(2)} (start to end, both including connect), ${(steadyBest / (total / kcatBest)).toFixed(2)} (hub steady state vs kcat end to end)`);
+  console.log(
+    `ratio hub/kcat: ${(kcatBest / hubBest).toFixed(2)} (start to end, both including connect), ${(steadyBest / (total / kcatBest)).toFixed(2)} (hub steady state vs kcat end to end)`,
+  );
   await closeCore(core);
 }
 
@@ -403,7 +434,9 @@ async function rss(): Promise<void> {
     const after = rssKb(server.pid);
     const active = await metric(server.port, 'logway_tail_sessions_active');
     console.log(`sessions active ${active}; opened ${RSS_SESSIONS} in ${openMs} ms`);
-    console.log(`server RSS ${(before / 1024).toFixed(1)} MB → ${(after / 1024).toFixed(1)} MB: ${((after - before) / RSS_SESSIONS).toFixed(1)} KB per session (RSS after a forced GC)`);
+    console.log(
+      `server RSS ${(before / 1024).toFixed(1)} MB → ${(after / 1024).toFixed(1)} MB: ${((after - before) / RSS_SESSIONS).toFixed(1)} KB per session (RSS after a forced GC)`,
+    );
     const per = (k: 'heapUsed' | 'external' | 'arrayBuffers' | 'rss') => ((m1[k] - m0[k]) / 1024 / RSS_SESSIONS).toFixed(1);
     console.log(`per session after GC: JS heap ${per('heapUsed')} KB, external ${per('external')} KB (the rest of RSS is sockets and allocator slack)`);
   } finally {
@@ -465,7 +498,9 @@ async function history(): Promise<void> {
 
 async function main(): Promise<void> {
   const mode = process.argv[2] ?? 'all';
-  console.log(`tail bench: mode=${mode}, node ${process.version}, ${os.cpus().length} CPUs (shared with the Kafka/PostgreSQL/InfluxDB stack and other engineers)`);
+  console.log(
+    `tail bench: mode=${mode}, node ${process.version}, ${os.cpus().length} CPUs (shared with the Kafka/PostgreSQL/InfluxDB stack and other engineers)`,
+  );
   if (mode === 'consume' || mode === 'all') await consume();
   if (mode === 'history' || mode === 'all') await history();
   if (mode === 'rss' || mode === 'all') await rss();

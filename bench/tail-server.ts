@@ -16,7 +16,11 @@ import { testConfig } from '../spec/helpers/env';
 
 async function main(): Promise<void> {
   // The rss benchmark opens thousands of streams on one app: above the production per-app limit on purpose.
-  const config = testConfig({ LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', MAX_STREAM_SECONDS: '86400', MAX_STREAMS_PER_APP: process.env.MAX_STREAMS_PER_APP ?? '100000' });
+  const config = testConfig({
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    MAX_STREAM_SECONDS: '86400',
+    MAX_STREAMS_PER_APP: process.env.MAX_STREAMS_PER_APP ?? '100000',
+  });
   const core = createCore(config, { logger: createLogger(config.logLevel), defaultMetrics: false });
   const server = http.createServer();
   server.maxConnections = 100_000;

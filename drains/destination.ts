@@ -76,8 +76,7 @@ const PRIVATE: Range[] = [
   ['64:ff9b:1::/48', 'a local-use NAT64 address'],
 ];
 
-const parsedRanges = (ranges: Range[]) =>
-  ranges.map(([cidr, kind]) => ({ range: ipaddr.parseCIDR(cidr), kind }));
+const parsedRanges = (ranges: Range[]) => ranges.map(([cidr, kind]) => ({ range: ipaddr.parseCIDR(cidr), kind }));
 const REFUSED_RANGES = parsedRanges(REFUSED);
 const PRIVATE_RANGES = parsedRanges(PRIVATE);
 const METADATA = new Set(METADATA_ADDRESSES.map((a) => ipaddr.parse(a).toNormalizedString()));
@@ -147,12 +146,12 @@ export function classifyAddress(address: string): Classification {
 /** The destination is not allowed: permanent (the same answer until the drain or the settings change). */
 export class DestinationRefused extends Error {
   readonly code = 'EDRAINDESTINATION';
-  constructor(public host: string, public address: string, public reason: string) {
-    super(
-      host === address || parseAddress(host) !== null
-        ? `${address} is ${reason}`
-        : `${host} resolves to ${address}, ${reason}`,
-    );
+  constructor(
+    public host: string,
+    public address: string,
+    public reason: string,
+  ) {
+    super(host === address || parseAddress(host) !== null ? `${address} is ${reason}` : `${host} resolves to ${address}, ${reason}`);
     this.name = 'DestinationRefused';
   }
 }
@@ -160,7 +159,11 @@ export class DestinationRefused extends Error {
 /** The host did not resolve (or not in time): retryable at connect time, 422 at creation. */
 export class DestinationUnresolved extends Error {
   readonly code: string;
-  constructor(public host: string, cause: string, code = 'ENOTFOUND') {
+  constructor(
+    public host: string,
+    cause: string,
+    code = 'ENOTFOUND',
+  ) {
     super(`${host} could not be resolved (${cause})`);
     this.name = 'DestinationUnresolved';
     this.code = code;
@@ -268,7 +271,7 @@ export class DestinationPolicy {
   readonly lookup: net.LookupFunction = (hostname, options, callback) => {
     this.resolve(hostname).then(
       (all) => {
-        const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family ?? 0;
+        const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : (options.family ?? 0);
         const wanted = family === 0 ? all : all.filter((a) => a.family === family);
         if (wanted.length === 0) {
           const e = new DestinationUnresolved(hostname, `no IPv${family} address`) as NodeJS.ErrnoException;

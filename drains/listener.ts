@@ -20,8 +20,11 @@ export class PgListener {
   private retryTimer: NodeJS.Timeout | null = null;
   private failures = 0;
 
-  constructor(private db: Db, private log: Logger, private opts: ListenerOptions) {}
-
+  constructor(
+    private db: Db,
+    private log: Logger,
+    private opts: ListenerOptions,
+  ) {}
 
   async start(): Promise<void> {
     this.stopped = false;

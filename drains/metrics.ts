@@ -102,8 +102,18 @@ export function drainMetrics(registry: Registry): DrainMetrics {
       },
     }),
     lines: new Counter({ name: 'logway_drain_lines_consumed_total', help: 'Kafka messages read by the drain workers', labelNames: ['topic'], registers }),
-    parseErrors: new Counter({ name: 'logway_drain_parse_errors_total', help: 'Malformed Kafka messages skipped by the drain workers', labelNames: ['kind'], registers }),
-    lag: new Gauge({ name: 'logway_drain_kafka_lag', help: 'Messages behind the high watermark, per partition read by the drain workers', labelNames: ['topic', 'partition'], registers }),
+    parseErrors: new Counter({
+      name: 'logway_drain_parse_errors_total',
+      help: 'Malformed Kafka messages skipped by the drain workers',
+      labelNames: ['kind'],
+      registers,
+    }),
+    lag: new Gauge({
+      name: 'logway_drain_kafka_lag',
+      help: 'Messages behind the high watermark, per partition read by the drain workers',
+      labelNames: ['topic', 'partition'],
+      registers,
+    }),
     removeDrain(drain, app) {
       for (const metric of [m.delivered, m.failed, m.retried, m.parked, m.dlqDropped, m.dlqQuarantined, m.lastSuccess, m.queueDepth, m.dlqDepth]) {
         try {

@@ -7,7 +7,11 @@
 
 /** One record: how many drains still have to settle it. It is the Settler its deliveries call (no closure per line). */
 class Entry {
-  constructor(readonly offset: number, readonly offsetText: string, public pending: number) {}
+  constructor(
+    readonly offset: number,
+    readonly offsetText: string,
+    public pending: number,
+  ) {}
   settle(): void {
     this.pending--;
   }

@@ -47,7 +47,10 @@ export interface OutBatch {
 
 /** A failed attempt; `permanent` (an HTTP 4xx other than 429) parks the batch without retrying. */
 export class DeliveryError extends Error {
-  constructor(message: string, public permanent = false) {
+  constructor(
+    message: string,
+    public permanent = false,
+  ) {
     super(message);
     this.name = 'DeliveryError';
   }

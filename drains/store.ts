@@ -105,10 +105,11 @@ export class DrainStore {
           [kind, token, url.trim(), max],
         );
         if (rows[0]) return toDrain(rows[0]);
-        const { rows: same } = await client.query(
-          'SELECT 1 FROM log_drains WHERE kind = $1 AND token = $2 AND lower(btrim(url)) = $3',
-          [kind, token, normalizeDrainUrl(url)],
-        );
+        const { rows: same } = await client.query('SELECT 1 FROM log_drains WHERE kind = $1 AND token = $2 AND lower(btrim(url)) = $3', [
+          kind,
+          token,
+          normalizeDrainUrl(url),
+        ]);
         if (same.length > 0) throw duplicate;
         throw new Unprocessable(`The maximum number of drains reached for this ${owner} (${max}).`);
       });
@@ -119,10 +120,7 @@ export class DrainStore {
   }
 
   async list(kind: DrainKind, token: string): Promise<Drain[]> {
-    const rows = await this.db.query<DrainRow>(
-      'SELECT * FROM log_drains WHERE kind = $1 AND token = $2 ORDER BY created_at, id',
-      [kind, token],
-    );
+    const rows = await this.db.query<DrainRow>('SELECT * FROM log_drains WHERE kind = $1 AND token = $2 ORDER BY created_at, id', [kind, token]);
     return rows.map(toDrain);
   }
 

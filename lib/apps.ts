@@ -100,10 +100,7 @@ export class AppRegistry {
     const cached = this.known.get(appKeyOrId);
     if (cached) return cached;
     const isUuid = UUID.test(appKeyOrId);
-    const rows = await this.db.query<AppRow>(
-      isUuid ? 'SELECT * FROM apps WHERE id = $1' : 'SELECT * FROM apps WHERE app_key = $1',
-      [appKeyOrId],
-    );
+    const rows = await this.db.query<AppRow>(isUuid ? 'SELECT * FROM apps WHERE id = $1' : 'SELECT * FROM apps WHERE app_key = $1', [appKeyOrId]);
     if (!rows[0]) return null;
     const app = toApp(rows[0]);
     this.known.set(app.appKey, app);

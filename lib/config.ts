@@ -55,7 +55,10 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
-  constructor(public variable: string, problem: string) {
+  constructor(
+    public variable: string,
+    problem: string,
+  ) {
     super(`Invalid configuration: ${variable} ${problem}`);
     this.name = 'ConfigError';
   }

@@ -52,7 +52,11 @@ export class DependencyTracker {
   private consumers = new Map<string, ConsumerState>();
   private readonly log: Logger;
 
-  constructor(logger: Logger, private prom?: Prom, private now: () => number = Date.now) {
+  constructor(
+    logger: Logger,
+    private prom?: Prom,
+    private now: () => number = Date.now,
+  ) {
     this.log = logger.child({ component: 'dependencies' });
     for (const d of DEPENDENCIES) this.prom?.dependencyUp.set({ dependency: d }, 1);
   }
@@ -75,7 +79,10 @@ export class DependencyTracker {
     this.outages.set(name, { since, detail });
     this.prom?.dependencyUp.set({ dependency: name }, 0);
     this.prom?.dependencyChanges.inc({ dependency: name, state: 'down' });
-    this.log.warn({ dependency: name, since: new Date(since).toISOString(), affects: AFFECTED[name], detail }, `${name} unreachable; affected: ${AFFECTED[name]}`);
+    this.log.warn(
+      { dependency: name, since: new Date(since).toISOString(), affects: AFFECTED[name], detail },
+      `${name} unreachable; affected: ${AFFECTED[name]}`,
+    );
   }
 
   /** Something talked to it successfully. Logs (info) only when it was down until now. */
@@ -112,7 +119,8 @@ export class DependencyTracker {
     const fields = { consumer: name, crashes, restart, error };
     // The first crash of a run, and every tenth after it: a crash loop is one line a few minutes, not one a minute.
     if (!restart) this.log.error(fields, 'Kafka consumer crashed and will not restart');
-    else if (crashes === 1 || crashes % 10 === 0) this.log.warn(fields, crashes === 1 ? 'Kafka consumer crashed; restarting' : 'Kafka consumer still crash-looping');
+    else if (crashes === 1 || crashes % 10 === 0)
+      this.log.warn(fields, crashes === 1 ? 'Kafka consumer crashed; restarting' : 'Kafka consumer still crash-looping');
   }
 
   /** The consumer handled a batch or completed an empty fetch. */

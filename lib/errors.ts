@@ -2,7 +2,11 @@
 import net from 'node:net';
 
 export class HttpError extends Error {
-  constructor(public status: number, public id: string, message: string) {
+  constructor(
+    public status: number,
+    public id: string,
+    message: string,
+  ) {
     super(message);
     this.name = new.target.name;
   }
@@ -39,7 +43,10 @@ export class Unprocessable extends HttpError {
 }
 /** A limit of this node was reached (open streams, Kafka read-backs): retry after `retryAfterSeconds` (lib/http's error handler sends it as `Retry-After`). */
 export class TooManyRequests extends HttpError {
-  constructor(message: string, public retryAfterSeconds = 5) {
+  constructor(
+    message: string,
+    public retryAfterSeconds = 5,
+  ) {
     super(429, 'rate_limited', message);
   }
 }
@@ -75,7 +82,10 @@ export function withoutAddresses(text: string): string {
  */
 export class Unavailable extends HttpError {
   public detail?: string;
-  constructor(public dependency: string, detail?: string) {
+  constructor(
+    public dependency: string,
+    detail?: string,
+  ) {
     const reason = detail === undefined ? '' : withoutAddresses(detail);
     super(503, 'service_unavailable', `${dependency} is unavailable${reason ? `: ${reason}` : ''}.`);
     this.detail = detail;

@@ -119,7 +119,10 @@ export class SpaceTopics {
   private readonly missRefreshMs: number;
   private readonly now: () => number;
 
-  constructor(private kafka: Pick<LogwayKafka, 'listTopics'>, opts: { ttlMs?: number; missRefreshMs?: number; now?: () => number } = {}) {
+  constructor(
+    private kafka: Pick<LogwayKafka, 'listTopics'>,
+    opts: { ttlMs?: number; missRefreshMs?: number; now?: () => number } = {},
+  ) {
     this.ttlMs = opts.ttlMs ?? 10_000;
     this.missRefreshMs = opts.missRefreshMs ?? 1_000;
     this.now = opts.now ?? Date.now;

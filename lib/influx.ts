@@ -72,7 +72,10 @@ export interface Influx {
 
 /** A /query or /write that InfluxDB rejected as wrong (4xx or a statement error): a bug or bad data, not an outage. */
 export class InfluxError extends Error {
-  constructor(message: string, public status?: number) {
+  constructor(
+    message: string,
+    public status?: number,
+  ) {
     super(message);
     this.name = 'InfluxError';
   }

@@ -132,7 +132,8 @@ export interface LogwayKafka {
 }
 
 /** kafkajs says each connection failure once per broker and retry: the dependency tracker says the outage once. */
-const CONNECTION_FAILURE = /connect(ion)? (error|timeout)|Failed to connect|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|Closed connection|socket hang up|broker not connected|not connected/i;
+const CONNECTION_FAILURE =
+  /connect(ion)? (error|timeout)|Failed to connect|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|Closed connection|socket hang up|broker not connected|not connected/i;
 
 /**
  * kafkajs's own log lines, mapped to our levels (its ERROR → warn, WARN → info, the rest debug;
@@ -375,16 +376,14 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
 
     listTopics: () => withAdmin((a) => a.listTopics()),
 
-    topicPartitions: () =>
-      withAdmin(async (a) => (await a.fetchTopicMetadata()).topics.map((t) => ({ topic: t.name, partitions: t.partitions.length }))),
+    topicPartitions: () => withAdmin(async (a) => (await a.fetchTopicMetadata()).topics.map((t) => ({ topic: t.name, partitions: t.partitions.length }))),
 
     createTopic: (topic, partitions = 3) =>
       withAdmin(async (a) => {
         await a.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
       }),
 
-    partitionOffsets: (topic) =>
-      withAdmin(async (a) => (await a.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, low: p.low, high: p.high }))),
+    partitionOffsets: (topic) => withAdmin(async (a) => (await a.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, low: p.low, high: p.high }))),
 
     offsetsByTimestamp: (topic, ts) =>
       withAdmin(async (a) => (await a.fetchTopicOffsetsByTimestamp(topic, ts)).map((p) => ({ partition: p.partition, offset: p.offset }))),

@@ -8,7 +8,19 @@ export type Logger = pino.Logger;
  * (a request's headers, a parsed URL, a driver's options). Request paths are kept out of the
  * access log by lib/http (it logs the route) since a logplex_url token is a path segment.
  */
-const REDACT = ['authorization', '*.authorization', '*.headers.authorization', 'password', '*.password', 'sessionSecret', 'jwtSecret', 'apiKeys', '*.sessionSecret', '*.jwtSecret', '*.apiKeys'];
+const REDACT = [
+  'authorization',
+  '*.authorization',
+  '*.headers.authorization',
+  'password',
+  '*.password',
+  'sessionSecret',
+  'jwtSecret',
+  'apiKeys',
+  '*.sessionSecret',
+  '*.jwtSecret',
+  '*.apiKeys',
+];
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino({ level, base: { service: 'logway' }, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: REDACT, censor: '[redacted]' } }, destination);

@@ -140,7 +140,8 @@ function schemas(cfg: OpenApiConfig): Record<string, Schema> {
       properties: {
         id: {
           type: 'string',
-          description: 'bad_request (400), unauthorized (401), forbidden (403), not_found (404), conflict (409), payload_too_large (413), unprocessable_entity (422), rate_limited (429), service_unavailable (503), internal_server_error (500).',
+          description:
+            'bad_request (400), unauthorized (401), forbidden (403), not_found (404), conflict (409), payload_too_large (413), unprocessable_entity (422), rate_limited (429), service_unavailable (503), internal_server_error (500).',
           examples: ['not_found'],
         },
         message: { type: 'string', examples: ['The specified application api-space does not exist.'] },
@@ -192,7 +193,8 @@ function schemas(cfg: OpenApiConfig): Record<string, Schema> {
       required: ['lines'],
       properties: {
         lines: {
-          description: `Lines of history, 1..${cfg.maxSessionLines}; a numeric string is accepted (old clients). ` +
+          description:
+            `Lines of history, 1..${cfg.maxSessionLines}; a numeric string is accepted (old clients). ` +
             '`< 1` or not a number → 422 `The specified lines was either not a number or less than 1.`; ' +
             `\`> ${cfg.maxSessionLines}\` → 422 \`The specified lines field was larger than allowed (${cfg.maxSessionLines} is the maximum).\``,
           oneOf: [
@@ -315,8 +317,21 @@ function schemas(cfg: OpenApiConfig): Record<string, Schema> {
       type: 'object',
       description: 'Which DLQ lines: the filters combine; `{"all": true}` selects every line. The same keys work as query parameters.',
       properties: {
-        id: { oneOf: [{ type: 'string', pattern: '^[0-9]{1,18}$' }, { type: 'integer', minimum: 0 }] },
-        ids: { type: 'array', items: { oneOf: [{ type: 'string', pattern: '^[0-9]{1,18}$' }, { type: 'integer', minimum: 0 }] } },
+        id: {
+          oneOf: [
+            { type: 'string', pattern: '^[0-9]{1,18}$' },
+            { type: 'integer', minimum: 0 },
+          ],
+        },
+        ids: {
+          type: 'array',
+          items: {
+            oneOf: [
+              { type: 'string', pattern: '^[0-9]{1,18}$' },
+              { type: 'integer', minimum: 0 },
+            ],
+          },
+        },
         drain: { type: 'string', format: 'uuid' },
         app: { type: 'string', minLength: 1 },
         all: { type: 'boolean' },
@@ -394,7 +409,8 @@ function schemas(cfg: OpenApiConfig): Record<string, Schema> {
     },
     MetricsSeries: {
       type: 'object',
-      description: 'process type → metric → bucket start (epoch seconds) → value. Empty buckets and metrics without data are left out; `{}` for an app with no data.',
+      description:
+        'process type → metric → bucket start (epoch seconds) → value. Empty buckets and metrics without data are left out; `{}` for an app with no data.',
       additionalProperties: {
         type: 'object',
         additionalProperties: {
@@ -477,7 +493,9 @@ export function openApiDocument(cfg: OpenApiConfig): OpenApiDocument {
                 ]),
               ),
             },
-            '400': error('No `url` (`The request did not include a "url" parameter.`), a duplicate url (trimmed, case-insensitive), or a body that is not JSON.'),
+            '400': error(
+              'No `url` (`The request did not include a "url" parameter.`), a duplicate url (trimmed, case-insensitive), or a body that is not JSON.',
+            ),
             '422': error(
               `Unsupported scheme, bad host or port, a refused destination, or \`maximum number of drains reached\` (${cfg.maxDrainsPerApp} per ${owner}).`,
             ),
@@ -502,7 +520,12 @@ export function openApiDocument(cfg: OpenApiConfig): OpenApiDocument {
           tags: ['log drains'],
           operationId: `delete${Cap}LogDrain`,
           summary: 'Remove a log drain (its DLQ lines go with it)',
-          responses: { ...ownerErrors, '200': ok('The deleted drain.', ref('Drain')), '404': notFoundDrain, '409': error('The token names more than one drain.') },
+          responses: {
+            ...ownerErrors,
+            '200': ok('The deleted drain.', ref('Drain')),
+            '404': notFoundDrain,
+            '409': error('The token names more than one drain.'),
+          },
         },
       },
     };
@@ -511,7 +534,12 @@ export function openApiDocument(cfg: OpenApiConfig): OpenApiDocument {
   const dlqQuery: Parameter[] = [
     { name: 'drain', in: 'query', schema: { type: 'string', format: 'uuid' }, description: 'A drain id; not a uuid → 422.' },
     { name: 'app', in: 'query', schema: { type: 'string', minLength: 1 }, description: 'An app key or site.' },
-    { name: 'id', in: 'query', schema: { type: 'string', pattern: '^[0-9]{1,18}(,[0-9]{1,18})*$' }, description: 'DLQ line ids, comma-separated; not a positive integer → 422.' },
+    {
+      name: 'id',
+      in: 'query',
+      schema: { type: 'string', pattern: '^[0-9]{1,18}(,[0-9]{1,18})*$' },
+      description: 'DLQ line ids, comma-separated; not a positive integer → 422.',
+    },
     { name: 'ids', in: 'query', schema: { type: 'string', pattern: '^[0-9]{1,18}(,[0-9]{1,18})*$' }, description: 'Same as `id`.' },
   ];
   const dlqChange = (verb: 'retry' | 'discard'): Operation => ({
@@ -531,7 +559,9 @@ export function openApiDocument(cfg: OpenApiConfig): OpenApiDocument {
           properties: { [verb === 'retry' ? 'retried' : 'discarded']: { type: 'integer', minimum: 0 } },
         },
       ),
-      '400': error(`Nothing selected (\`The request did not say which lines to ${verb}: give "id", "ids", "drain" or "app" (or "all": true).\`), or a body that is not JSON.`),
+      '400': error(
+        `Nothing selected (\`The request did not say which lines to ${verb}: give "id", "ids", "drain" or "app" (or "all": true).\`), or a body that is not JSON.`,
+      ),
       '422': error('A selector is not valid (id not a positive integer, drain not a uuid, empty app).'),
       '503': E.unavailable('PostgreSQL'),
     },
@@ -645,7 +675,12 @@ export function openApiDocument(cfg: OpenApiConfig): OpenApiDocument {
           summary: 'Count and list DLQ lines',
           parameters: [
             ...dlqQuery,
-            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 1000, default: 100 }, description: '0 is a count; not 0..1000 → 422.' },
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'integer', minimum: 0, maximum: 1000, default: 100 },
+              description: '0 is a count; not 0..1000 → 422.',
+            },
           ],
           responses: {
             ...authed,
@@ -695,8 +730,18 @@ export function openApiDocument(cfg: OpenApiConfig): OpenApiDocument {
           summary: 'Time-bucketed metrics per process type',
           parameters: [
             appParam(),
-            { name: 'resolution', in: 'query', schema: { type: 'string', pattern: '^[0-9]{1,9}[smhd]$', default: '30m' }, description: 'At least 10s, at most 366d.' },
-            { name: 'from', in: 'query', schema: { type: 'string' }, description: 'ISO 8601 or epoch seconds; default `to` − 7 days, shortened to the last 1,000 buckets.' },
+            {
+              name: 'resolution',
+              in: 'query',
+              schema: { type: 'string', pattern: '^[0-9]{1,9}[smhd]$', default: '30m' },
+              description: 'At least 10s, at most 366d.',
+            },
+            {
+              name: 'from',
+              in: 'query',
+              schema: { type: 'string' },
+              description: 'ISO 8601 or epoch seconds; default `to` − 7 days, shortened to the last 1,000 buckets.',
+            },
             { name: 'to', in: 'query', schema: { type: 'string' }, description: 'ISO 8601 or epoch seconds; default now; at most 1 day ahead.' },
             { name: 'stat', in: 'query', schema: { type: 'string', enum: ['mean', 'p90'], default: 'mean' } },
           ],
@@ -712,7 +757,9 @@ export function openApiDocument(cfg: OpenApiConfig): OpenApiDocument {
             }),
             '304': { description: 'Unchanged since the `If-None-Match` ETag.', headers: requestIdHeader },
             '422': error('A parameter is not valid, `from ≥ to`, or more than 1,000 buckets; the message says which and why.'),
-            '503': error('A backend is down (InfluxDB or PostgreSQL); the message names it, not its address. While InfluxDB is down, only a range with no cached answer, or one reaching into the outage, is a 503.'),
+            '503': error(
+              'A backend is down (InfluxDB or PostgreSQL); the message names it, not its address. While InfluxDB is down, only a range with no cached answer, or one reaching into the outage, is a 503.',
+            ),
           },
         },
       },
@@ -806,7 +853,10 @@ export function openApiDocument(cfg: OpenApiConfig): OpenApiDocument {
     components: {
       schemas: schemas(cfg),
       headers: {
-        'X-Request-Id': { description: 'The request id (echoed when given and well-formed, else generated); in every log line about the request.', schema: { type: 'string' } },
+        'X-Request-Id': {
+          description: 'The request id (echoed when given and well-formed, else generated); in every log line about the request.',
+          schema: { type: 'string' },
+        },
         ETag: { description: 'Strong ETag of the body; send it back in If-None-Match for a 304.', schema: { type: 'string' } },
       },
       securitySchemes: {

@@ -74,9 +74,12 @@ export function createUpstreamProxy(upstreamUrl: string, logger: Logger, opts: U
   });
 
   function fail(err: Error & { code?: string }, req: Request, res: Response): void {
-    const detail = err.code === 'ECONNRESET' && /hang up/i.test(err.message) ? `no answer within ${idleTimeoutMs} ms or connection reset` : err.code ?? err.message;
+    const detail =
+      err.code === 'ECONNRESET' && /hang up/i.test(err.message) ? `no answer within ${idleTimeoutMs} ms or connection reset` : (err.code ?? err.message);
     // The path without its query string, tokens redacted: a URL may carry secrets.
-    (req.log ?? log).child({ component: 'proxy', upstream }).warn({ err: err.message, code: err.code, method: req.method, path: redactedPath(req.path) }, 'upstream request failed');
+    (req.log ?? log)
+      .child({ component: 'proxy', upstream })
+      .warn({ err: err.message, code: err.code, method: req.method, path: redactedPath(req.path) }, 'upstream request failed');
     if (res.headersSent) {
       res.destroy();
       return;

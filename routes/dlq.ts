@@ -12,7 +12,11 @@ export const DLQ_MAX_LIMIT = 1000;
 function asList(v: unknown): unknown[] {
   if (v === undefined || v === null || v === '') return [];
   if (Array.isArray(v)) return v;
-  if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (typeof v === 'string')
+    return v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   return [v];
 }
 

@@ -74,7 +74,11 @@ export function healthRouter(core: Core): Router {
     if (postgresql.state === 'UP') {
       try {
         const pending = await pendingMigrations(core.db);
-        migrations = report('migrations', pending.length ? { state: 'DOWN', error: PENDING } : { state: 'UP' }, pending.length ? `pending: ${pending.join(', ')}` : undefined);
+        migrations = report(
+          'migrations',
+          pending.length ? { state: 'DOWN', error: PENDING } : { state: 'UP' },
+          pending.length ? `pending: ${pending.join(', ')}` : undefined,
+        );
       } catch (e) {
         migrations = report('migrations', { state: 'DOWN', error: publicError(e) }, (e as Error)?.message);
       }
@@ -83,7 +87,9 @@ export function healthRouter(core: Core): Router {
     const consumers: Record<string, DependencyState> = Object.fromEntries(
       Object.entries(core.dependencies.consumerStates()).map(([name, c]) => [
         `consumer:${name}`,
-        c.state === 'running' ? { state: 'UP' } : { state: 'DOWN', error: `crash-looping (${c.crashes} crash${c.crashes === 1 ? '' : 'es'} since ${c.since.toISOString()}, no progress since)` },
+        c.state === 'running'
+          ? { state: 'UP' }
+          : { state: 'DOWN', error: `crash-looping (${c.crashes} crash${c.crashes === 1 ? '' : 'es'} since ${c.since.toISOString()}, no progress since)` },
       ]),
     );
     const crashed = core.dependencies.crashedConsumers();

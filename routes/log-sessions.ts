@@ -12,7 +12,6 @@ export interface LogSessionsDeps {
   maxLines: number;
 }
 
-
 export function logSessionsRouter(core: Core, deps: LogSessionsDeps): Router {
   const router = Router();
   const max = deps.maxLines;

@@ -19,9 +19,10 @@ const paths = ['/', '/health', '/api/orders', '/api/users/42', '/static/app.js']
 function appMessage(i: number) {
   const d = dynos[i % dynos.length];
   const stderr = i % 17 === 0;
-  const log = d.type === 'web'
-    ? `${stderr ? 'WARN slow request' : 'INFO handled request'} id=${i} path=${paths[i % paths.length]} ms=${(i * 7) % 250}\n`
-    : `${stderr ? 'ERROR job failed, will retry' : 'INFO processed job'} job=${i} queue=default\n`;
+  const log =
+    d.type === 'web'
+      ? `${stderr ? 'WARN slow request' : 'INFO handled request'} id=${i} path=${paths[i % paths.length]} ms=${(i * 7) % 250}\n`
+      : `${stderr ? 'ERROR job failed, will retry' : 'INFO processed job'} job=${i} queue=default\n`;
   return {
     log,
     stream: stderr ? 'stderr' : 'stdout',

@@ -32,7 +32,10 @@ interface Wave {
 
 /** level + Σ amp·sin(2π(t/period) + phase), and its integral from ORIGIN (closed form). */
 class Signal {
-  constructor(private level: number, private waves: Wave[]) {}
+  constructor(
+    private level: number,
+    private waves: Wave[],
+  ) {}
   at(t: number): number {
     return this.waves.reduce((v, w) => v + w.amp * Math.sin((2 * Math.PI * t) / w.period + w.phase), this.level);
   }
@@ -62,9 +65,14 @@ export interface Instance {
 export function instancesFor(appKey: string, perType: number, types = ['web', 'worker']): Instance[] {
   const out: Instance[] = [];
   for (const processType of types) {
-    const rs = Math.floor(unit(`${appKey}:${processType}:rs`) * 0xfffffffff).toString(16).padStart(9, '0').slice(0, 9);
+    const rs = Math.floor(unit(`${appKey}:${processType}:rs`) * 0xfffffffff)
+      .toString(16)
+      .padStart(9, '0')
+      .slice(0, 9);
     for (let i = 0; i < perType; i++) {
-      const id = Math.floor(unit(`${appKey}:${processType}:${i}`) * 36 ** 5).toString(36).padStart(5, '0');
+      const id = Math.floor(unit(`${appKey}:${processType}:${i}`) * 36 ** 5)
+        .toString(36)
+        .padStart(5, '0');
       out.push({ processType, name: `${processType}.${rs}-${id}` });
     }
   }
@@ -232,7 +240,9 @@ async function main() {
   if (duration > 0) {
     const started = Date.now();
     const n = await writeSamples(influx, { appKey, instances, from: now - duration, to: now + 1, interval, db });
-    console.log(`sample-metrics: ${n} points for ${appKey} (${instances.length} instances, ${o.duration} every ${o.interval}) into ${db} in ${Date.now() - started} ms`);
+    console.log(
+      `sample-metrics: ${n} points for ${appKey} (${instances.length} instances, ${o.duration} every ${o.interval}) into ${db} in ${Date.now() - started} ms`,
+    );
   }
   await registered;
   if (!o.live) {

@@ -43,7 +43,11 @@ interface Run {
   error?: string;
 }
 
-const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 /** One Akkeris app-log message (DESIGN §2), 10 apps, a realistic router-ish line. */
 function message(i: number, space: string): string {
@@ -54,13 +58,24 @@ function message(i: number, space: string): string {
     stream: i % 7 === 0 ? 'stderr' : 'stdout',
     time: t,
     docker: { container_id: 'a3b1c2d4e5f6' },
-    kubernetes: { namespace_name: space, pod_id: '5391', pod_name: `${app}-web-1562910588-d${i % 4}`, container_name: app, labels: { name: app }, host: 'ip-10-0-0-1' },
+    kubernetes: {
+      namespace_name: space,
+      pod_id: '5391',
+      pod_name: `${app}-web-1562910588-d${i % 4}`,
+      container_name: app,
+      labels: { name: app },
+      host: 'ip-10-0-0-1',
+    },
     topic: space,
     tag: 'bench',
   });
 }
 
-function run(cmd: string, args: string[], opts: { input?: string; countLines?: boolean; timeoutS: number }): Promise<{ code: number | null; stdout: string; lines: number }> {
+function run(
+  cmd: string,
+  args: string[],
+  opts: { input?: string; countLines?: boolean; timeoutS: number },
+): Promise<{ code: number | null; stdout: string; lines: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
@@ -81,7 +96,10 @@ function run(cmd: string, args: string[], opts: { input?: string; countLines?: b
 
 async function kcatRun(topic: string): Promise<Run> {
   const timeFile = path.join(os.tmpdir(), `bench-kc-time-${process.pid}`);
-  const r = await run('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, 'kcat', '-C', '-b', BROKER, '-t', topic, '-o', 'beginning', '-e', '-q'], { countLines: true, timeoutS: TIMEOUT_S });
+  const r = await run('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, 'kcat', '-C', '-b', BROKER, '-t', topic, '-o', 'beginning', '-e', '-q'], {
+    countLines: true,
+    timeoutS: TIMEOUT_S,
+  });
   if (r.code !== 0) return { candidate: 'kcat', error: `exit ${r.code}` };
   const [wall, user, sys, maxKb] = fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
   return { candidate: 'kcat', count: r.lines, wallS: wall, cpuS: user + sys, peakRssMb: maxKb / 1024 };
@@ -89,7 +107,9 @@ async function kcatRun(topic: string): Promise<Run> {
 
 async function childRun(candidate: string, topic: string): Promise<Run> {
   const from = JSON.stringify(Array.from({ length: PARTITIONS }, (_, p) => ({ partition: p, offset: '0' })));
-  const r = await run(process.execPath, ['--import', 'tsx', path.join(__dirname, 'child.ts'), candidate, topic, String(MESSAGES), from], { timeoutS: TIMEOUT_S });
+  const r = await run(process.execPath, ['--import', 'tsx', path.join(__dirname, 'child.ts'), candidate, topic, String(MESSAGES), from], {
+    timeoutS: TIMEOUT_S,
+  });
   const last = r.stdout.trim().split('\n').pop() ?? '';
   try {
     const o = JSON.parse(last) as Run & { error?: string };
@@ -110,7 +130,14 @@ async function main(): Promise<void> {
   await admin.connect();
   const tag = crypto.randomBytes(3).toString('hex');
   const topics = CODECS.map((codec) => ({ codec, topic: `_bench-kc-${tag}-${codec}` }));
-  console.log(`node ${process.version}, ${os.cpus().length} CPUs, kcat ${/Version (\S+).*?(librdkafka \S+)/.exec((await run('kcat', ['-V'], { timeoutS: 10 })).stdout)?.slice(1).join(' ') ?? '?'}`);
+  console.log(
+    `node ${process.version}, ${os.cpus().length} CPUs, kcat ${
+      /Version (\S+).*?(librdkafka \S+)/
+        .exec((await run('kcat', ['-V'], { timeoutS: 10 })).stdout)
+        ?.slice(1)
+        .join(' ') ?? '?'
+    }`,
+  );
   console.log(`load ${load()}: producing ${MESSAGES} Akkeris app-log messages to ${topics.length} topics of ${PARTITIONS} partitions with kcat -P -z <codec>`);
 
   const file = path.join(os.tmpdir(), `bench-kc-${tag}.jsonl`);
@@ -125,7 +152,9 @@ async function main(): Promise<void> {
       const offsets = await admin.fetchTopicOffsets(topic);
       const total = offsets.reduce((s, o) => s + Number(o.high) - Number(o.low), 0);
       if (total !== MESSAGES) throw new Error(`${topic}: ${total} messages, expected ${MESSAGES}`);
-      console.log(`  ${topic}: ${total} messages (${offsets.map((o) => o.high).join('/')} per partition), ${(fs.statSync(file).size / 1048576).toFixed(1)} MiB uncompressed`);
+      console.log(
+        `  ${topic}: ${total} messages (${offsets.map((o) => o.high).join('/')} per partition), ${(fs.statSync(file).size / 1048576).toFixed(1)} MiB uncompressed`,
+      );
     }
     fs.unlinkSync(file);
 
@@ -168,7 +197,8 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    if (!process.env.KEEP_TOPICS) await admin.deleteTopics({ topics: topics.map((t) => t.topic) }).catch((e) => console.error(`deleting topics: ${(e as Error).message}`));
+    if (!process.env.KEEP_TOPICS)
+      await admin.deleteTopics({ topics: topics.map((t) => t.topic) }).catch((e) => console.error(`deleting topics: ${(e as Error).message}`));
     await admin.disconnect();
   }
 }

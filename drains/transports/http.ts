@@ -36,7 +36,11 @@ export class HttpTransport implements Transport {
   private auth: string | undefined;
   private closed = false;
 
-  constructor(private target: DrainTarget, private token: string, private opts: HttpOptions) {
+  constructor(
+    private target: DrainTarget,
+    private token: string,
+    private opts: HttpOptions,
+  ) {
     this.maxInFlight = opts.maxInFlight ?? 1;
     this.url = new URL(target.endpoint as string);
     const agentOpts = { keepAlive: true, maxSockets: Math.max(1, this.maxInFlight), keepAliveMsecs: 30_000 };
@@ -96,9 +100,7 @@ export class HttpTransport implements Transport {
         req.destroy();
         finish(new DeliveryError(`${where}: no answer within ${this.opts.timeoutMs} ms`));
       }, this.opts.timeoutMs);
-      req.on('error', (e) =>
-        finish(isDestinationRefused(e) ? refusedDelivery(where, e.message) : new DeliveryError(`${where}: ${e.message}`)),
-      );
+      req.on('error', (e) => finish(isDestinationRefused(e) ? refusedDelivery(where, e.message) : new DeliveryError(`${where}: ${e.message}`)));
       req.end(body);
     });
   }

@@ -57,7 +57,10 @@ export class StreamTransport implements Transport {
   private writing = 0;
   onIdle?: () => void;
 
-  constructor(private target: DrainTarget, private opts: StreamOptions) {
+  constructor(
+    private target: DrainTarget,
+    private opts: StreamOptions,
+  ) {
     this.maxInFlight = opts.maxInFlight ?? 64;
     this.maxBatchBytes = opts.maxBatchBytes ?? 256 * 1024;
   }
@@ -227,7 +230,10 @@ export class UdpTransport implements Transport {
   readonly maxBatchItems = 500;
   private sockets: { 4?: dgram.Socket; 6?: dgram.Socket } = {};
 
-  constructor(private target: DrainTarget, private policy: DestinationPolicy) {}
+  constructor(
+    private target: DrainTarget,
+    private policy: DestinationPolicy,
+  ) {}
 
   private sock(family: 4 | 6): dgram.Socket {
     let s = this.sockets[family];

@@ -183,10 +183,11 @@ export class BuildStore {
   async registerBuild(appKey: string, buildId: string, job = ''): Promise<Build | null> {
     const app = await this.apps.register(appKey);
     if (!app || !UUID_RE.test(buildId)) return null;
-    await this.db.query(
-      `INSERT INTO builds (id, app_id, job, status) VALUES ($1, $2, $3, 'queued') ON CONFLICT (id) DO NOTHING`,
-      [buildId.toLowerCase(), app.id, pgSafeText(job)],
-    );
+    await this.db.query(`INSERT INTO builds (id, app_id, job, status) VALUES ($1, $2, $3, 'queued') ON CONFLICT (id) DO NOTHING`, [
+      buildId.toLowerCase(),
+      app.id,
+      pgSafeText(job),
+    ]);
     return this.findBuild(app.id, buildId);
   }
 

@@ -105,7 +105,13 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
       const drains = await api().get<Drain[]>(`/apps/${enc(o.app)}/log-drains`);
       if (o.json) return json(drains);
       if (drains.length === 0) return out(`${o.app} has no log drains.\n`);
-      out(table(['ID', 'URL', 'CREATED'], drains.map((d) => [d.id, d.url, d.created_at]), colors(cmd)));
+      out(
+        table(
+          ['ID', 'URL', 'CREATED'],
+          drains.map((d) => [d.id, d.url, d.created_at]),
+          colors(cmd),
+        ),
+      );
     });
 
   program
@@ -133,10 +139,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     });
 
   const dlq = program.command('dlq').description('inspect and act on the drains’ dead-letter queue');
-  const selector = (cmd: Command) =>
-    cmd
-      .option('--drain <id>', 'only lines of this drain')
-      .option('--app <app>', 'only lines of this app key');
+  const selector = (cmd: Command) => cmd.option('--drain <id>', 'only lines of this drain').option('--app <app>', 'only lines of this app key');
   const selection = (ids: string[], o: { drain?: string; app?: string; all?: boolean }) => {
     const body: Record<string, unknown> = {};
     if (ids.length) body.ids = ids;

@@ -71,9 +71,7 @@ export function splitAppKey(appKey: string): { app: string; space: string } {
 /** `api--worker` → `{app: 'api', processType: 'worker'}`; no `--` means `web`. */
 export function containerToProcess(containerName: string): { app: string; processType: string } {
   const i = containerName.indexOf('--');
-  return i < 0
-    ? { app: containerName, processType: 'web' }
-    : { app: containerName.slice(0, i), processType: containerName.slice(i + 2) };
+  return i < 0 ? { app: containerName, processType: 'web' } : { app: containerName.slice(0, i), processType: containerName.slice(i + 2) };
 }
 
 /**
@@ -98,9 +96,7 @@ export function dynoFromPod(app: string, processType: string, podName: string): 
 function typed(podName: string, at: number, sep: string, processType: string): number {
   const t = at + sep.length;
   const end = t + processType.length + 1;
-  return podName.startsWith(sep, at) && podName.startsWith(processType, t) && podName.charCodeAt(end - 1) === 45 && podName.length > end
-    ? end
-    : -1;
+  return podName.startsWith(sep, at) && podName.startsWith(processType, t) && podName.charCodeAt(end - 1) === 45 && podName.length > end ? end : -1;
 }
 
 /**

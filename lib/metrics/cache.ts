@@ -43,10 +43,22 @@ export class MetricsCache {
   private hits: Counter<'part'>;
   private misses: Counter<'part'>;
 
-  constructor(public readonly opts: MetricsCacheOptions, registry: Registry, private now: () => number = Date.now) {
+  constructor(
+    public readonly opts: MetricsCacheOptions,
+    registry: Registry,
+    private now: () => number = Date.now,
+  ) {
     this.cache = new NodeCache({ useClones: false, checkperiod: 60, maxKeys: opts.maxKeys });
-    this.hits = counter(registry, 'logway_metrics_cache_hits_total', 'Metrics API cache hits, by part (response, closed buckets, snapshot, stale: an expired answer served while InfluxDB is down)');
-    this.misses = counter(registry, 'logway_metrics_cache_misses_total', 'Metrics API cache misses, by part (response, closed buckets, snapshot, stale: no answer to serve while InfluxDB is down)');
+    this.hits = counter(
+      registry,
+      'logway_metrics_cache_hits_total',
+      'Metrics API cache hits, by part (response, closed buckets, snapshot, stale: an expired answer served while InfluxDB is down)',
+    );
+    this.misses = counter(
+      registry,
+      'logway_metrics_cache_misses_total',
+      'Metrics API cache misses, by part (response, closed buckets, snapshot, stale: no answer to serve while InfluxDB is down)',
+    );
   }
 
   get<T>(part: CachePart, key: string): T | undefined {

@@ -39,9 +39,7 @@ const show = (s: string) => JSON.stringify(s.length > 64 ? `${s.slice(0, 64)}...
 export function parseResolution(raw: string): number {
   const m = /^(\d{1,9})([smhd])$/.exec(raw);
   if (!m) {
-    throw new Unprocessable(
-      `The specified resolution ${show(raw)} is not valid: use a whole number followed by s, m, h or d (e.g. 10m, 1h).`,
-    );
+    throw new Unprocessable(`The specified resolution ${show(raw)} is not valid: use a whole number followed by s, m, h or d (e.g. 10m, 1h).`);
   }
   const seconds = Number(m[1]) * UNIT_SECONDS[m[2]];
   if (seconds < MIN_RESOLUTION_SECONDS) {
@@ -53,17 +51,13 @@ export function parseResolution(raw: string): number {
   return seconds;
 }
 
-const ISO =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
 
 /** ISO 8601 (`2016-08-16`, `2016-08-16T02:21:10Z`, `...10.123+02:00`; no offset means UTC) or epoch seconds
  * (`1471314070`, `1471314070.5`) → epoch seconds (fractions kept). Impossible dates (Feb 30) are rejected,
  * not rolled over as `Date.parse` would. */
 export function parseTime(name: string, raw: string): number {
-  const bad = () =>
-    new Unprocessable(
-      `The specified ${name} ${show(raw)} is not a valid date: use ISO 8601 (e.g. 2016-08-16T02:21:10Z) or epoch seconds.`,
-    );
+  const bad = () => new Unprocessable(`The specified ${name} ${show(raw)} is not a valid date: use ISO 8601 (e.g. 2016-08-16T02:21:10Z) or epoch seconds.`);
   let seconds: number;
   if (/^\d{1,11}(\.\d{1,9})?$/.test(raw)) {
     seconds = Number(raw);
@@ -71,7 +65,12 @@ export function parseTime(name: string, raw: string): number {
     const m = ISO.exec(raw);
     if (!m) throw bad();
     const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone] = m;
-    const Y = Number(y), M = Number(mo), D = Number(d), H = Number(h), MI = Number(mi), S = Number(s);
+    const Y = Number(y),
+      M = Number(mo),
+      D = Number(d),
+      H = Number(h),
+      MI = Number(mi),
+      S = Number(s);
     if (M < 1 || M > 12 || D < 1 || H > 23 || MI > 59 || S > 59) throw bad();
     const ms = Date.UTC(Y, M - 1, D, H, MI, S);
     const check = new Date(ms);
@@ -79,7 +78,8 @@ export function parseTime(name: string, raw: string): number {
     let offset = 0;
     if (zone && zone.toUpperCase() !== 'Z') {
       const z = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone)!;
-      const zh = Number(z[2]), zm = Number(z[3] ?? '0');
+      const zh = Number(z[2]),
+        zm = Number(z[3] ?? '0');
       if (zh > 23 || zm > 59) throw bad();
       offset = (z[1] === '-' ? -1 : 1) * (zh * 3600 + zm * 60);
     }

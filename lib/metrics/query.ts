@@ -206,9 +206,7 @@ export async function querySeries(
   const statements = buildSeriesStatements(opts.plan, range.stat, range.resolution, opts.aggregation);
   const params = seriesParams(app, range.from, range.to, range.resolution);
   const results =
-    opts.transport === 'batch'
-      ? await influx.query(statements.join('; '), params)
-      : (await Promise.all(statements.map((s) => influx.query(s, params)))).flat();
+    opts.transport === 'batch' ? await influx.query(statements.join('; '), params) : (await Promise.all(statements.map((s) => influx.query(s, params)))).flat();
   if (opts.aggregation === 'node') return acrossInstances(results, range.stat, range.from);
   const shaped = shapeSeries(results);
   return range.from > 0 ? splitAt(shaped, range.from)[1] : shaped;

@@ -7,17 +7,7 @@ import { Unavailable } from '../errors';
 import { METRIC_KIND } from './catalog';
 import { MetricsCache, MetricsCacheOptions } from './cache';
 import type { MetricsRange } from './params';
-import {
-  Aggregation,
-  buildSnapshotStatement,
-  mergeResults,
-  MetricsResult,
-  QueryPlan,
-  QueryTransport,
-  querySeries,
-  shapeSnapshot,
-  splitAt,
-} from './query';
+import { Aggregation, buildSnapshotStatement, mergeResults, MetricsResult, QueryPlan, QueryTransport, querySeries, shapeSnapshot, splitAt } from './query';
 
 export interface MetricsServiceOptions extends MetricsCacheOptions {
   /** Buckets that ended less than this many seconds ago still count as open (late samples may land there). */

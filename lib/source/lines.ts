@@ -36,7 +36,10 @@ export class LogLineReader {
       this.deps.malformed.inc({ kind: parsed.kind });
       if (!this.warnedKinds.has(parsed.kind)) {
         this.warnedKinds.add(parsed.kind);
-        this.deps.log.warn({ kind: parsed.kind, reason: parsed.reason, topic: rec.topic, partition: rec.partition, offset: rec.offset }, 'malformed log message skipped');
+        this.deps.log.warn(
+          { kind: parsed.kind, reason: parsed.reason, topic: rec.topic, partition: rec.partition, offset: rec.offset },
+          'malformed log message skipped',
+        );
       }
       return null;
     }

@@ -104,7 +104,10 @@ export interface SourceUser {
 }
 
 /** The part of lib/kafka the source uses (a scripted client in the unit tests). */
-export type SourceKafka = Pick<LogwayKafka, 'listTopics' | 'topicPartitions' | 'createTopic' | 'partitionOffsets' | 'offsetsByTimestamp' | 'consume' | 'startGroupAtEnd'>;
+export type SourceKafka = Pick<
+  LogwayKafka,
+  'listTopics' | 'topicPartitions' | 'createTopic' | 'partitionOffsets' | 'offsetsByTimestamp' | 'consume' | 'startGroupAtEnd'
+>;
 
 export class LogSource {
   private consumer?: RunningConsumer;
@@ -242,7 +245,11 @@ export class LogSource {
         throw e;
       }
     }
-    if (changed) this.log.info({ added: changes.added.length, removed: changes.removed.length, grown: changes.grown.length, topics: changes.topics.length }, 'Kafka log topics changed');
+    if (changed)
+      this.log.info(
+        { added: changes.added.length, removed: changes.removed.length, grown: changes.grown.length, topics: changes.topics.length },
+        'Kafka log topics changed',
+      );
     await this.restart(changes.topics);
   }
 
@@ -252,7 +259,10 @@ export class LogSource {
         ? await this.kafka.partitionOffsets(topic)
         : Array.from({ length: this.discovery.partitions(topic) }, (_, partition) => ({ partition, low: '0', high: '0' }));
     const added = await mapLimit(changes.added, 8, async (topic) => ({ topic, partitions: await offsets(topic) }));
-    const grown = await mapLimit(changes.grown, 8, async (g) => ({ topic: g.topic, partitions: (await offsets(g.topic)).filter((p) => p.partition >= g.from) }));
+    const grown = await mapLimit(changes.grown, 8, async (g) => ({
+      topic: g.topic,
+      partitions: (await offsets(g.topic)).filter((p) => p.partition >= g.from),
+    }));
     const initial = !this.initialized;
     this.initialized = true;
     this.user.topicsChanged?.({ initial, added, grown, removed: changes.removed });
@@ -330,7 +340,10 @@ export class LogSource {
     this.quarantined.set(key, { topic, partition, until: Date.now() + (this.opts.quarantineMs ?? 300_000), error });
     this.consumer?.pause([{ topic, partitions: [partition] }]);
     this.opts.metrics?.quarantined.set({ consumer: this.opts.name, topic, partition: String(partition) }, 1);
-    this.log.error({ topic, partition, err: error, failures: n, retryInMs: this.opts.quarantineMs ?? 300_000 }, 'Kafka partition quarantined: every batch of it failed; the other partitions go on');
+    this.log.error(
+      { topic, partition, err: error, failures: n, retryInMs: this.opts.quarantineMs ?? 300_000 },
+      'Kafka partition quarantined: every batch of it failed; the other partitions go on',
+    );
     return true;
   }
 

@@ -69,7 +69,10 @@ export const SESSION_NOT_FOUND = 'The specified log session was not found or has
 /** Seconds a client refused by a stream limit is told to wait (Retry-After). */
 export const STREAM_RETRY_AFTER_SECONDS = 5;
 export const tooManyStreams = (kind: 'app' | 'site', max: number) =>
-  new TooManyRequests(`Too many log streams are open for this ${kind === 'site' ? 'site' : 'application'} (${max}); close one or retry later.`, STREAM_RETRY_AFTER_SECONDS);
+  new TooManyRequests(
+    `Too many log streams are open for this ${kind === 'site' ? 'site' : 'application'} (${max}); close one or retry later.`,
+    STREAM_RETRY_AFTER_SECONDS,
+  );
 
 /** `?format=json` or `Accept: application/x-ndjson` → NDJSON; `text/event-stream` → SSE; else text. */
 export function negotiateFormat(accept: string | undefined, format: unknown): StreamFormat {

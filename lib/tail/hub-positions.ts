@@ -37,7 +37,10 @@ export class HubPositions {
     for (const topic of change.removed) this.drop(topic);
     const fresh = (topic: string, partitions: { partition: number; low: string; high: string }[], isNew: boolean) => {
       const known = this.partitionsOf.get(topic) ?? [];
-      this.partitionsOf.set(topic, [...known, ...partitions.map((p) => p.partition)].sort((a, b) => a - b));
+      this.partitionsOf.set(
+        topic,
+        [...known, ...partitions.map((p) => p.partition)].sort((a, b) => a - b),
+      );
       for (const p of partitions) {
         const key = tpKey(topic, p.partition);
         const from = Number(isNew || this.initialPosition === 'earliest' ? p.low : p.high);

@@ -70,7 +70,10 @@ export class TailHub {
   private source: LogSource;
   private running = false;
 
-  constructor(private core: Core, opts: HubOptions = {}) {
+  constructor(
+    private core: Core,
+    opts: HubOptions = {},
+  ) {
     this.log = core.logger.child({ component: 'tail-hub' });
     this.metrics = createTailMetrics(core.prom.registry);
     this.readbacks = new ReadbackLimiter({

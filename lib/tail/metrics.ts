@@ -30,7 +30,7 @@ export function createTailMetrics(registry: Registry): TailMetrics {
     linesDelivered: counter(registry, 'logway_tail_lines_delivered_total', 'Log lines written to log-session streams (history and live)', []),
     linesDropped: counter(registry, 'logway_tail_lines_dropped_total', 'Live lines dropped because a log-session client read too slowly (L11)', []),
     sessionsRefused: counter(registry, 'logway_tail_sessions_refused_total', 'Log-session streams answered 429 by a limit, by reason', ['reason']),
-    hubLag: gauge(registry, 'logway_tail_hub_lag', "Messages the tail hub is behind the high watermark (max over its partitions)"),
+    hubLag: gauge(registry, 'logway_tail_hub_lag', 'Messages the tail hub is behind the high watermark (max over its partitions)'),
     linesConsumed: counter(registry, 'logway_lines_consumed_total', 'Kafka log messages consumed, by consumer', ['consumer']),
     malformed: counter(registry, 'logway_log_messages_malformed_total', 'Kafka log messages skipped because they could not be parsed, by kind', ['kind']),
   };

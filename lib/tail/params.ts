@@ -22,7 +22,11 @@ export const SINCE_IN_FUTURE = 'The specified since is in the future.';
 
 /** `7 days`, `36 hours`, `90 minutes`, `45 seconds`: the largest unit that divides it. */
 function describeSeconds(s: number): string {
-  for (const [unit, n] of [['day', 86_400], ['hour', 3_600], ['minute', 60]] as const) {
+  for (const [unit, n] of [
+    ['day', 86_400],
+    ['hour', 3_600],
+    ['minute', 60],
+  ] as const) {
     if (s % n === 0) return `${s / n} ${unit}${s / n === 1 ? '' : 's'}`;
   }
   return `${s} seconds`;

@@ -26,7 +26,11 @@ export class AppRing {
   /** Filled from Kafka at least once on this node (see Hub.warm). */
   warm = false;
 
-  constructor(public readonly key: string, public readonly capacity: number, coverFrom: Positions) {
+  constructor(
+    public readonly key: string,
+    public readonly capacity: number,
+    coverFrom: Positions,
+  ) {
     this.buf = new Array(Math.min(capacity, 64));
     this.coverFrom = new Map(coverFrom);
   }

@@ -183,7 +183,10 @@ export class TailSession implements Subscriber {
   private endingWhy?: StreamEnding;
   private lastWrite = Date.now();
 
-  constructor(private res: ServerResponse, private opts: TailSessionOptions) {
+  constructor(
+    private res: ServerResponse,
+    private opts: TailSessionOptions,
+  ) {
     this.filter = opts.filter;
     res.on('close', () => this.close());
   }

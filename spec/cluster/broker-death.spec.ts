@@ -61,17 +61,27 @@ it('a partition leader dies while lines flow: nothing lost, delivery resumes, re
   killed.push(victim);
   const deliveredAtKill = sink.delivered(tag).length;
   // While the broker is down: the partition gets a new leader and every node stays ready (Kafka answers).
-  await waitFor('a new leader for partition 0', async () => {
-    const l = (await leaders(space)).get(0);
-    return l !== undefined && l !== victim && l > 0;
-  }, 60_000, 500);
+  await waitFor(
+    'a new leader for partition 0',
+    async () => {
+      const l = (await leaders(space)).get(0);
+      return l !== undefined && l !== victim && l > 0;
+    },
+    60_000,
+    500,
+  );
   const readyMeanwhile = await Promise.all(nodes.map((n) => n.ready()));
   for (const r of readyMeanwhile) expect(r.status).toBe(200);
   const produced = await producing;
   await waitFor('delivery resumes after the election', async () => sink.delivered(tag).length > deliveredAtKill, 60_000, 200);
 
   let t = tallyLines(produced, [], []);
-  await waitFor('every line delivered or parked', async () => (t = tallyLines(produced, sink.delivered(tag), await parked(dlq, drainIds))).missing === 0, 180_000, 500).catch((e) => {
+  await waitFor(
+    'every line delivered or parked',
+    async () => (t = tallyLines(produced, sink.delivered(tag), await parked(dlq, drainIds))).missing === 0,
+    180_000,
+    500,
+  ).catch((e) => {
     report('broker death (drains, INCOMPLETE)', { ...t, 'killed broker': victim });
     throw e;
   });
@@ -85,7 +95,13 @@ it('a partition leader dies while lines flow: nothing lost, delivery resumes, re
   await startBroker(victim);
   killed.splice(killed.indexOf(victim), 1);
   report('broker death (drains)', { produced: t.produced, delivered: t.delivered, parked: t.parked, duplicates: t.duplicates, 'killed broker': victim });
-  report('broker death (tail)', { produced: tailWant.length, delivered: new Set(tailGot()).size, parked: 0, duplicates: tailDuplicates, 'stream ended': tailEnded ?? 'open until closed' });
+  report('broker death (tail)', {
+    produced: tailWant.length,
+    delivered: new Set(tailGot()).size,
+    parked: 0,
+    duplicates: tailDuplicates,
+    'stream ended': tailEnded ?? 'open until closed',
+  });
   expect(t.unexpected).toBe(0);
   expect(t.missing).toBe(0);
   expect(t.delivered + t.parked).toBe(t.produced);
@@ -102,10 +118,15 @@ it('every broker down: each node says 503 (Kafka down) until the cluster is back
     killed.push(id);
   }
   for (const n of nodes) {
-    const r = await waitFor(`${n.name} not ready`, async () => {
-      const res = await n.ready();
-      return res.status === 503 ? res : null;
-    }, 60_000, 500);
+    const r = await waitFor(
+      `${n.name} not ready`,
+      async () => {
+        const res = await n.ready();
+        return res.status === 503 ? res : null;
+      },
+      60_000,
+      500,
+    );
     expect((r.body.dependencies as Record<string, { state: string }>).kafka.state).toBe('DOWN');
   }
   await Promise.all([1, 2, 3].map((id) => startBroker(id)));

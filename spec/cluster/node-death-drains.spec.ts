@@ -73,7 +73,14 @@ it('loses nothing when a node is SIGKILLed mid-delivery; the survivors take its 
   );
   const complete = Date.now() - killedAt;
   const t = tallyLines(produced, sink.delivered(tag), await parked(dlq, drainIds));
-  report('node death during drains', { produced: t.produced, delivered: t.delivered, parked: t.parked, duplicates: t.duplicates, 'delivered before the kill': atKill, 'kill → all delivered (ms)': complete });
+  report('node death during drains', {
+    produced: t.produced,
+    delivered: t.delivered,
+    parked: t.parked,
+    duplicates: t.duplicates,
+    'delivered before the kill': atKill,
+    'kill → all delivered (ms)': complete,
+  });
   expect(t.unexpected).toBe(0);
   expect(t.missing).toBe(0);
   expect(t.delivered + t.parked).toBe(t.produced);

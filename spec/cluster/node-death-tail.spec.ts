@@ -71,7 +71,14 @@ it('a client whose node dies resumes on another node with Last-Event-ID: no gap,
 
   const got = received();
   const duplicates = got.length - new Set(got).size;
-  report('node death during a tail', { produced: produced.length, delivered: new Set(got).size, parked: 0, duplicates, 'before the kill': seenFirst, 'first stream ended': first.ended ?? 'open' });
+  report('node death during a tail', {
+    produced: produced.length,
+    delivered: new Set(got).size,
+    parked: 0,
+    duplicates,
+    'before the kill': seenFirst,
+    'first stream ended': first.ended ?? 'open',
+  });
   expect(first.ended).toBe('cut');
   expect(new Set(got)).toEqual(new Set(produced));
   expect(duplicates).toBe(0);

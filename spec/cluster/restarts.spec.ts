@@ -48,8 +48,19 @@ it('all nodes SIGKILLed at once and restarted: drains resume from committed offs
   const produced = await producing; // lines keep coming while no node runs
   await Promise.all(nodes.map((n) => n.start()));
   let t = tallyLines(produced, [], []);
-  await waitFor('every line delivered or parked', async () => (t = tallyLines(produced, sink.delivered(tag), await parked(dlq, drainIds))).missing === 0, 200_000, 500);
-  report('all nodes restart at once', { produced: t.produced, delivered: t.delivered, parked: t.parked, duplicates: t.duplicates, 'delivered before the kill': atKill });
+  await waitFor(
+    'every line delivered or parked',
+    async () => (t = tallyLines(produced, sink.delivered(tag), await parked(dlq, drainIds))).missing === 0,
+    200_000,
+    500,
+  );
+  report('all nodes restart at once', {
+    produced: t.produced,
+    delivered: t.delivered,
+    parked: t.parked,
+    duplicates: t.duplicates,
+    'delivered before the kill': atKill,
+  });
   expect(t.unexpected).toBe(0);
   expect(t.delivered + t.parked).toBe(t.produced);
   // Resumed from the commits, not from the topic's start.
@@ -86,7 +97,12 @@ it('rolling restart under load (SIGTERM one at a time): streams end cleanly, no 
   stop = true;
   await flowing;
   let t = tallyLines(produced, [], []);
-  await waitFor('every line delivered or parked', async () => (t = tallyLines(produced, sink.delivered(tag), await parked(dlq, drainIds))).missing === 0, 200_000, 500);
+  await waitFor(
+    'every line delivered or parked',
+    async () => (t = tallyLines(produced, sink.delivered(tag), await parked(dlq, drainIds))).missing === 0,
+    200_000,
+    500,
+  );
   report('rolling restart', { produced: t.produced, delivered: t.delivered, parked: t.parked, duplicates: t.duplicates, 'streams ended': ended.join('/') });
   expect(ended).toEqual(['clean', 'clean', 'clean']);
   expect(t.unexpected).toBe(0);

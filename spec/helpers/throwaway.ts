@@ -68,10 +68,15 @@ abstract class Throwaway {
       exited = true;
       alive.delete(p);
     });
-    await waitFor(`${this.constructor.name} in ${this.dir} to accept connections`, async () => {
-      if (exited) throw new Error(`exited during start-up (see ${this.dir})`);
-      return this.ready();
-    }, 90_000, 200);
+    await waitFor(
+      `${this.constructor.name} in ${this.dir} to accept connections`,
+      async () => {
+        if (exited) throw new Error(`exited during start-up (see ${this.dir})`);
+        return this.ready();
+      },
+      90_000,
+      200,
+    );
   }
 
   /** Stops the server and waits for its process to exit (SIGKILL if it takes more than 20 s). */
@@ -125,10 +130,31 @@ export class ThrowawayPostgres extends Throwaway {
       gid: pg.gid,
     });
     await pg.start();
-    await run(path.join(pgBin(), 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(pg.port), '-U', 'postgres', '-d', 'postgres', '-c', "CREATE ROLE logway LOGIN PASSWORD 'logway'", '-c', 'CREATE DATABASE logway OWNER logway'], {
-      uid: pg.uid,
-      gid: pg.gid,
-    });
+    await run(
+      path.join(pgBin(), 'psql'),
+      [
+        '-X',
+        '-q',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(pg.port),
+        '-U',
+        'postgres',
+        '-d',
+        'postgres',
+        '-c',
+        "CREATE ROLE logway LOGIN PASSWORD 'logway'",
+        '-c',
+        'CREATE DATABASE logway OWNER logway',
+      ],
+      {
+        uid: pg.uid,
+        gid: pg.gid,
+      },
+    );
     return pg;
   }
 
@@ -142,7 +168,24 @@ export class ThrowawayPostgres extends Throwaway {
     // scripts/stack.d/postgres.sh's settings: a throw-away cluster trades durability for speed.
     return spawn(
       path.join(pgBin(), 'postgres'),
-      ['-D', path.join(this.dir, 'data'), '-p', String(this.port), '-k', this.dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=50'],
+      [
+        '-D',
+        path.join(this.dir, 'data'),
+        '-p',
+        String(this.port),
+        '-k',
+        this.dir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=50',
+      ],
       { uid: this.uid, gid: this.gid, stdio: ['ignore', log, log] },
     );
   }
@@ -159,7 +202,10 @@ export class ThrowawayPostgres extends Throwaway {
 
 /** InfluxDB 1.x (`influxd run`) with its own config, dirs and ports. */
 export class ThrowawayInflux extends Throwaway {
-  private constructor(readonly port: number, private rpcPort: number) {
+  private constructor(
+    readonly port: number,
+    private rpcPort: number,
+  ) {
     super('influx');
   }
 
@@ -223,7 +269,10 @@ const KAFKA_LIBS = path.join(REPO_ROOT, '.stack', 'kafka', 'libs');
 
 /** A single-node KRaft Kafka (broker and controller), the stack's jars, its own ports and log dir. */
 export class ThrowawayKafka extends Throwaway {
-  private constructor(readonly port: number, private controllerPort: number) {
+  private constructor(
+    readonly port: number,
+    private controllerPort: number,
+  ) {
     super('kafka');
   }
 
@@ -271,7 +320,16 @@ export class ThrowawayKafka extends Throwaway {
       ].join('\n'),
     );
     const java = (args: string[]) =>
-      run('java', ['-Xms64m', '-Xmx256m', '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${d}/log4j.properties`, '-cp', `${KAFKA_LIBS}/*`, 'kafka.tools.StorageTool', ...args]);
+      run('java', [
+        '-Xms64m',
+        '-Xmx256m',
+        '-Djava.awt.headless=true',
+        `-Dlog4j.configuration=file:${d}/log4j.properties`,
+        '-cp',
+        `${KAFKA_LIBS}/*`,
+        'kafka.tools.StorageTool',
+        ...args,
+      ]);
     const id = (await java(['random-uuid'])).stdout.trim().split('\n').pop()!;
     await java(['format', '-t', id, '-c', path.join(d, 'server.properties'), '--ignore-formatted']);
     await k.start();
@@ -288,7 +346,18 @@ export class ThrowawayKafka extends Throwaway {
     const log = fs.openSync(path.join(this.dir, 'stdout.log'), 'a');
     return spawn(
       'java',
-      ['-Xms128m', '-Xmx384m', '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dkafka.logs.dir=${this.dir}`, `-Dlog4j.configuration=file:${this.dir}/log4j.properties`, '-cp', `${KAFKA_LIBS}/*`, 'kafka.Kafka', path.join(this.dir, 'server.properties')],
+      [
+        '-Xms128m',
+        '-Xmx384m',
+        '-XX:+UseG1GC',
+        '-Djava.awt.headless=true',
+        `-Dkafka.logs.dir=${this.dir}`,
+        `-Dlog4j.configuration=file:${this.dir}/log4j.properties`,
+        '-cp',
+        `${KAFKA_LIBS}/*`,
+        'kafka.Kafka',
+        path.join(this.dir, 'server.properties'),
+      ],
       { stdio: ['ignore', log, log] },
     );
   }

@@ -64,7 +64,16 @@ it('re-creates a deleted build-log topic and goes on storing, without a crash lo
 
   execFileSync(
     'java',
-    ['-cp', path.join(STACK, 'kafka', 'libs', '*'), 'org.apache.kafka.tools.TopicCommand', '--bootstrap-server', testEnv.KAFKA_BROKERS, '--delete', '--topic', topic],
+    [
+      '-cp',
+      path.join(STACK, 'kafka', 'libs', '*'),
+      'org.apache.kafka.tools.TopicCommand',
+      '--bootstrap-server',
+      testEnv.KAFKA_BROKERS,
+      '--delete',
+      '--topic',
+      topic,
+    ],
     { stdio: 'ignore' },
   );
   await waitFor('the consumer noticed the deletion', async () => crashSpy.mock.calls.length > 0);

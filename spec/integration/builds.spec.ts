@@ -23,7 +23,6 @@ const appName = uniqueName('app');
 const appKey = `${appName}-${space}`;
 const otherKey = `${uniqueName('other')}-${space}`;
 
-
 const msg = (build: string, message: string, extra: Record<string, unknown> = {}, metadata = appKey) => ({
   key: build,
   value: JSON.stringify({ build, job: '7', message, metadata, ...extra }),
@@ -87,7 +86,10 @@ describe('build logs', () => {
     expect(JSON.stringify(pending)).not.toContain('s3cr3t');
 
     const lines = Array.from({ length: 20 }, (_, i) => `npm run build: step ${i}`);
-    await core.kafka.produce(topic, lines.map((l) => msg(a, l)));
+    await core.kafka.produce(
+      topic,
+      lines.map((l) => msg(a, l)),
+    );
     await core.kafka.produce(topic, [msg(a, 'Finished: SUCCESS')]);
     const done = await resultWhen(appKey, a, (b) => b.build.status === 'succeeded');
     const expected = ['Step 1/4 : FROM node:20', 'added 120 packages', ...lines, 'Finished: SUCCESS'];

@@ -80,7 +80,6 @@ const appLog = (log: string, pod = `${appName}-web-1562910588-cg82f`) => ({
   }),
 });
 
-
 beforeAll(async () => {
   if (!fs.existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` first (scripts/test does).`);
   for (const f of features) await f.start?.();

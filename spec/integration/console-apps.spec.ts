@@ -49,14 +49,22 @@ describe('GET /apps', () => {
     } finally {
       await closeCore(fresh);
     }
-    const res = await request(app).get('/apps').query({ q: `${space}2` }).set(authHeader).expect(200);
+    const res = await request(app)
+      .get('/apps')
+      .query({ q: `${space}2` })
+      .set(authHeader)
+      .expect(200);
     expect(res.body.map((x: { name: string }) => x.name)).toEqual([a, b]);
   });
 
   it('q is a plain substring (LIKE wildcards match themselves) and limit bounds the list', async () => {
     await core.apps.register(`one-${space}3`);
     await core.apps.register(`two-${space}3`);
-    const all = await request(app).get('/apps').query({ q: `${space}3`, limit: '1' }).set(authHeader).expect(200);
+    const all = await request(app)
+      .get('/apps')
+      .query({ q: `${space}3`, limit: '1' })
+      .set(authHeader)
+      .expect(200);
     expect(all.body).toHaveLength(1);
     const wild = await request(app).get('/apps').query({ q: '%' }).set(authHeader).expect(200);
     expect(wild.body).toEqual([]);

@@ -35,7 +35,13 @@ const cspErrors: string[] = [];
 function features(): FeaturesOptions {
   return {
     tail: { topicPollMs: 250 },
-    drains: { groupId: uniqueName('console-drains-'), topicRefreshMs: 500, commitIntervalMs: 200, dlqPollMs: 300, retry: { baseMs: 20, capMs: 200, attempts: 2 } },
+    drains: {
+      groupId: uniqueName('console-drains-'),
+      topicRefreshMs: 500,
+      commitIntervalMs: 200,
+      dlqPollMs: 300,
+      retry: { baseMs: 20, capMs: 200, attempts: 2 },
+    },
   };
 }
 
@@ -228,7 +234,10 @@ describe('the web console', () => {
     await produceWhileDown('gap', 10);
     // Another session secret: the old logplex_url is now a 404, so EventSource gives up on it.
     node = await startNode({ SESSION_SECRET: 'another-session-secret-0123456789abcdef' });
-    await eventually(async () => (await sessions()) === before + 1 && withTag(await held(), 'gap').length >= 10, 'a new session and the lines produced meanwhile');
+    await eventually(
+      async () => (await sessions()) === before + 1 && withTag(await held(), 'gap').length >= 10,
+      'a new session and the lines produced meanwhile',
+    );
     await produceLines(node.core, { app: appName, space, tag: 'post', count: 10, dynos: 1 });
     await eventually(async () => withTag(await held(), 'post').length >= 10, 'the lines after');
     const lines = (await held()).filter((l) => / (pre|gap|post) /.test(l)).map((l) => l.replace(/^.*: /, ''));
@@ -253,7 +262,11 @@ describe('the web console', () => {
     await page.getByLabel('From', { exact: true }).fill(local(from));
     await page.getByLabel('To', { exact: true }).fill(local(to));
     await page.getByRole('button', { name: 'Show' }).click();
-    await eventually(async () => (await page.locator('[data-metric]').count()) === metrics.length && (await page.getByTestId('metrics-status').textContent())?.includes('10m') === true, 'the charts');
+    await eventually(
+      async () =>
+        (await page.locator('[data-metric]').count()) === metrics.length && (await page.getByTestId('metrics-status').textContent())?.includes('10m') === true,
+      'the charts',
+    );
     const charts = await page.evaluate(() =>
       (window as unknown as { logwayConsole: { charts(): { metric: string; series: string[]; points: number }[] } }).logwayConsole.charts(),
     );

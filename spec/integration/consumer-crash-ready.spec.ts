@@ -52,23 +52,32 @@ describe('readiness and a crash-looping consumer', () => {
       });
     consumer = await start();
 
-    const down = await poll(async () => {
-      const res = await request(app).get('/health/ready');
-      return res.status === 503 && (core.dependencies.consumerStates()[name]?.crashes ?? 0) >= 1 && res;
-    }, () => JSON.stringify(core.dependencies.consumerStates()));
+    const down = await poll(
+      async () => {
+        const res = await request(app).get('/health/ready');
+        return res.status === 503 && (core.dependencies.consumerStates()[name]?.crashes ?? 0) >= 1 && res;
+      },
+      () => JSON.stringify(core.dependencies.consumerStates()),
+    );
     expect(down.body.state).toBe('DOWN');
     expect(down.body.message).toBe(`Not ready: consumer ${name} crash-looping.`);
-    expect(down.body.dependencies[`consumer:${name}`]).toEqual({ state: 'DOWN', error: expect.stringMatching(/^crash-looping \(\d+ crash(es)? since \S+Z, no progress since\)$/) });
+    expect(down.body.dependencies[`consumer:${name}`]).toEqual({
+      state: 'DOWN',
+      error: expect.stringMatching(/^crash-looping \(\d+ crash(es)? since \S+Z, no progress since\)$/),
+    });
     expect(down.body.dependencies.kafka).toEqual({ state: 'UP' });
 
     poisoned = false;
     const crashed = consumer;
     consumer = await start();
     await crashed.stop().catch(() => undefined);
-    const up = await poll(async () => {
-      const res = await request(app).get('/health/ready');
-      return res.status === 200 && res;
-    }, () => JSON.stringify(core.dependencies.consumerStates()));
+    const up = await poll(
+      async () => {
+        const res = await request(app).get('/health/ready');
+        return res.status === 200 && res;
+      },
+      () => JSON.stringify(core.dependencies.consumerStates()),
+    );
     expect(handled).toBeGreaterThanOrEqual(1);
     expect(up.body.state).toBe('UP');
     expect(up.body.dependencies[`consumer:${name}`]).toEqual({ state: 'UP' });

@@ -27,7 +27,11 @@ afterAll(async () => {
   await closeCore(core);
 });
 
-const post = (path: string, body: unknown) => request(app).post(path).set(authHeader).send(body as object);
+const post = (path: string, body: unknown) =>
+  request(app)
+    .post(path)
+    .set(authHeader)
+    .send(body as object);
 
 describe('app drains', () => {
   let id = '';
@@ -69,7 +73,10 @@ describe('app drains', () => {
 
   it('refuses a bad scheme, a bad port, a missing port with 422', async () => {
     const cases: [string, string][] = [
-      ['ftp://logs.example.com:21', 'The url scheme ftp:// is not supported; use one of syslog://, syslog+tcp://, syslog+tls://, syslog+udp://, http://, https://.'],
+      [
+        'ftp://logs.example.com:21',
+        'The url scheme ftp:// is not supported; use one of syslog://, syslog+tcp://, syslog+tls://, syslog+udp://, http://, https://.',
+      ],
       ['syslog://logs.example.com:99999', 'The specified url port 99999 is not valid (1-65535).'],
       ['syslog+udp://logs.example.com:0', 'The specified url port 0 is not valid (1-65535).'],
       ['syslog://logs.example.com', 'The specified url has no port; syslog drains need host:port.'],
@@ -83,10 +90,7 @@ describe('app drains', () => {
 
   it('404s an unknown app', async () => {
     const missing = `${uniqueName('nope')}-${space}`;
-    for (const res of [
-      await post(`/apps/${missing}/log-drains`, { url }),
-      await request(app).get(`/apps/${missing}/log-drains`).set(authHeader),
-    ]) {
+    for (const res of [await post(`/apps/${missing}/log-drains`, { url }), await request(app).get(`/apps/${missing}/log-drains`).set(authHeader)]) {
       expect(res.status).toBe(404);
       expect(res.body.message).toBe(`The specified application ${missing} does not exist.`);
     }

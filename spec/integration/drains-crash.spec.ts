@@ -106,7 +106,8 @@ it('loses nothing when the worker is SIGKILLed mid-delivery and a new one takes 
   // produced = delivered + parked, exactly.
   expect(new Set([...got.keys(), ...parkedLines]).size).toBe(total);
   const duplicates = delivered().length - got.size;
-  if (process.env.DRAIN_TEST_VERBOSE) process.stderr.write(`worker crash: delivered at kill ${atKill}, duplicates ${duplicates}, parked ${parkedLines.length}\n`);
+  if (process.env.DRAIN_TEST_VERBOSE)
+    process.stderr.write(`worker crash: delivered at kill ${atKill}, duplicates ${duplicates}, parked ${parkedLines.length}\n`);
   // The new worker resumed from the committed offsets, not from the beginning: it resent at most
   // what had been delivered since the last commit, never everything the first one delivered.
   expect(duplicates).toBeLessThan(atKill);

@@ -173,9 +173,7 @@ it(`keeps at most MAX_DLQ_ROWS_PER_DRAIN (${CAP}) lines per drain: the oldest go
   // The newest CAP lines are kept (one dyno: one partition, parked in order).
   expect(body.items.map((i: { line: { message: string } }) => i.line.message)).toEqual(produced.slice(-CAP));
   expect(body.dropped).toBe(produced.length - CAP);
-  expect(body.dropped_by_drain).toEqual([
-    { drain_id: drain, app: appKey, dropped: produced.length - CAP, last_dropped_at: expect.any(String) },
-  ]);
+  expect(body.dropped_by_drain).toEqual([{ drain_id: drain, app: appKey, dropped: produced.length - CAP, last_dropped_at: expect.any(String) }]);
   // Per drain: the other drain of the app has its own cap and count; all of the app's drains by app.
   expect((await dlqOf(other)).dropped).toBe(produced.length - CAP);
   const byApp = (await request(app).get(`/drains/dlq?app=${appKey}&limit=0`).set(authHeader)).body;

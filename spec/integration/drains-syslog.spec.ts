@@ -180,7 +180,10 @@ it('sink killed (SIGKILL) mid-stream and restarted: nothing missing over TCP and
   await new Promise((r) => setTimeout(r, 300));
   await flaky.start();
   const produced = await producing;
-  for (const [which, id] of [['tcp', tcp], ['tls', tls]] as [Listener, string][]) {
+  for (const [which, id] of [
+    ['tcp', tcp],
+    ['tls', tls],
+  ] as [Listener, string][]) {
     await waitFor(() => settled(id, produced.length, () => received(flaky, which, appKey)), `every sk line (${which}) delivered or parked`, 90_000, 200);
     const delivered = received(flaky, which, appKey);
     const { duplicates, parked } = await account(produced, delivered, id);

@@ -54,7 +54,10 @@ async function startWorker(): Promise<{ feature: DrainsFeature; app: express.Exp
 
 async function createDrain(app: express.Express, f: DrainsFeature, appKey: string, path: string): Promise<string> {
   await core.apps.register(appKey);
-  const res = await request(app).post(`/apps/${appKey}/log-drains`).set(authHeader).send({ url: `https://localhost:${receiver.port}${path}` });
+  const res = await request(app)
+    .post(`/apps/${appKey}/log-drains`)
+    .set(authHeader)
+    .send({ url: `https://localhost:${receiver.port}${path}` });
   expect(res.status).toBe(201);
   const id = res.body.id as string;
   await waitFor(() => f.worker?.senderOf(id) !== undefined, `drain ${id} live in the worker`, 10_000);
@@ -125,9 +128,18 @@ it('a new group starts at the end; a new topic and one created while the worker 
     expect([...tally(got).values()].every((n) => n === 1)).toBe(true);
     expect(got.sort()).toEqual([...want].sort());
   };
-  exactly('/old', [...after, ...whileDown].map((p) => p.message));
-  exactly('/new', fresh.map((p) => p.message));
-  exactly('/down', downTopic.map((p) => p.message));
+  exactly(
+    '/old',
+    [...after, ...whileDown].map((p) => p.message),
+  );
+  exactly(
+    '/new',
+    fresh.map((p) => p.message),
+  );
+  exactly(
+    '/down',
+    downTopic.map((p) => p.message),
+  );
   expect(messagesAt('/old').some((m) => before.some((b) => b.message === m))).toBe(false);
   for (const id of [drainOld, drainNew, drainDown]) expect(await feature.dlq.count({ drain: id })).toBe(0);
 });

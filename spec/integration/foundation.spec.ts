@@ -185,7 +185,10 @@ describe('auth', () => {
       await request(sameApp).get('/probe/whoami').set('Authorization', `Bearer ${session}`).expect(401);
       await request(sameApp).get('/probe/whoami').set('Authorization', session).expect(401);
       // The same secret still signs API tokens that pass.
-      await request(sameApp).get('/probe/whoami').set('Authorization', `Bearer ${jwt.sign({ sub: 'ops' }, testEnv.SESSION_SECRET, { algorithm: 'HS256', expiresIn: 60 })}`).expect(200);
+      await request(sameApp)
+        .get('/probe/whoami')
+        .set('Authorization', `Bearer ${jwt.sign({ sub: 'ops' }, testEnv.SESSION_SECRET, { algorithm: 'HS256', expiresIn: 60 })}`)
+        .expect(200);
     } finally {
       await closeCore(same);
     }
@@ -194,11 +197,7 @@ describe('auth', () => {
 
 describe('errors and request ids', () => {
   it('turns unparseable JSON into a 400 JSON error', async () => {
-    const res = await request(app)
-      .post('/probe/echo')
-      .set('Authorization', TEST_API_KEY)
-      .set('Content-Type', 'application/json')
-      .send('{"lines": 5,');
+    const res = await request(app).post('/probe/echo').set('Authorization', TEST_API_KEY).set('Content-Type', 'application/json').send('{"lines": 5,');
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ id: 'bad_request', message: 'The request body was not valid JSON.' });
   });
@@ -229,7 +228,10 @@ describe('real services', () => {
     const topic = uniqueName('roundtrip');
     await core.kafka.createTopic(topic, 1);
     const values = ['one', 'two', 'three'];
-    await core.kafka.produce(topic, values.map((value) => ({ value })));
+    await core.kafka.produce(
+      topic,
+      values.map((value) => ({ value })),
+    );
     const seen: string[] = [];
     let done!: () => void;
     const allSeen = new Promise<void>((resolve) => (done = resolve));

@@ -55,7 +55,16 @@ maybe('the heroku CLI against logway', () => {
     const records = logs.map((log) => {
       const t = new Date((clock = Math.max(clock + 1, Date.now())));
       out.push(`${t.toISOString()} ${key} app[web.9-zzzzz]: ${log}`);
-      return { key: app, value: JSON.stringify({ log, stream: 'stdout', time: t.toISOString(), kubernetes: { container_name: app, pod_name: `${app}-web-9-zzzzz` }, topic: space }) };
+      return {
+        key: app,
+        value: JSON.stringify({
+          log,
+          stream: 'stdout',
+          time: t.toISOString(),
+          kubernetes: { container_name: app, pod_name: `${app}-web-9-zzzzz` },
+          topic: space,
+        }),
+      };
     });
     await core.kafka.produce(space, records);
     return out;
@@ -103,7 +112,13 @@ maybe('the heroku CLI against logway', () => {
 
   it('`heroku logs --tail` prints history, then live lines', async () => {
     const before = await produce(['tail history']);
-    await until(() => feature.hub.rings.peek(key)?.toArray().some((l) => l.message === 'tail history') ?? false);
+    await until(
+      () =>
+        feature.hub.rings
+          .peek(key)
+          ?.toArray()
+          .some((l) => l.message === 'tail history') ?? false,
+    );
     const child = spawn(HEROKU, ['logs', '-a', key, '-n', '1', '--tail'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -133,7 +148,13 @@ maybe('the heroku CLI against logway', () => {
     });
     await short.start();
     const before = await produce(['short-lived history']);
-    await until(() => feature.hub.rings.peek(key)?.toArray().some((l) => l.message === 'short-lived history') ?? false);
+    await until(
+      () =>
+        feature.hub.rings
+          .peek(key)
+          ?.toArray()
+          .some((l) => l.message === 'short-lived history') ?? false,
+    );
     const child = spawn(HEROKU, ['logs', '-a', key, '-n', '1', '--tail'], { env: { ...env(), HEROKU_HOST: shortBase }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -155,7 +176,8 @@ maybe('the heroku CLI against logway', () => {
       // resumed stream replays no history: the one line is printed once.
       expect(out.split('\n').filter(Boolean)).toEqual(before);
       // What it does after the close, for docs/operations.md: exits, or reconnects to the same logplex_url.
-      if (process.env.HEROKU_CLOSE_LOG) fs.writeFileSync(process.env.HEROKU_CLOSE_LOG, JSON.stringify({ exit, opened: opened.map((t) => t - opened[0]), out, err }, null, 2));
+      if (process.env.HEROKU_CLOSE_LOG)
+        fs.writeFileSync(process.env.HEROKU_CLOSE_LOG, JSON.stringify({ exit, opened: opened.map((t) => t - opened[0]), out, err }, null, 2));
     } finally {
       child.kill('SIGTERM');
       await short.stop();

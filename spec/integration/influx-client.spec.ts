@@ -41,9 +41,9 @@ describe('InfluxDB v1 client against InfluxDB', () => {
     expect(byPrefix.series).toBeUndefined();
     const writes = core.influx.stats().writes;
     const withNewline = `${app} value=1\nmemory_rss,app=${app} value=999`;
-    await expect(
-      core.influx.writePoints([{ measurement: 'influx_spec', tags: { app: withNewline }, fields: { value: 1 }, timestamp: T }]),
-    ).rejects.toThrow(/contains a newline/);
+    await expect(core.influx.writePoints([{ measurement: 'influx_spec', tags: { app: withNewline }, fields: { value: 1 }, timestamp: T }])).rejects.toThrow(
+      /contains a newline/,
+    );
     expect(core.influx.stats().writes).toBe(writes);
   });
 

@@ -84,7 +84,10 @@ describe('log sessions on compressed topics', () => {
 
   /** The plain-text body of a session that ends (tail: false). */
   async function history(c: Codec, lines: number): Promise<string[]> {
-    const res = await request(server).post(`/apps/${key(c)}/log-sessions`).set(authHeader).send({ lines, tail: false });
+    const res = await request(server)
+      .post(`/apps/${key(c)}/log-sessions`)
+      .set(authHeader)
+      .send({ lines, tail: false });
     expect(res.status).toBe(201);
     const body = await new Promise<string>((resolve, reject) => {
       const req = http.get(res.body.logplex_url as string, (r) => {
@@ -116,7 +119,12 @@ describe('log sessions on compressed topics', () => {
     for (const c of CODECS) {
       const want = [...texts('before', c, 5), ...texts('after', c, 5)];
       // The hub consumed the live batch: history = back-fill of the earlier batch + live lines.
-      await waitFor(`${c} lines consumed by the hub`, async () => feature.hub.rings.peek(key(c))?.toArray().some((l) => l.message === want[9]));
+      await waitFor(`${c} lines consumed by the hub`, async () =>
+        feature.hub.rings
+          .peek(key(c))
+          ?.toArray()
+          .some((l) => l.message === want[9]),
+      );
       const got = await history(c, 100);
       expect(got.map((l) => l.replace(/^.*?: /, ''))).toEqual(want);
       expect(got.every((l) => l.includes(` ${key(c)} app[web.1562910588-k0]: `))).toBe(true);
@@ -167,7 +175,10 @@ describe('drains with compressed topics in the cluster', () => {
     for (const [name, t] of Object.entries(topics)) {
       const appKey = `${appName}-${t}`;
       await core.apps.register(appKey);
-      const res = await request(api).post(`/apps/${appKey}/log-drains`).set(authHeader).send({ url: `https://localhost:${receiver.port}/${name}` });
+      const res = await request(api)
+        .post(`/apps/${appKey}/log-drains`)
+        .set(authHeader)
+        .send({ url: `https://localhost:${receiver.port}/${name}` });
       expect(res.status).toBe(201);
       drains[name] = res.body.id as string;
       await waitFor(`drain ${name} live in the worker`, async () => worker.senderOf(drains[name]) !== undefined);

@@ -45,7 +45,16 @@ let crashSpy: jest.SpyInstance;
 function deleteTopic(topic: string): void {
   execFileSync(
     'java',
-    ['-cp', path.join(STACK, 'kafka', 'libs', '*'), 'org.apache.kafka.tools.TopicCommand', '--bootstrap-server', testEnv.KAFKA_BROKERS, '--delete', '--topic', topic],
+    [
+      '-cp',
+      path.join(STACK, 'kafka', 'libs', '*'),
+      'org.apache.kafka.tools.TopicCommand',
+      '--bootstrap-server',
+      testEnv.KAFKA_BROKERS,
+      '--delete',
+      '--topic',
+      topic,
+    ],
     { stdio: 'ignore' },
   );
 }
@@ -99,7 +108,10 @@ it('a deleted topic is dropped without a crash loop; the others and new topics k
   const keyKept = `${appKept}-${kept}`;
   const keyLater = `${appLater}-${later}`;
   await core.apps.register(keyKept);
-  const drainRes = await request(app).post(`/apps/${keyKept}/log-drains`).set(authHeader).send({ url: `https://localhost:${receiver.port}/kept` });
+  const drainRes = await request(app)
+    .post(`/apps/${keyKept}/log-drains`)
+    .set(authHeader)
+    .send({ url: `https://localhost:${receiver.port}/kept` });
   expect(drainRes.status).toBe(201);
   await waitFor(() => worker.senderOf(drainRes.body.id) !== undefined, 'the drain live in the worker');
 
@@ -122,7 +134,10 @@ it('a deleted topic is dropped without a crash loop; the others and new topics k
   await produceLines(core, { app: appLater, space: later, tag: 'later', count: 15 });
   await waitFor(() => ringSize(keyKept) === 30, 'the kept app tailed after the deletion');
   await waitFor(() => ringSize(keyLater) === 15, 'the new topic tailed');
-  await waitFor(async () => (await request(app).post(`/apps/${keyLater}/log-sessions`).set(authHeader).send({ lines: 5 })).status === 201, 'a session for the new app');
+  await waitFor(
+    async () => (await request(app).post(`/apps/${keyLater}/log-sessions`).set(authHeader).send({ lines: 5 })).status === 201,
+    'a session for the new app',
+  );
   await waitFor(() => new Set(messagesAt('/kept')).size === before.length + after.length, 'the drain got every line');
 
   // No crash loop: once everything flows, more lines flow without a single further crash.

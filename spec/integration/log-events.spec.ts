@@ -30,7 +30,6 @@ const event = (log: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-
 beforeAll(async () => {
   core = createTestCore();
   // A space exists once the platform created its topic; events for any other space are refused.
@@ -63,15 +62,27 @@ describe('POST /log-events', () => {
       .send(event('x', { kubernetes: { pod_name: 'akkeris/event' } }))
       .expect(422);
     expect(noApp.body).toEqual({ id: 'unprocessable_entity', message: 'The specified event has no "kubernetes.container_name" (the app).' });
-    const noTopic = await request(app).post('/log-events').set(authHeader).send(event('x', { topic: undefined })).expect(422);
+    const noTopic = await request(app)
+      .post('/log-events')
+      .set(authHeader)
+      .send(event('x', { topic: undefined }))
+      .expect(422);
     expect(noTopic.body.message).toBe('The specified event has no "topic" (the space).');
-    const noLog = await request(app).post('/log-events').set(authHeader).send(event('x', { log: undefined })).expect(422);
+    const noLog = await request(app)
+      .post('/log-events')
+      .set(authHeader)
+      .send(event('x', { log: undefined }))
+      .expect(422);
     expect(noLog.body.message).toBe('The specified event has no "log" text.');
   });
 
   it('422 for a space whose topic does not exist, and no topic is created for it', async () => {
     const nowhere = uniqueName('nosp');
-    const res = await request(app).post('/log-events').set(authHeader).send(event('x', { topic: nowhere })).expect(422);
+    const res = await request(app)
+      .post('/log-events')
+      .set(authHeader)
+      .send(event('x', { topic: nowhere }))
+      .expect(422);
     expect(res.body).toEqual({ id: 'unprocessable_entity', message: `The specified space ${nowhere} does not exist.` });
     expect(await core.kafka.listTopics()).not.toContain(nowhere);
     expect(await core.apps.find(`${appName}-${nowhere}`)).toBeFalsy();
@@ -79,10 +90,17 @@ describe('POST /log-events', () => {
 
   it('a space created after the topic list was cached is accepted (a miss re-lists the topics)', async () => {
     const later = uniqueName('latersp');
-    await request(app).post('/log-events').set(authHeader).send(event('x', { topic: uniqueName('nosp') })).expect(422);
+    await request(app)
+      .post('/log-events')
+      .set(authHeader)
+      .send(event('x', { topic: uniqueName('nosp') }))
+      .expect(422);
     await core.kafka.createTopic(later);
     await waitFor('the new space to be accepted', async () => {
-      const r = await request(app).post('/log-events').set(authHeader).send(event('created later', { topic: later, kubernetes: { ...event('').kubernetes, namespace_name: later } }));
+      const r = await request(app)
+        .post('/log-events')
+        .set(authHeader)
+        .send(event('created later', { topic: later, kubernetes: { ...event('').kubernetes, namespace_name: later } }));
       return r.status === 201;
     });
   });

@@ -33,12 +33,18 @@ class Stream {
 
   /** SSE `data:` lines. */
   data(): string[] {
-    return this.text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6));
+    return this.text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => l.slice(6));
   }
 
   /** SSE `id:` values. */
   ids(): string[] {
-    return this.text.split('\n').filter((l) => l.startsWith('id: ')).map((l) => l.slice(4));
+    return this.text
+      .split('\n')
+      .filter((l) => l.startsWith('id: '))
+      .map((l) => l.slice(4));
   }
 
   close(): void {
@@ -88,7 +94,11 @@ describe('log-session limits (real Kafka)', () => {
     return s;
   }
 
-  const seen = (app: string, message: string) => async () => feature.hub.rings.peek(`${app}-${space}`)?.toArray().some((l) => l.message === message);
+  const seen = (app: string, message: string) => async () =>
+    feature.hub.rings
+      .peek(`${app}-${space}`)
+      ?.toArray()
+      .some((l) => l.message === message);
 
   beforeAll(async () => {
     core = createTestCore({ MAX_STREAMS_PER_APP: '2', MAX_CONCURRENT_READBACKS: '1' });
@@ -162,7 +172,10 @@ describe('log-session limits (real Kafka)', () => {
 
     // The client keeps its tag but rewinds every partition to offset 0.
     const [cursor, tag] = lastId.split('~');
-    const rewound = `${cursor.split(',').map((p) => p.replace(/:\d+$/, ':0')).join(',')}~${tag}`;
+    const rewound = `${cursor
+      .split(',')
+      .map((p) => p.replace(/:\d+$/, ':0'))
+      .join(',')}~${tag}`;
     const r = open(url, { Accept: 'text/event-stream', 'Last-Event-ID': rewound });
     await waitFor('resumed stream', async () => r.status === 200);
     await produce(a1, ['fresh 2']);
@@ -173,7 +186,10 @@ describe('log-session limits (real Kafka)', () => {
     await waitFor('the resumed stream to close', async () => feature.sessions.size === 0);
 
     // A cursor beyond the end of every partition: nothing to catch up, live lines follow.
-    const ahead = `${cursor.split(',').map((p) => p.replace(/:\d+$/, ':9999999999999')).join(',')}~${tag}`;
+    const ahead = `${cursor
+      .split(',')
+      .map((p) => p.replace(/:\d+$/, ':9999999999999'))
+      .join(',')}~${tag}`;
     const f = open(url, { Accept: 'text/event-stream', 'Last-Event-ID': ahead });
     await waitFor('stream resumed from the future', async () => f.status === 200);
     await produce(a1, ['fresh 3']);

@@ -84,7 +84,16 @@ describe.each([
     const t = new Date();
     const log = `history ${reason}`;
     await node.core.kafka.produce(space, [
-      { key: app, value: JSON.stringify({ log, stream: 'stdout', time: t.toISOString(), kubernetes: { container_name: app, pod_name: `${app}-web-7-abcde` }, topic: space }) },
+      {
+        key: app,
+        value: JSON.stringify({
+          log,
+          stream: 'stdout',
+          time: t.toISOString(),
+          kubernetes: { container_name: app, pod_name: `${app}-web-7-abcde` },
+          topic: space,
+        }),
+      },
     ]);
     await poll(async () => (await node.core.apps.find(key)) && node.feature.hub.rings.peek(key)?.size === 1);
     const created = await request(node.server).post(`/apps/${key}/log-sessions`).set(authHeader).send({ lines: 1, tail: true });
@@ -121,7 +130,10 @@ describe.each([
       expect(retry).toBeUndefined();
     }
 
-    const records = ndjsonOut.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const records = ndjsonOut
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     expect(records).toHaveLength(2);
     expect(records[0]).toMatchObject({ message: log, app_key: key });
     expect(records[1]).toMatchObject({ type: 'end', reason, reconnect, message });

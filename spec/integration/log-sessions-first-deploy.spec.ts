@@ -30,7 +30,16 @@ async function produce(c: Core, name: string, logs: string[]): Promise<string[]>
   const records = logs.map((log, i) => {
     const t = new Date(Date.now() - 60_000 + i);
     out.push(`${t.toISOString()} ${name}-${space} app[web.1-abcde]: ${log}`);
-    return { key: name, value: JSON.stringify({ log, stream: 'stdout', time: t.toISOString(), kubernetes: { container_name: name, pod_name: `${name}-web-1-abcde` }, topic: space }) };
+    return {
+      key: name,
+      value: JSON.stringify({
+        log,
+        stream: 'stdout',
+        time: t.toISOString(),
+        kubernetes: { container_name: name, pod_name: `${name}-web-1-abcde` },
+        topic: space,
+      }),
+    };
   });
   await c.kafka.produce(space, records);
   return out;
@@ -89,10 +98,16 @@ it('an app whose lines all predate logway gets a session with its history', asyn
   // Apps that Kafka does not hold are still unknown: in that space, and in a space with no topic,
   // without another Kafka read (the space was scanned once; the other has no topic to read).
   const reads = jest.spyOn(core.kafka, 'readRanges');
-  const missing = await request(server).post(`/apps/${uniqueName('n')}-${space}/log-sessions`).set(authHeader).send({});
+  const missing = await request(server)
+    .post(`/apps/${uniqueName('n')}-${space}/log-sessions`)
+    .set(authHeader)
+    .send({});
   expect(missing.status).toBe(404);
   expect(missing.body.message).toMatch(/does not exist/);
-  const noTopic = await request(server).post(`/apps/${app}-${uniqueName('nospace')}/log-sessions`).set(authHeader).send({});
+  const noTopic = await request(server)
+    .post(`/apps/${app}-${uniqueName('nospace')}/log-sessions`)
+    .set(authHeader)
+    .send({});
   expect(noTopic.status).toBe(404);
   expect(reads).not.toHaveBeenCalled();
 });

@@ -72,7 +72,10 @@ describe('log sessions with hostile filters (real Kafka)', () => {
   const streams: NdjsonStream[] = [];
 
   const produce = (messages: string[]) =>
-    core.kafka.produce(space, messages.map((m) => ({ key: `${app}-web-${POD}`, value: appLog(app, space, POD, m) })));
+    core.kafka.produce(
+      space,
+      messages.map((m) => ({ key: `${app}-web-${POD}`, value: appLog(app, space, POD, m) })),
+    );
 
   function open(url: string): NdjsonStream {
     const s = new NdjsonStream(url);
@@ -116,7 +119,10 @@ describe('log sessions with hostile filters (real Kafka)', () => {
 
     await produce(HOSTILE);
     await waitFor('the hub to consume the hostile lines', async () =>
-      feature.hub.rings.peek(appKey)?.toArray().some((l) => l.message === HOSTILE[HOSTILE.length - 1]),
+      feature.hub.rings
+        .peek(appKey)
+        ?.toArray()
+        .some((l) => l.message === HOSTILE[HOSTILE.length - 1]),
     );
     expect((await request(server).get('/health/live')).status).toBe(200);
 
@@ -143,7 +149,11 @@ describe('log sessions with hostile filters (real Kafka)', () => {
     const post = (filter: string) => request(server).post(`/apps/${appKey}/log-sessions`).set(authHeader).send({ lines: 10, filter });
     for (const filter of ['(a)\\1', 'error(?=42)', '(?<!x)error']) {
       const res = await post(filter);
-      expect([filter, res.status, res.body.message]).toEqual([filter, 422, expect.stringMatching(/^The specified filter is not a supported regular expression: .+\.$/)]);
+      expect([filter, res.status, res.body.message]).toEqual([
+        filter,
+        422,
+        expect.stringMatching(/^The specified filter is not a supported regular expression: .+\.$/),
+      ]);
     }
     const long = await post('x'.repeat(core.config.maxFilterLength + 1));
     expect([long.status, long.body]).toEqual([

@@ -40,7 +40,12 @@ async function stopNode(n: Node): Promise<void> {
 }
 
 /** GETs a stream until `until` holds on the text read so far (or the response ends), then closes it. */
-function read(url: string, headers: Record<string, string>, until: (text: string) => boolean = () => false, ms = 20000): Promise<{ text: string; ended: boolean }> {
+function read(
+  url: string,
+  headers: Record<string, string>,
+  until: (text: string) => boolean = () => false,
+  ms = 20000,
+): Promise<{ text: string; ended: boolean }> {
   return new Promise((resolve, reject) => {
     let text = '';
     const timer = setTimeout(() => {
@@ -97,7 +102,13 @@ describe('log sessions across a logway restart', () => {
       out.push(`${t.toISOString()} ${key} app[web.7-abcde]: ${log}`);
       return {
         key: app,
-        value: JSON.stringify({ log, stream: 'stdout', time: t.toISOString(), kubernetes: { container_name: app, pod_name: `${app}-web-7-abcde` }, topic: space }),
+        value: JSON.stringify({
+          log,
+          stream: 'stdout',
+          time: t.toISOString(),
+          kubernetes: { container_name: app, pod_name: `${app}-web-7-abcde` },
+          topic: space,
+        }),
       };
     });
     await core.kafka.produce(space, records);
@@ -110,7 +121,7 @@ describe('log sessions across a logway restart', () => {
     return res.body.logplex_url;
   }
 
-  it('a new node serves correct history and resumes an old node\'s SSE stream', async () => {
+  it("a new node serves correct history and resumes an old node's SSE stream", async () => {
     node = await startNode();
     const first = await produce(node.core, ['one', 'two', 'three']);
     await poll(async () => (await node!.core.apps.find(key)) && node!.feature.hub.rings.peek(key)?.size === 3);

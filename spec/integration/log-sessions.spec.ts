@@ -199,8 +199,19 @@ describe('log sessions (real Kafka)', () => {
   });
 
   it('history: lines N gives exactly the last N matching lines and ends without tail', async () => {
-    const all = await produce(a1, Array.from({ length: 8 }, (_, i) => ({ log: `hist ${i}` })));
-    await poll(async () => feature.hub.rings.peek(k1)?.toArray().some((l) => l.message === 'hist 7'), 20000, 'lines consumed');
+    const all = await produce(
+      a1,
+      Array.from({ length: 8 }, (_, i) => ({ log: `hist ${i}` })),
+    );
+    await poll(
+      async () =>
+        feature.hub.rings
+          .peek(k1)
+          ?.toArray()
+          .some((l) => l.message === 'hist 7'),
+      20000,
+      'lines consumed',
+    );
     const s = open(await session(k1, { lines: 5, tail: false }));
     await s.done();
     expect(s.lines()).toEqual(all.slice(3));
@@ -212,7 +223,15 @@ describe('log sessions (real Kafka)', () => {
 
   it('with tail: history first, then live lines, no gap and no duplicate', async () => {
     const before = await produce(a1, [{ log: 'tail-h 1' }, { log: 'tail-h 2' }]);
-    await poll(async () => feature.hub.rings.peek(k1)?.toArray().some((l) => l.message === 'tail-h 2'), 20000, 'lines consumed');
+    await poll(
+      async () =>
+        feature.hub.rings
+          .peek(k1)
+          ?.toArray()
+          .some((l) => l.message === 'tail-h 2'),
+      20000,
+      'lines consumed',
+    );
     const s = open(await session(k1, { lines: 2, tail: true }));
     await s.until((x) => x.lines().length >= 2, 20000, 'history');
     const live = await produce(a1, [{ log: 'tail-l 1' }, { log: 'tail-l 2' }, { log: 'tail-l 3' }]);
@@ -231,8 +250,19 @@ describe('log sessions (real Kafka)', () => {
       { log: 'f worker-2 needle', type: 'worker', pod: `${a1}-worker-333-ccccc` },
     ]);
     const [ev] = await produce(a1, [{ log: 'Creating Dyno event', pod: 'akkeris/event' }]);
-    const noise = await produce(a1, Array.from({ length: 5 }, (_, i) => ({ log: `f noise ${i}` })));
-    await poll(async () => feature.hub.rings.peek(k1)?.toArray().some((l) => l.message === 'f noise 4'), 20000, 'lines consumed');
+    const noise = await produce(
+      a1,
+      Array.from({ length: 5 }, (_, i) => ({ log: `f noise ${i}` })),
+    );
+    await poll(
+      async () =>
+        feature.hub.rings
+          .peek(k1)
+          ?.toArray()
+          .some((l) => l.message === 'f noise 4'),
+      20000,
+      'lines consumed',
+    );
 
     const read = async (body: object) => {
       const s = open(await session(k1, { tail: false, ...body }));
@@ -255,7 +285,15 @@ describe('log sessions (real Kafka)', () => {
       { log: 'since mid', time: new Date(t0 - 90 * 60_000) },
     ]);
     const recent = await produce(a1, [{ log: 'since new' }]);
-    await poll(async () => feature.hub.rings.peek(k1)?.toArray().some((l) => l.message === 'since new'), 20000, 'lines consumed');
+    await poll(
+      async () =>
+        feature.hub.rings
+          .peek(k1)
+          ?.toArray()
+          .some((l) => l.message === 'since new'),
+      20000,
+      'lines consumed',
+    );
     const read = async (body: object) => {
       const s = open(await session(k1, { tail: false, filter: '^since ', ...body }));
       await s.done();
@@ -269,13 +307,31 @@ describe('log sessions (real Kafka)', () => {
 
   it('NDJSON for ?format=json and Accept: application/x-ndjson', async () => {
     const [line] = await produce(a1, [{ log: 'json me', stream: 'stderr' }]);
-    await poll(async () => feature.hub.rings.peek(k1)?.toArray().some((l) => l.message === 'json me'), 20000, 'lines consumed');
+    await poll(
+      async () =>
+        feature.hub.rings
+          .peek(k1)
+          ?.toArray()
+          .some((l) => l.message === 'json me'),
+      20000,
+      'lines consumed',
+    );
     const url = await session(k1, { lines: 1, tail: false });
     const s = open(`${url}?format=json`);
     await s.done();
     expect(s.headers['content-type']).toMatch(/^application\/x-ndjson/);
     const obj = JSON.parse(s.lines()[0]);
-    expect(obj).toMatchObject({ app: a1, space, app_key: k1, source: 'app', dyno: `web.${POD}`, process_type: 'web', severity: 3, message: 'json me', kafka_topic: space });
+    expect(obj).toMatchObject({
+      app: a1,
+      space,
+      app_key: k1,
+      source: 'app',
+      dyno: `web.${POD}`,
+      process_type: 'web',
+      severity: 3,
+      message: 'json me',
+      kafka_topic: space,
+    });
     expect(obj.time).toBe(line.split(' ')[0]);
     const s2 = open(url, { Accept: 'application/x-ndjson' });
     await s2.done();
@@ -284,7 +340,15 @@ describe('log sessions (real Kafka)', () => {
 
   it('SSE: retry hint, ids, data lines, keepalive, clean end; Last-Event-ID resumes without history', async () => {
     const hist = await produce(a1, [{ log: 'sse h1' }, { log: 'sse h2' }]);
-    await poll(async () => feature.hub.rings.peek(k1)?.toArray().some((l) => l.message === 'sse h2'), 20000, 'lines consumed');
+    await poll(
+      async () =>
+        feature.hub.rings
+          .peek(k1)
+          ?.toArray()
+          .some((l) => l.message === 'sse h2'),
+      20000,
+      'lines consumed',
+    );
     const url = await session(k1, { lines: 2, tail: true });
     const s = open(url, { Accept: 'text/event-stream' });
     await s.until((x) => x.text.includes('data: ' + hist[1]), 20000, 'history events');
@@ -305,7 +369,10 @@ describe('log sessions (real Kafka)', () => {
     await r.until((x) => x.text.includes('data: ' + missed[1]), 20000, 'missed lines after resume');
     const live2 = await produce(a1, [{ log: 'sse l2' }]);
     await r.until((x) => x.text.includes('data: ' + live2[0]), 20000, 'live after resume');
-    const data = r.text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6));
+    const data = r.text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => l.slice(6));
     expect(data).toEqual([...missed, ...live2]);
     r.close();
 
@@ -326,7 +393,10 @@ describe('log sessions (real Kafka)', () => {
     const pad = 'x'.repeat(2000);
     const total = 6000;
     for (let i = 0; i < total; i += 200) {
-      await produce(a1, Array.from({ length: 200 }, (_, j) => ({ log: `slow ${i + j} ${pad}` })));
+      await produce(
+        a1,
+        Array.from({ length: 200 }, (_, j) => ({ log: `slow ${i + j} ${pad}` })),
+      );
     }
     await fast.until((x) => x.text.includes(`slow ${total - 1} `), 60000, 'all lines at the fast reader');
     const fastLines = fast.lines().filter((l) => l.includes(': slow '));
@@ -342,7 +412,10 @@ describe('log sessions (real Kafka)', () => {
     expect(l11).toMatch(new RegExp(`^\\S+Z ${k1} logway: Error L11 \\(Tail buffer overflow\\) -> This tail session dropped \\d+ messages since \\S+Z\\.$`));
     const counted = (x: Stream) => ({
       got: x.lines().filter((l) => l.includes(': slow ')).length,
-      dropped: x.lines().filter((l) => l.includes('Error L11')).reduce((n, l) => n + Number(/dropped (\d+) messages/.exec(l)![1]), 0),
+      dropped: x
+        .lines()
+        .filter((l) => l.includes('Error L11'))
+        .reduce((n, l) => n + Number(/dropped (\d+) messages/.exec(l)![1]), 0),
     });
     // Every line is either delivered or counted by an L11 line: produced = delivered + dropped.
     await slow.until((x) => counted(x).got + counted(x).dropped === total, 20000, 'every line delivered or counted');
@@ -353,7 +426,11 @@ describe('log sessions (real Kafka)', () => {
   });
 
   it('validation: lines, regex, unknown app', async () => {
-    const post = (body: unknown, app = k1) => request(server).post(`/apps/${app}/log-sessions`).set(authHeader).send(body as object);
+    const post = (body: unknown, app = k1) =>
+      request(server)
+        .post(`/apps/${app}/log-sessions`)
+        .set(authHeader)
+        .send(body as object);
     const notNumber = { id: 'unprocessable_entity', message: 'The specified lines was either not a number or less than 1.' };
     for (const lines of [0, -3, 'abc', 2.5, null]) {
       const r = await post({ lines, tail: false });
@@ -362,7 +439,10 @@ describe('log sessions (real Kafka)', () => {
     const missing = await post({ tail: true });
     expect([missing.status, missing.body]).toEqual([422, notNumber]);
     const big = await post({ lines: 251 });
-    expect([big.status, big.body]).toEqual([422, { id: 'unprocessable_entity', message: 'The specified lines field was larger than allowed (250 is the maximum).' }]);
+    expect([big.status, big.body]).toEqual([
+      422,
+      { id: 'unprocessable_entity', message: 'The specified lines field was larger than allowed (250 is the maximum).' },
+    ]);
     expect((await post({ lines: 250 })).status).toBe(201);
     const badRe = await post({ lines: 5, filter: '([a-z' });
     expect(badRe.status).toBe(422);
@@ -406,7 +486,10 @@ describe('log sessions (real Kafka)', () => {
     const site = `${uniqueName('www')}.example.com`;
     const routerLine = (p: string) =>
       `bytes=12 request_id=r1 status=200 source=1.2.3.4 method=GET hostname=${a1}-${space}.example.io path=/x site_domain=${site} site_path=${p} service=5ms total=6ms`;
-    await core.kafka.produce('alamoweblogs', [{ key: site, value: routerLine('/one') }, { key: site, value: routerLine('/two') }]);
+    await core.kafka.produce('alamoweblogs', [
+      { key: site, value: routerLine('/one') },
+      { key: site, value: routerLine('/two') },
+    ]);
     await poll(async () => feature.hub.rings.peek(site)?.size === 2, 20000, 'router lines consumed');
     const s = open(await session(site, { lines: 5, tail: false }, `/sites/${site}/log-sessions`));
     await s.done();
@@ -422,7 +505,15 @@ describe('log sessions (real Kafka)', () => {
     const before = (await feature.hub.metrics.malformed.get()).values.reduce((n, v) => n + v.value, 0);
     await core.kafka.produce(space, [{ value: '{not json' }, { value: JSON.stringify({ log: 'no kubernetes' }) }]);
     const [after] = await produce(a1, [{ log: 'after malformed' }]);
-    await poll(async () => feature.hub.rings.peek(k1)?.toArray().some((l) => l.message === 'after malformed'), 20000, 'line after malformed');
+    await poll(
+      async () =>
+        feature.hub.rings
+          .peek(k1)
+          ?.toArray()
+          .some((l) => l.message === 'after malformed'),
+      20000,
+      'line after malformed',
+    );
     const now = (await feature.hub.metrics.malformed.get()).values.reduce((n, v) => n + v.value, 0);
     expect(now - before).toBe(2);
     const s = open(await session(k1, { lines: 1, tail: false }));

@@ -49,7 +49,15 @@ function collect(topic: string, start: 'earliest' | 'tracked') {
       },
       positions: () => [...positions].map(([partition, offset]) => ({ topic, partition, offset })),
     },
-    { name: 'spec', groupId: uniqueName('source-spec'), wanted: (t) => t === topic, start, commit: start === 'tracked' ? 'none' : 'resolved', pollMs: 500, offsets: true },
+    {
+      name: 'spec',
+      groupId: uniqueName('source-spec'),
+      wanted: (t) => t === topic,
+      start,
+      commit: start === 'tracked' ? 'none' : 'resolved',
+      pollMs: 500,
+      offsets: true,
+    },
     log,
   );
   sources.push(source);
@@ -74,9 +82,7 @@ it('reads a partition added to a topic it already reads, every record once', asy
   const producer = raw.producer();
   await producer.connect();
   try {
-    await waitFor('a write to the new partition', async () =>
-      producer.send({ topic, messages: [{ partition: 1, value: 'on-p1' }] }).then(() => true),
-    );
+    await waitFor('a write to the new partition', async () => producer.send({ topic, messages: [{ partition: 1, value: 'on-p1' }] }).then(() => true));
     await producer.send({ topic, messages: [{ partition: 0, value: 'on-p0' }] });
   } finally {
     await producer.disconnect();
@@ -91,8 +97,14 @@ it('seeks the running consumer by timestamp: the records at and after it, once',
   await core.kafka.createTopic(topic, 1);
   const t0 = Date.now() - 3_600_000;
   const t1 = t0 + 60_000;
-  await core.kafka.produce(topic, ['old-1', 'old-2'].map((value) => ({ value, timestamp: String(t0) })));
-  await core.kafka.produce(topic, ['new-1', 'new-2', 'new-3'].map((value) => ({ value, timestamp: String(t1) })));
+  await core.kafka.produce(
+    topic,
+    ['old-1', 'old-2'].map((value) => ({ value, timestamp: String(t0) })),
+  );
+  await core.kafka.produce(
+    topic,
+    ['new-1', 'new-2', 'new-3'].map((value) => ({ value, timestamp: String(t1) })),
+  );
   const { source, seen } = collect(topic, 'tracked');
   await source.start();
   await waitFor('the consumer running', async () => source.topics.includes(topic));

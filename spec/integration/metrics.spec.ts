@@ -85,26 +85,32 @@ afterAll(async () => {
 describe('GET /apps/:app/metrics', () => {
   const range = `resolution=10m&from=${iso(B(0))}&to=${iso(B(5))}`;
 
-  it.each(AGGREGATIONS)('gauges: mean across instances per process type and bucket; gaps and data outside the range left out (aggregation %s)', async (aggregation) => {
-    const res = await request(mount(core, { aggregation })).get(`/apps/${appKey}/metrics?${range}`).set(authHeader).expect(200);
-    expect(res.headers['content-type']).toMatch(/^application\/json/);
-    expect(Object.keys(res.body)).toEqual(['web', 'worker']);
-    expect(Object.keys(res.body.web)).toEqual(['cpu_usage_seconds_total', 'memory_rss']);
-    expect(Object.keys(res.body.worker)).toEqual(['memory_rss', 'network_receive_bytes_total']);
-    expectSeries(res.body.web.memory_rss, { [B(0)]: 300, [B(1)]: 310, [B(2)]: 320, [B(4)]: 340 });
-    const rss = Object.values(WEB_RSS);
-    for (const b of DATA_BUCKETS) expect(res.body.web.memory_rss[B(b)]).toBeCloseTo(mean(rss.map((r) => r + 10 * b)), 9);
-    expectSeries(res.body.worker.memory_rss, { [B(0)]: 50, [B(1)]: 50, [B(2)]: 50, [B(4)]: 50 });
-  });
+  it.each(AGGREGATIONS)(
+    'gauges: mean across instances per process type and bucket; gaps and data outside the range left out (aggregation %s)',
+    async (aggregation) => {
+      const res = await request(mount(core, { aggregation })).get(`/apps/${appKey}/metrics?${range}`).set(authHeader).expect(200);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(Object.keys(res.body)).toEqual(['web', 'worker']);
+      expect(Object.keys(res.body.web)).toEqual(['cpu_usage_seconds_total', 'memory_rss']);
+      expect(Object.keys(res.body.worker)).toEqual(['memory_rss', 'network_receive_bytes_total']);
+      expectSeries(res.body.web.memory_rss, { [B(0)]: 300, [B(1)]: 310, [B(2)]: 320, [B(4)]: 340 });
+      const rss = Object.values(WEB_RSS);
+      for (const b of DATA_BUCKETS) expect(res.body.web.memory_rss[B(b)]).toBeCloseTo(mean(rss.map((r) => r + 10 * b)), 9);
+      expectSeries(res.body.worker.memory_rss, { [B(0)]: 50, [B(1)]: 50, [B(2)]: 50, [B(4)]: 50 });
+    },
+  );
 
-  it.each(AGGREGATIONS)('counters: per-instance per-second rate (bucket 0 from the bucket before; across the gap), then mean (aggregation %s)', async (aggregation) => {
-    const res = await request(mount(core, { aggregation })).get(`/apps/${appKey}/metrics?${range}`).set(authHeader).expect(200);
-    const rates = Object.values(WEB_RATES);
-    expectSeries(res.body.web.cpu_usage_seconds_total, { [B(0)]: 7 / 3, [B(1)]: 7 / 3, [B(2)]: 7 / 3, [B(4)]: 7 / 3 });
-    expect(res.body.web.cpu_usage_seconds_total[B(0)]).toBeCloseTo(mean(rates), 9);
-    // the reset at bucket 2 gives no point there (non-negative), and bucket 4's rate spans the gap
-    expectSeries(res.body.worker.network_receive_bytes_total, { [B(0)]: 10, [B(1)]: 10, [B(4)]: 10 });
-  });
+  it.each(AGGREGATIONS)(
+    'counters: per-instance per-second rate (bucket 0 from the bucket before; across the gap), then mean (aggregation %s)',
+    async (aggregation) => {
+      const res = await request(mount(core, { aggregation })).get(`/apps/${appKey}/metrics?${range}`).set(authHeader).expect(200);
+      const rates = Object.values(WEB_RATES);
+      expectSeries(res.body.web.cpu_usage_seconds_total, { [B(0)]: 7 / 3, [B(1)]: 7 / 3, [B(2)]: 7 / 3, [B(4)]: 7 / 3 });
+      expect(res.body.web.cpu_usage_seconds_total[B(0)]).toBeCloseTo(mean(rates), 9);
+      // the reset at bucket 2 gives no point there (non-negative), and bucket 4's rate spans the gap
+      expectSeries(res.body.worker.network_receive_bytes_total, { [B(0)]: 10, [B(1)]: 10, [B(4)]: 10 });
+    },
+  );
 
   it.each(AGGREGATIONS)('stat=p90: the 90th percentile across instances instead of the mean (aggregation %s)', async (aggregation) => {
     const res = await request(mount(core, { aggregation })).get(`/apps/${appKey}/metrics?${range}&stat=p90`).set(authHeader).expect(200);
@@ -117,9 +123,15 @@ describe('GET /apps/:app/metrics', () => {
 
   it('accepts epoch seconds, rounds the range out to whole buckets, and other resolutions bucket accordingly', async () => {
     const web = mount(core);
-    const a = await request(web).get(`/apps/${appKey}/metrics?resolution=10m&from=${B(1) + 30}&to=${B(2) + 1}`).set(authHeader).expect(200);
+    const a = await request(web)
+      .get(`/apps/${appKey}/metrics?resolution=10m&from=${B(1) + 30}&to=${B(2) + 1}`)
+      .set(authHeader)
+      .expect(200);
     expectSeries(a.body.web.memory_rss, { [B(1)]: 310, [B(2)]: 320 });
-    const h = await request(web).get(`/apps/${appKey}/metrics?resolution=1h&from=${iso(B(0))}&to=${iso(B(6))}`).set(authHeader).expect(200);
+    const h = await request(web)
+      .get(`/apps/${appKey}/metrics?resolution=1h&from=${iso(B(0))}&to=${iso(B(6))}`)
+      .set(authHeader)
+      .expect(200);
     // one hour bucket [T0, T0+1h): per instance, the 40 samples of buckets 0,1,2,4 and the 1e9 decoy at B(5)
     // (past `to` for the 10m queries, inside this bucket), then the mean across instances
     const perInstance = Object.values(WEB_RSS).map((r) => (40 * (r + 10 * mean(DATA_BUCKETS)) + 1e9) / 41);
@@ -139,7 +151,10 @@ describe('GET /apps/:app/metrics', () => {
         }
       }
     }
-    await request(web).get(`/apps/${otherKey}/metrics?resolution=10m&from=${iso(B(-10))}&to=${iso(B(-5))}`).set(authHeader).expect(200, {});
+    await request(web)
+      .get(`/apps/${otherKey}/metrics?resolution=10m&from=${iso(B(-10))}&to=${iso(B(-5))}`)
+      .set(authHeader)
+      .expect(200, {});
   });
 
   it('validation: 422 naming the parameter, before anything reaches InfluxDB', async () => {
@@ -173,15 +188,23 @@ describe('GET /apps/:app/metrics', () => {
     const web = mount(core, { cache: false });
     const before = core.influx.stats().queries;
     for (const name of [`x'-s`, `x"-s`, `x;-s`, `x\n-s`, `${appKey}' OR app =~ /.*/ --`]) {
-      const res = await request(web).get(`/apps/${encodeURIComponent(name)}/metrics`).set(authHeader).expect(404);
+      const res = await request(web)
+        .get(`/apps/${encodeURIComponent(name)}/metrics`)
+        .set(authHeader)
+        .expect(404);
       expect(res.body).toEqual({ id: 'not_found', message: `The specified application ${name} does not exist.` });
     }
     expect(core.influx.stats().queries).toBe(before);
     // A registered app whose name is full of InfluxQL syntax gets exactly its own data, by bound parameter.
     const hostile = `q'x"y;z ${uniqueName('h')}-s`;
     await core.apps.register(hostile);
-    await core.influx.writePoints([{ measurement: 'memory_rss', tags: { app: hostile, process_type: 'web', instance: 'i' }, fields: { value: 42 }, timestamp: B(0) }]);
-    const res = await request(web).get(`/apps/${encodeURIComponent(hostile)}/metrics?${range}`).set(authHeader).expect(200);
+    await core.influx.writePoints([
+      { measurement: 'memory_rss', tags: { app: hostile, process_type: 'web', instance: 'i' }, fields: { value: 42 }, timestamp: B(0) },
+    ]);
+    const res = await request(web)
+      .get(`/apps/${encodeURIComponent(hostile)}/metrics?${range}`)
+      .set(authHeader)
+      .expect(200);
     expect(res.body).toEqual({ web: { memory_rss: { [B(0)]: 42 } } });
   });
 
@@ -195,11 +218,20 @@ describe('cache', () => {
   it('a second identical request does not reach InfluxDB; only open buckets are re-read; a new bucket is a new key', async () => {
     const app = `${uniqueName('c')}-${uniqueName('s')}`;
     await core.apps.register(app);
-    const pt = (t: number, value: number): InfluxPoint => ({ measurement: 'memory_usage_bytes', tags: { app, process_type: 'web', instance: 'a' }, fields: { value }, timestamp: t });
+    const pt = (t: number, value: number): InfluxPoint => ({
+      measurement: 'memory_usage_bytes',
+      tags: { app, process_type: 'web', instance: 'a' },
+      fields: { value },
+      timestamp: t,
+    });
     await core.influx.writePoints([pt(B(0), 1), pt(B(1), 2), pt(B(2), 3)]);
     let clock = (B(2) + 120) * 1000; // bucket 2 is open, buckets 0 and 1 closed (settle 60 s)
     const web = mount(core, { now: () => clock, openTtlSeconds: 1, closedTtlSeconds: 600, plan: 'kind', transport: 'batch' });
-    const get = () => request(web).get(`/apps/${app}/metrics?resolution=10m&from=${iso(B(0))}`).set(authHeader).expect(200);
+    const get = () =>
+      request(web)
+        .get(`/apps/${app}/metrics?resolution=10m&from=${iso(B(0))}`)
+        .set(authHeader)
+        .expect(200);
 
     const q0 = core.influx.stats().queries;
     const first = await get();
@@ -211,7 +243,11 @@ describe('cache', () => {
     expect(core.influx.stats().queries).toBe(q0 + 1);
     // a polling client that sends the ETag back gets a 304 without a body
     expect(first.headers.etag).toMatch(/^"[\w-]+"$/);
-    await request(web).get(`/apps/${app}/metrics?resolution=10m&from=${iso(B(0))}`).set(authHeader).set('If-None-Match', first.headers.etag).expect(304);
+    await request(web)
+      .get(`/apps/${app}/metrics?resolution=10m&from=${iso(B(0))}`)
+      .set(authHeader)
+      .set('If-None-Match', first.headers.etag)
+      .expect(304);
     expect(core.influx.stats().queries).toBe(q0 + 1);
 
     // A late point in closed bucket 1 and a new one in open bucket 2: once the short-lived answer expires,
@@ -295,9 +331,12 @@ describe('GET /apps/:app/metrics/current', () => {
   });
 
   it('an app with nothing recent → {}', async () => {
-    const web = mount(core, { now: () => (B(40) * 1000) });
+    const web = mount(core, { now: () => B(40) * 1000 });
     await request(web).get(`/apps/${appKey}/metrics/current`).set(authHeader).expect(200, {});
-    await request(web).get(`/apps/nope${uniqueName('x')}-s/metrics/current`).set(authHeader).expect(404);
+    await request(web)
+      .get(`/apps/nope${uniqueName('x')}-s/metrics/current`)
+      .set(authHeader)
+      .expect(404);
   });
 });
 

@@ -46,10 +46,14 @@ function conforms(method: Method, template: string, res: request.Response): void
   if (!op) throw new Error(`${method.toUpperCase()} ${template} is not in the document`);
   const documented = op.responses[String(res.status)];
   if (!documented) {
-    throw new Error(`${method.toUpperCase()} ${template} answered ${res.status}, not documented (${Object.keys(op.responses).join(', ')}): ${res.text?.slice(0, 300)}`);
+    throw new Error(
+      `${method.toUpperCase()} ${template} answered ${res.status}, not documented (${Object.keys(op.responses).join(', ')}): ${res.text?.slice(0, 300)}`,
+    );
   }
   if (!documented.content) return;
-  const mediaType = String(res.headers['content-type'] ?? '').split(';')[0].trim();
+  const mediaType = String(res.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim();
   if (!documented.content[mediaType]) {
     throw new Error(`${method.toUpperCase()} ${template} ${res.status} answered ${mediaType}, documented: ${Object.keys(documented.content).join(', ')}`);
   }
@@ -59,11 +63,16 @@ function conforms(method: Method, template: string, res: request.Response): void
     mediaType === 'application/json'
       ? [JSON.parse(res.text)]
       : mediaType === 'application/x-ndjson'
-        ? res.text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown)
+        ? res.text
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as unknown)
         : [res.text];
   for (const body of bodies) {
     if (!validate(body)) {
-      throw new Error(`${method.toUpperCase()} ${template} ${res.status} body does not conform: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`);
+      throw new Error(
+        `${method.toUpperCase()} ${template} ${res.status} body does not conform: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`,
+      );
     }
   }
 }
@@ -75,7 +84,14 @@ const appLog = (log: string) => ({
     stream: 'stdout',
     time: new Date().toISOString(),
     docker: { container_id: 'c' },
-    kubernetes: { namespace_name: space, pod_id: 'p', pod_name: `${appName}-web-1562910588-cg82f`, container_name: appName, labels: { name: appName }, host: 'h' },
+    kubernetes: {
+      namespace_name: space,
+      pod_id: 'p',
+      pod_name: `${appName}-web-1562910588-cg82f`,
+      container_name: appName,
+      labels: { name: appName },
+      host: 'h',
+    },
     topic: space,
     tag: '',
   }),
@@ -234,7 +250,10 @@ describe('real responses conform', () => {
       const created = await request(app).post(base).set(auth).send({ url });
       expect(created.status).toBe(201);
       conforms('post', t, created);
-      const dup = await request(app).post(base).set(auth).send({ url: ` ${url.toUpperCase()}` });
+      const dup = await request(app)
+        .post(base)
+        .set(auth)
+        .send({ url: ` ${url.toUpperCase()}` });
       expect(dup.status).toBe(400);
       conforms('post', t, dup);
       const ftp = await request(app).post(base).set(auth).send({ url: 'ftp://logs.example.com' });
@@ -313,7 +332,10 @@ describe('real responses conform', () => {
     const notObject = await request(app).post('/log-events').set(auth).send([1]);
     expect(notObject.status).toBe(400);
     conforms('post', '/log-events', notObject);
-    const invalid = await request(app).post('/log-events').set(auth).send({ ...event, stream: 'stdin' });
+    const invalid = await request(app)
+      .post('/log-events')
+      .set(auth)
+      .send({ ...event, stream: 'stdin' });
     expect(invalid.status).toBe(422);
     conforms('post', '/log-events', invalid);
   });

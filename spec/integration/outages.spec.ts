@@ -144,7 +144,10 @@ describe('PostgreSQL stopped and started', () => {
     await waitFor('a new session’s history during the outage', async () => history.ended);
     expect(history.text).toContain('during the outage');
 
-    const unknown = await request(server).post(`/apps/${uniqueName('u')}-${space}/log-sessions`).set(authHeader).send({ lines: 10 });
+    const unknown = await request(server)
+      .post(`/apps/${uniqueName('u')}-${space}/log-sessions`)
+      .set(authHeader)
+      .send({ lines: 10 });
     expect(unknown.status).toBe(503);
     expect(unknown.body).toEqual({ id: 'service_unavailable', message: expect.stringMatching(/^PostgreSQL is unavailable/) });
 
@@ -186,7 +189,12 @@ describe('InfluxDB stopped and started', () => {
 
   it('DEGRADED naming it; a cached range that ended before the outage is stale with Warning: 110, uncached is 503; back: UP, fresh', async () => {
     const hour = Math.floor(Date.now() / 3_600_000) * 3600;
-    const pt = (t: number, value: number) => ({ measurement: 'memory_rss', tags: { app: key, process_type: 'web', instance: 'web.1' }, fields: { value }, timestamp: t });
+    const pt = (t: number, value: number) => ({
+      measurement: 'memory_rss',
+      tags: { app: key, process_type: 'web', instance: 'web.1' },
+      fields: { value },
+      timestamp: t,
+    });
     await core.influx.writePoints([pt(hour - 3 * 3600, 100), pt(hour - 2 * 3600, 200), pt(hour - 5 * 3600, 500)]);
     const cached = { resolution: '1h', from: String(hour - 4 * 3600), to: String(hour - 3600) };
     const uncached = { resolution: '1h', from: String(hour - 6 * 3600), to: String(hour - 4 * 3600) };
@@ -265,10 +273,14 @@ describe('Kafka stopped and started', () => {
     expect(down.body.message).toMatch(/kafka down/);
 
     await kafka.start();
-    const up = await waitFor('readiness 200 once Kafka is back', async () => {
-      const r = await ready(server);
-      return r.status === 200 ? r : undefined;
-    }, 90_000);
+    const up = await waitFor(
+      'readiness 200 once Kafka is back',
+      async () => {
+        const r = await ready(server);
+        return r.status === 200 ? r : undefined;
+      },
+      90_000,
+    );
     expect(up.body.state).toBe('UP');
 
     const during = captured.text

@@ -104,7 +104,9 @@ describe('log-session tokens', () => {
     await request(base).post(`/log-sessions/${token}`).set('X-Request-Id', id('post')).expect(503);
 
     // Access lines are written when each response closes.
-    await waitFor('an access log line for every request', async () => ids.every((i) => captured.lines().some((l) => l.request_id === i && l.msg === 'request')));
+    await waitFor('an access log line for every request', async () =>
+      ids.every((i) => captured.lines().some((l) => l.request_id === i && l.msg === 'request')),
+    );
     const access = captured.lines().filter((l) => ids.includes(String(l.request_id)) && l.msg === 'request');
     expect(access.filter((l) => !String(l.request_id).startsWith('unknown') && !String(l.request_id).startsWith('post')).map((l) => l.route)).toEqual(
       Array(5).fill('/log-sessions/:token'),
@@ -144,7 +146,10 @@ describe('outages as unauthenticated clients see them', () => {
     const down = createTestCore({ DATABASE_URL: 'postgres://logway:logway@127.0.0.1:1/logway' });
     const feature = createTailFeature(down);
     try {
-      const res = await request(createApp(down, [feature])).post(`/apps/api-${uniqueName('sp')}/log-sessions`).set(authHeader).send({ lines: 1 });
+      const res = await request(createApp(down, [feature]))
+        .post(`/apps/api-${uniqueName('sp')}/log-sessions`)
+        .set(authHeader)
+        .send({ lines: 1 });
       expect(res.status).toBe(503);
       expect(res.body.message).toMatch(/^PostgreSQL is unavailable/);
       expect(res.text).not.toMatch(ADDRESS);

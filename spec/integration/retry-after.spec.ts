@@ -38,7 +38,10 @@ it('POST /apps/:app/log-sessions refused by the read-back limiter is 429 with Re
   await writer.kafka.createTopic(space, 1);
   const t = new Date(Date.now() - 60_000).toISOString();
   await writer.kafka.produce(space, [
-    { key: app, value: JSON.stringify({ log: 'before', stream: 'stdout', time: t, kubernetes: { container_name: app, pod_name: `${app}-web-1-abcde` }, topic: space }) },
+    {
+      key: app,
+      value: JSON.stringify({ log: 'before', stream: 'stdout', time: t, kubernetes: { container_name: app, pod_name: `${app}-web-1-abcde` }, topic: space }),
+    },
   ]);
   await closeCore(writer);
 

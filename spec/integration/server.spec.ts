@@ -58,7 +58,10 @@ beforeAll(async () => {
   });
   producer = createTestCore();
   await producer.kafka.createTopic(space, 1);
-  await producer.kafka.produce(space, ['first line', 'second line'].map((l) => ({ value: fluentdMessage('api', space, l) })));
+  await producer.kafka.produce(
+    space,
+    ['first line', 'second line'].map((l) => ({ value: fluentdMessage('api', space, l) })),
+  );
   await producer.apps.register(appKey);
   node = await startServer(config, { features: { drains: { worker: false }, builds: { consume: false } } });
 });

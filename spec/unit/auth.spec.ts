@@ -37,7 +37,9 @@ describe('authenticate', () => {
     expect(authenticate(`Bearer ${jwt.sign({ sub: 'a' }, other, { algorithm: 'RS256', expiresIn: 60 })}`, opts)).toBe(false);
     expect(authenticate(`Bearer ${jwt.sign({ sub: 'a', exp: 1 }, 'hs-secret', { algorithm: 'HS256' })}`, opts)).toBe(false);
     // HS256 signed with the public key as the secret (the classic confusion attack) must not pass.
-    expect(authenticate(`Bearer ${jwt.sign({ sub: 'a' }, 'not-the-secret', { algorithm: 'HS256', expiresIn: 60 })}`, { ...opts, jwtSecret: undefined })).toBe(false);
+    expect(authenticate(`Bearer ${jwt.sign({ sub: 'a' }, 'not-the-secret', { algorithm: 'HS256', expiresIn: 60 })}`, { ...opts, jwtSecret: undefined })).toBe(
+      false,
+    );
   });
 });
 
@@ -85,7 +87,9 @@ describe('JWT claims', () => {
       expect(authenticate(session, same)).toBe(false);
       expect(authenticate(`Bearer ${session}`, { ...same, jwtAudience: SESSION_AUDIENCE })).toBe(false);
       // Hiding the session audience among others does not help.
-      expect(authenticate(`Bearer ${jwt.sign({ sub: 'a' }, shared, { algorithm: 'HS256', expiresIn: 60, audience: ['logway-api', SESSION_AUDIENCE] })}`, same)).toBe(false);
+      expect(
+        authenticate(`Bearer ${jwt.sign({ sub: 'a' }, shared, { algorithm: 'HS256', expiresIn: 60, audience: ['logway-api', SESSION_AUDIENCE] })}`, same),
+      ).toBe(false);
     });
 
     it('refuses an API token used as a log-session token', () => {

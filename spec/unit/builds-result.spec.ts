@@ -14,7 +14,11 @@ async function collect(pages: AsyncIterable<StoredLine[]> | null, highWaterMark 
   const out = new PassThrough({ highWaterMark });
   const chunks: Buffer[] = [];
   out.on('data', (c: Buffer) => chunks.push(c));
-  const head = { id: '8f1e6d4e-0d3c-4f7e-9a51-2f0e4b8c1a22', status: 'succeeded' as const, output_stream_url: 'http://x/apps/a-s/builds/8f1e6d4e-0d3c-4f7e-9a51-2f0e4b8c1a22/result' };
+  const head = {
+    id: '8f1e6d4e-0d3c-4f7e-9a51-2f0e4b8c1a22',
+    status: 'succeeded' as const,
+    output_stream_url: 'http://x/apps/a-s/builds/8f1e6d4e-0d3c-4f7e-9a51-2f0e4b8c1a22/result',
+  };
   const count = await writeBuildResult(out, head, pages);
   out.end();
   await new Promise((r) => out.on('end', r));

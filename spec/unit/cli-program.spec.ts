@@ -60,7 +60,11 @@ describe('logway CLI (against a fake API)', () => {
     );
     const code = await run(['logs', '-a', 'api-space', '-n', '5', '-d', 'web', '-s', 'app', '--since', '10m', '--filter', 'o'], f.io);
     expect(code).toBe(0);
-    expect(f.calls[0]).toMatchObject({ method: 'POST', url: 'http://logway.test/apps/api-space/log-sessions', body: { lines: 5, tail: false, dyno: 'web', source: 'app', since: '10m', filter: 'o' } });
+    expect(f.calls[0]).toMatchObject({
+      method: 'POST',
+      url: 'http://logway.test/apps/api-space/log-sessions',
+      body: { lines: 5, tail: false, dyno: 'web', source: 'app', since: '10m', filter: 'o' },
+    });
     expect(f.calls[0].headers.Authorization).toBe('k1');
     expect(f.calls[1].url).toBe('http://logway.test/log-sessions/tok');
     expect(f.out()).toBe('2026-01-01T00:00:00.000Z api-space app[web.1]: one\n2026-01-01T00:00:01.000Z api-space app[web.1]: two\n');
@@ -68,7 +72,9 @@ describe('logway CLI (against a fake API)', () => {
 
   it('logs --json asks for NDJSON', async () => {
     const f = fakeIo((c) =>
-      c.url.endsWith('/log-sessions') ? { status: 201, body: { id: 's', logplex_url: 'http://logway.test/log-sessions/tok' } } : { status: 200, chunks: ['{"message":"x"}\n'] },
+      c.url.endsWith('/log-sessions')
+        ? { status: 201, body: { id: 's', logplex_url: 'http://logway.test/log-sessions/tok' } }
+        : { status: 200, chunks: ['{"message":"x"}\n'] },
     );
     expect(await run(['logs', '-a', 'api-space', '--json', '-t'], f.io)).toBe(0);
     expect(f.calls[0].body).toEqual({ lines: 100, tail: true });
@@ -80,7 +86,8 @@ describe('logway CLI (against a fake API)', () => {
     const f = fakeIo(() => ({ status: 201, body: { id: 's', logplex_url: 'http://logway.test/log-sessions/tok' } }));
     const enc = new TextEncoder();
     f.io.fetch = (async (input: string | URL, init?: RequestInit) => {
-      if (String(input).endsWith('/log-sessions')) return new Response(JSON.stringify({ id: 's', logplex_url: 'http://logway.test/log-sessions/tok' }), { status: 201 });
+      if (String(input).endsWith('/log-sessions'))
+        return new Response(JSON.stringify({ id: 's', logplex_url: 'http://logway.test/log-sessions/tok' }), { status: 201 });
       // A tail that never ends on its own: only the abort signal stops it.
       const stream = new ReadableStream<Uint8Array>({
         start(c) {
@@ -170,9 +177,7 @@ describe('logway CLI (against a fake API)', () => {
       body: { web: { memory_usage_bytes: { '100': 1048576, '200': 2097152, '300': 4194304 } } },
     }));
     expect(await run(['metrics', '-a', 'api-space', '-r', '10m', '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-02T00:00:00Z'], f.io)).toBe(0);
-    expect(f.calls[0].url).toBe(
-      'http://logway.test/apps/api-space/metrics?resolution=10m&from=2026-01-01T00%3A00%3A00.000Z&to=2026-01-02T00%3A00%3A00.000Z',
-    );
+    expect(f.calls[0].url).toBe('http://logway.test/apps/api-space/metrics?resolution=10m&from=2026-01-01T00%3A00%3A00.000Z&to=2026-01-02T00%3A00%3A00.000Z');
     const out = f.out();
     expect(out).toContain('=== web');
     expect(out).toContain('memory_usage_bytes (MB) 3 samples');
@@ -183,7 +188,11 @@ describe('logway CLI (against a fake API)', () => {
   it('status exits 1 and lists dependencies when not ready', async () => {
     const f = fakeIo(() => ({
       status: 503,
-      body: { state: 'DOWN', message: 'Not ready: kafka down.', dependencies: { kafka: { state: 'DOWN', error: 'ECONNREFUSED' }, postgresql: { state: 'UP' } } },
+      body: {
+        state: 'DOWN',
+        message: 'Not ready: kafka down.',
+        dependencies: { kafka: { state: 'DOWN', error: 'ECONNREFUSED' }, postgresql: { state: 'UP' } },
+      },
     }));
     expect(await run(['status'], f.io)).toBe(1);
     expect(f.out()).toBe('logway http://logway.test: DOWN\n  kafka       DOWN  ECONNREFUSED\n  postgresql  UP\nNot ready: kafka down.\n');
@@ -236,7 +245,12 @@ describe('CLI helpers', () => {
     expect(sparkline([5, 5])).toBe('▄▄');
     expect(sparkline([])).toBe('');
     expect(resample([1, 3, 5, 7], 2)).toEqual([2, 6]);
-    expect(sparkline(Array.from({ length: 1000 }, (_, i) => i), 20)).toHaveLength(20);
+    expect(
+      sparkline(
+        Array.from({ length: 1000 }, (_, i) => i),
+        20,
+      ),
+    ).toHaveLength(20);
     expect(bar(5, 10, 4)).toBe('██');
     expect(bar(0, 10, 4)).toBe('');
   });

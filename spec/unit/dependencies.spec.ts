@@ -132,11 +132,23 @@ describe('kafkaLogCreator', () => {
     const t = new DependencyTracker(logger);
     const log = kafkaLogCreator(logger, t)();
     for (let i = 0; i < 170; i++) {
-      log({ namespace: 'Connection', level: logLevel.ERROR, label: 'ERROR', log: entry('Connection error: connect ECONNREFUSED 127.0.0.1:9092', { broker: '127.0.0.1:9092' }) });
-      log({ namespace: 'BrokerPool', level: logLevel.ERROR, label: 'ERROR', log: entry('Failed to connect to seed broker, trying another broker from the list: Connection error: connect ECONNREFUSED 127.0.0.1:9092') });
+      log({
+        namespace: 'Connection',
+        level: logLevel.ERROR,
+        label: 'ERROR',
+        log: entry('Connection error: connect ECONNREFUSED 127.0.0.1:9092', { broker: '127.0.0.1:9092' }),
+      });
+      log({
+        namespace: 'BrokerPool',
+        level: logLevel.ERROR,
+        label: 'ERROR',
+        log: entry('Failed to connect to seed broker, trying another broker from the list: Connection error: connect ECONNREFUSED 127.0.0.1:9092'),
+      });
     }
     await flush();
     expect(t.isUp('kafka')).toBe(false);
-    expect(lines.map((l) => [l.level, l.msg])).toEqual([[40, 'kafka unreachable; affected: log-session history and live tails, drain delivery, build-log storage, POST /log-events']]);
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([
+      [40, 'kafka unreachable; affected: log-session history and live tails, drain delivery, build-log storage, POST /log-events'],
+    ]);
   });
 });

@@ -50,7 +50,10 @@ type Kinds = {
 
 function loadManifests(): { file: string; doc: Manifest }[] {
   const out: { file: string; doc: Manifest }[] = [];
-  for (const file of fs.readdirSync(K8S_DIR).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml').sort()) {
+  for (const file of fs
+    .readdirSync(K8S_DIR)
+    .filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml')
+    .sort()) {
     for (const d of parseAllDocuments(fs.readFileSync(path.join(K8S_DIR, file), 'utf8'))) {
       if (d.errors.length) throw new Error(`${file}: ${d.errors[0].message}`);
       const doc = d.toJS() as Manifest | null;
@@ -118,7 +121,10 @@ function readmeConfigVars(): Set<string> {
 /** Dockerfile instructions of the final stage, continuation lines joined. */
 function dockerfileFinalStage(): { instr: string; args: string }[] {
   const joined = read('Dockerfile').replace(/\\\n/g, ' ');
-  const lines = joined.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = joined
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const lastFrom = lines.map((l) => /^FROM\s/i.test(l)).lastIndexOf(true);
   return lines.slice(lastFrom).map((l) => {
     const m = /^(\w+)\s+(.*)$/.exec(l)!;
@@ -231,7 +237,12 @@ describe('deploy/kubernetes', () => {
     expect(names.filter((n) => !CONFIG_VARS.has(n))).toEqual([]);
     expect(envList.find((e) => e.name === 'NODE_ENV')?.value).toBe('production');
     // The ConfigMap's values pass lib/config.ts's validation under NODE_ENV=production.
-    const env: Record<string, string> = { ...configData, NODE_ENV: 'production', ...generatedSecrets(), DATABASE_URL: 'postgres://logway:pw@postgresql:5432/logway' };
+    const env: Record<string, string> = {
+      ...configData,
+      NODE_ENV: 'production',
+      ...generatedSecrets(),
+      DATABASE_URL: 'postgres://logway:pw@postgresql:5432/logway',
+    };
     const config = loadConfig(env);
     expect(config.production).toBe(true);
     expect(config.warnings).toEqual([]);

@@ -9,8 +9,7 @@ import {
   parseAddress,
 } from '../../drains/destination';
 
-const strict = (resolver?: (h: string) => Promise<LookupAddress[]>) =>
-  new DestinationPolicy({ allowPrivate: false, allowCidrs: [], resolver });
+const strict = (resolver?: (h: string) => Promise<LookupAddress[]>) => new DestinationPolicy({ allowPrivate: false, allowCidrs: [], resolver });
 
 async function refusedWith(policy: DestinationPolicy, host: string): Promise<string> {
   try {
@@ -78,9 +77,12 @@ describe('classifyAddress', () => {
     expect(classifyAddress(address)).toEqual({ verdict: 'private', kind });
   });
 
-  it.each(['8.8.8.8', '172.32.0.1', '100.128.0.1', '2606:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808', '192.0.2.10', '2001:db8::1'])('%s is public', (address) => {
-    expect(classifyAddress(address).verdict).toBe('public');
-  });
+  it.each(['8.8.8.8', '172.32.0.1', '100.128.0.1', '2606:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808', '192.0.2.10', '2001:db8::1'])(
+    '%s is public',
+    (address) => {
+      expect(classifyAddress(address).verdict).toBe('public');
+    },
+  );
 
   it.each([
     ['::ffff:127.0.0.1', '127.0.0.1'],

@@ -5,7 +5,12 @@ it('a forgotten topic leaves the commit points, and its re-created partitions st
   const t = new OffsetTracker();
   t.add('gone', 0, '41', 0);
   t.add('kept', 0, '7', 0);
-  expect(t.committable().map((p) => p.topic).sort()).toEqual(['gone', 'kept']);
+  expect(
+    t
+      .committable()
+      .map((p) => p.topic)
+      .sort(),
+  ).toEqual(['gone', 'kept']);
   t.forgetTopic('gone');
   t.add('kept', 0, '8', 0);
   // Kafka refuses a whole commit request that names a deleted topic: it must not be in it.

@@ -31,21 +31,18 @@ function setup(store: Partial<DlqStore>) {
   const registry = new Registry();
   const metrics = drainMetrics(registry);
   const parker = new Parker(store as DlqStore, metrics, createLogger('silent'), { flushMs: 1, batchSize: 100 });
-  const value = async (name: string) =>
-    (await registry.getSingleMetric(name)!.get()).values.find((v) => v.labels.drain === drain.id)?.value ?? 0;
+  const value = async (name: string) => (await registry.getSingleMetric(name)!.get()).values.find((v) => v.labels.drain === drain.id)?.value ?? 0;
   return { parker, value };
 }
 
 describe('Parker', () => {
   it('settles the rest of a batch as parked and a line PostgreSQL refused alone as dropped, counting it', async () => {
     const settled = new Map<string, Outcome>();
-    const park = jest.fn(
-      async (entries: ParkEntry[]): Promise<ParkResult> => ({
-        parked: 2,
-        dropped: [{ drain: drain.id, app: drain.token, count: 3 }],
-        quarantined: [{ row: entries[1], err: Object.assign(new Error('invalid byte sequence'), { code: '22021' }) }],
-      }),
-    );
+    const park = jest.fn(async (entries: ParkEntry[]): Promise<ParkResult> => ({
+      parked: 2,
+      dropped: [{ drain: drain.id, app: drain.token, count: 3 }],
+      quarantined: [{ row: entries[1], err: Object.assign(new Error('invalid byte sequence'), { code: '22021' }) }],
+    }));
     const { parker, value } = setup({ park });
     parker.park(drain, [item('a', '1', settled), item('b', '2', settled), item('c', '3', settled)], info);
     await parker.idle(5000);

@@ -21,18 +21,37 @@ const host = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 30 }),
   fc.constantFrom('localhost', 'localhost.', '0x7f.1', '2130706433', '017700000001', '[::ffff:127.0.0.1]', '[::1', '[]', '%00', '..'),
 );
-const port = fc.oneof(fc.constant(''), fc.integer({ min: -5, max: 70000 }).map((n) => `:${n}`), fc.string({ maxLength: 8 }).map((s) => `:${s}`));
-const rest = fc.oneof(fc.constant(''), fc.webPath(), fc.string({ unit: 'binary', maxLength: 20 }), fc.constantFrom('?framing=newline', '#insecure', '?framing=%ZZ'));
-const userinfo = fc.oneof(fc.constant(''), fc.string({ maxLength: 10 }).map((s) => `${s}@`), fc.constantFrom('u:p@', 'u:%ZZ@', ':@'));
+const port = fc.oneof(
+  fc.constant(''),
+  fc.integer({ min: -5, max: 70000 }).map((n) => `:${n}`),
+  fc.string({ maxLength: 8 }).map((s) => `:${s}`),
+);
+const rest = fc.oneof(
+  fc.constant(''),
+  fc.webPath(),
+  fc.string({ unit: 'binary', maxLength: 20 }),
+  fc.constantFrom('?framing=newline', '#insecure', '?framing=%ZZ'),
+);
+const userinfo = fc.oneof(
+  fc.constant(''),
+  fc.string({ maxLength: 10 }).map((s) => `${s}@`),
+  fc.constantFrom('u:p@', 'u:%ZZ@', ':@'),
+);
 const urlish = fc.tuple(scheme, userinfo, host, port, rest).map(([s, u, h, p, r]) => `${s}://${u}${h}${p}${r}`);
 
 describe('parseDrainUrl (property)', () => {
   it('arbitrary strings: a target or a typed 4xx error, nothing else', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => typedOnly(() => parseDrainUrl(s))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => typedOnly(() => parseDrainUrl(s))),
+      { numRuns: 2000 },
+    );
   });
 
   it('url-ish strings: a target or a typed 4xx error, nothing else', () => {
-    fc.assert(fc.property(urlish, (s) => typedOnly(() => parseDrainUrl(s))), { numRuns: 3000 });
+    fc.assert(
+      fc.property(urlish, (s) => typedOnly(() => parseDrainUrl(s))),
+      { numRuns: 3000 },
+    );
     fc.assert(fc.property(fc.webUrl({ withQueryParameters: true, withFragments: true }), (s) => typedOnly(() => parseDrainUrl(s))));
   });
 

@@ -14,7 +14,9 @@ function appRaising(err: Error) {
 
 describe('errorHandler and Retry-After', () => {
   it('a TooManyRequests from any route is 429 with Retry-After set to its retryAfterSeconds', async () => {
-    const res = await request(appRaising(new TooManyRequests('Too many log history reads are in progress on this node; retry later.', 7))).post('/apps/a-b/log-sessions');
+    const res = await request(appRaising(new TooManyRequests('Too many log history reads are in progress on this node; retry later.', 7))).post(
+      '/apps/a-b/log-sessions',
+    );
     expect(res.status).toBe(429);
     expect(res.headers['retry-after']).toBe('7');
     expect(res.body).toEqual({ id: 'rate_limited', message: 'Too many log history reads are in progress on this node; retry later.' });

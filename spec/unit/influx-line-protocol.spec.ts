@@ -1,12 +1,4 @@
-import {
-  escapeKey,
-  escapeMeasurement,
-  escapeTagValue,
-  formatFieldValue,
-  InfluxError,
-  quoteStringField,
-  toLineProtocol,
-} from '../../lib/influx';
+import { escapeKey, escapeMeasurement, escapeTagValue, formatFieldValue, InfluxError, quoteStringField, toLineProtocol } from '../../lib/influx';
 
 describe('line protocol escaping (InfluxDB line protocol reference)', () => {
   it('measurements escape comma and space, nothing else', () => {

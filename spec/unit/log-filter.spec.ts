@@ -50,7 +50,20 @@ describe('parseSince', () => {
   });
 
   it('anything else is null', () => {
-    for (const bad of ['', '10', '10x', '-5m', '1.5h', 'm', 'yesterday', 'Sat Mar 24 2018', '2018-13-01', '2018-02-30T00:00:00Z', '2018-03-24T25:00:00Z', '2018-03-24T01:07:20']) {
+    for (const bad of [
+      '',
+      '10',
+      '10x',
+      '-5m',
+      '1.5h',
+      'm',
+      'yesterday',
+      'Sat Mar 24 2018',
+      '2018-13-01',
+      '2018-02-30T00:00:00Z',
+      '2018-03-24T25:00:00Z',
+      '2018-03-24T01:07:20',
+    ]) {
       expect(parseSince(bad, NOW)).toBeNull();
     }
   });

@@ -93,9 +93,7 @@ describe('SSE', () => {
 
 describe('toRfc5424', () => {
   it('container lines: PRI user.info, APP-NAME app, PROCID dyno', () => {
-    expect(toRfc5424(webLine, { hostname: 'appname-space' })).toBe(
-      '<14>1 2018-03-24T01:07:20.123Z appname-space app web.1562910588-cg82f - - GET /health 200',
-    );
+    expect(toRfc5424(webLine, { hostname: 'appname-space' })).toBe('<14>1 2018-03-24T01:07:20.123Z appname-space app web.1562910588-cg82f - - GET /health 200');
     expect(toRfc5424({ ...webLine, severity: 3 }, { hostname: 'appname-space' })).toBe(
       '<11>1 2018-03-24T01:07:20.123Z appname-space app web.1562910588-cg82f - - GET /health 200',
     );
@@ -105,16 +103,11 @@ describe('toRfc5424', () => {
     expect(toRfc5424(routerLine, { hostname: 'appname-space' })).toBe(
       '<14>1 2018-03-24T01:07:20.123Z appname-space akkeris router - - method=GET status=200 host=appname-space path=/',
     );
-    expect(toRfc5424({ ...routerLine, source: 'logway', message: 'x' }, { hostname: 'h' })).toBe(
-      '<14>1 2018-03-24T01:07:20.123Z h logway - - - x',
-    );
+    expect(toRfc5424({ ...routerLine, source: 'logway', message: 'x' }, { hostname: 'h' })).toBe('<14>1 2018-03-24T01:07:20.123Z h logway - - - x');
   });
 
   it('header fields follow RFC5424 §6: NILVALUE when empty, PRINTUSASCII, length caps', () => {
-    const out = toRfc5424(
-      { ...webLine, source: 'a b'.repeat(30), dyno: 'p'.repeat(200) },
-      { hostname: `h\u00e9${'x'.repeat(300)}` },
-    );
+    const out = toRfc5424({ ...webLine, source: 'a b'.repeat(30), dyno: 'p'.repeat(200) }, { hostname: `h\u00e9${'x'.repeat(300)}` });
     const [, , host, appName, procId] = out.split(' ');
     expect(host).toBe(`h_${'x'.repeat(253)}`);
     expect(appName).toBe('a_b'.repeat(16));
@@ -139,9 +132,7 @@ describe('framing (RFC6587)', () => {
 
   it('frames a full syslog message', () => {
     const rfc = toRfc5424(webLine, { hostname: 'appname-space' });
-    expect(frameOctetCounted(rfc).toString()).toBe(
-      '89 <14>1 2018-03-24T01:07:20.123Z appname-space app web.1562910588-cg82f - - GET /health 200',
-    );
+    expect(frameOctetCounted(rfc).toString()).toBe('89 <14>1 2018-03-24T01:07:20.123Z appname-space app web.1562910588-cg82f - - GET /health 200');
   });
 
   it('newline framing ends with LF and never splits a message', () => {
@@ -151,7 +142,10 @@ describe('framing (RFC6587)', () => {
 
   it('newline framing replaces every C0 control but tab, and DEL: a tenant line cannot forge a frame', () => {
     expect(frameNewline('a\u0000b\u000bc\u000cd\u001be\u007ff\tg\rh').toString()).toBe('a b c d e f\tg h\n');
-    const forged = toRfc5424({ ...webLine, message: 'ok\u000b<11>1 2018-03-24T01:07:20.123Z victim-space app web.1 - - forged' }, { hostname: 'appname-space' });
+    const forged = toRfc5424(
+      { ...webLine, message: 'ok\u000b<11>1 2018-03-24T01:07:20.123Z victim-space app web.1 - - forged' },
+      { hostname: 'appname-space' },
+    );
     const framed = frameNewline(forged).toString();
     expect(framed.split('\n')).toEqual([expect.stringContaining('ok <11>1'), '']);
     expect(framed).not.toMatch(/[\x00-\x08\x0a-\x1f\x7f](?!$)/);
@@ -177,7 +171,11 @@ describe('framing (RFC6587)', () => {
         const out = toRfc5424({ ...webLine, source, dyno, message: 'm' }, { hostname });
         const [pri, , host, appName, procId, msgId, sd] = out.split(' ');
         expect(pri).toMatch(/^<\d+>1$/);
-        for (const [field, max] of [[host, 255], [appName, 48], [procId, 128]] as [string, number][]) {
+        for (const [field, max] of [
+          [host, 255],
+          [appName, 48],
+          [procId, 128],
+        ] as [string, number][]) {
           expect(field).toMatch(/^[\x21-\x7e]+$/);
           expect(field.length).toBeLessThanOrEqual(max);
         }

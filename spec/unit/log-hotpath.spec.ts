@@ -13,7 +13,23 @@ describe('lib/log hot path', () => {
   it('dynoFromPod matches the prefix-list form', () => {
     const apps = ['api', 'a', 'api-x', ''];
     const types = ['web', 'worker', '', 'w-1'];
-    const rests = ['', '-', '--', '-web', '-web-', '-web-1', '--web-', '--web-1-abc', '--worker-5d8f9-x2k', '-worker-1', '-1562910588-cg82f', 'x-1', '---', '--w-1-2', '-w-1-'];
+    const rests = [
+      '',
+      '-',
+      '--',
+      '-web',
+      '-web-',
+      '-web-1',
+      '--web-',
+      '--web-1-abc',
+      '--worker-5d8f9-x2k',
+      '-worker-1',
+      '-1562910588-cg82f',
+      'x-1',
+      '---',
+      '--w-1-2',
+      '-w-1-',
+    ];
     let n = 0;
     for (const app of apps) {
       for (const t of types) {
@@ -55,14 +71,18 @@ describe('lib/log hot path', () => {
   it('RFC5424 header fields: printable ASCII kept as is, anything else replaced, capped, NILVALUE when empty', () => {
     expect(toRfc5424(line({}), { hostname: 'api-space' })).toBe('<14>1 2018-03-24T01:07:20.123Z api-space app web.1-a - - hello');
     expect(toRfc5424(line({ dyno: '' }), { hostname: '' })).toBe('<14>1 2018-03-24T01:07:20.123Z - app - - - hello');
-    expect(toRfc5424(line({ dyno: 'wé b\t1' }), { hostname: 'h'.repeat(300) })).toBe(
-      `<14>1 2018-03-24T01:07:20.123Z ${'h'.repeat(255)} app w__b_1 - - hello`,
-    );
+    expect(toRfc5424(line({ dyno: 'wé b\t1' }), { hostname: 'h'.repeat(300) })).toBe(`<14>1 2018-03-24T01:07:20.123Z ${'h'.repeat(255)} app w__b_1 - - hello`);
     expect(toRfc5424(line({ source: 'x'.repeat(60) }), { hostname: 'h' })).toContain(` h ${'x'.repeat(48)} web.1-a `);
   });
 
   it('the time rendering follows each line, also when consecutive lines share or change their instant', () => {
-    const times = ['2018-03-24T01:07:20.123Z', '2018-03-24T01:07:20.123Z', '2018-03-24T01:07:20.124Z', '2018-03-24T01:07:20.123Z', '+275760-09-13T00:00:00.000Z'];
+    const times = [
+      '2018-03-24T01:07:20.123Z',
+      '2018-03-24T01:07:20.123Z',
+      '2018-03-24T01:07:20.124Z',
+      '2018-03-24T01:07:20.123Z',
+      '+275760-09-13T00:00:00.000Z',
+    ];
     for (const t of times) expect(toAkkerisText(line({ time: new Date(t) }))).toBe(`${t} api-space app[web.1-a]: hello`);
     expect(() => toAkkerisText(line({ time: new Date(NaN) }))).toThrow(RangeError);
     expect(() => toAkkerisText(line({ time: new Date(NaN) }))).toThrow(RangeError);

@@ -69,7 +69,10 @@ const routerPair = fc
   .map(([k, v, quoted]) => `${k}=${quoted ? `"${v}"` : v}`);
 const routerText = fc
   .tuple(
-    fc.option(fc.oneof(fc.constantFrom('api-space.example.com', 'api', '-x', 'a-b'), text).map((h) => `hostname=${h}`), { nil: '' }),
+    fc.option(
+      fc.oneof(fc.constantFrom('api-space.example.com', 'api', '-x', 'a-b'), text).map((h) => `hostname=${h}`),
+      { nil: '' },
+    ),
     fc.array(fc.oneof(routerPair, text), { maxLength: 8 }),
   )
   .map(([host, tokens]) => [...tokens.slice(0, 2), host, ...tokens.slice(2)].join(' '));

@@ -83,16 +83,15 @@ describe('parseKafkaMessage: app logs', () => {
   });
 
   it('renders Kubernetes phase messages human readable', () => {
-    const crashed =
-      'Phase: Running/waiting --  reason=CrashLoopBackOff message=Back-off 5m0s restarting failed container=api pod=api-1-2_space(60fa)\n';
+    const crashed = 'Phase: Running/waiting --  reason=CrashLoopBackOff message=Back-off 5m0s restarting failed container=api pod=api-1-2_space(60fa)\n';
     expect(okLine(msg('space', appLog({ log: crashed }))).line.message).toBe('at=error code=H10 desc="App crashed"');
     expect(kubernetesToHumanReadable('Phase: Creating -- Creating pod blog-1050769379-6ktnc')).toBe('Creating Dyno');
     expect(kubernetesToHumanReadable('Phase: Pending/ --')).toBe('Waiting on Dyno');
     expect(kubernetesToHumanReadable('Phase: Pending/waiting --  reason=ContainerCreating')).toBe('Waiting on Dyno');
     expect(kubernetesToHumanReadable('Phase: Running/running --  startedAt=2017-06-16T16:16:30')).toBe('Checking Dyno Health');
-    expect(
-      kubernetesToHumanReadable('Phase: Running/terminated --  reason=Error startedAt=2017-06-16T16:12:39Z exitCode=130'),
-    ).toBe('Dyno exited (exit code 130)');
+    expect(kubernetesToHumanReadable('Phase: Running/terminated --  reason=Error startedAt=2017-06-16T16:12:39Z exitCode=130')).toBe(
+      'Dyno exited (exit code 130)',
+    );
     expect(kubernetesToHumanReadable('Phase: Running/terminated --  reason=Completed')).toBe('Dyno exited');
     expect(kubernetesToHumanReadable('Phase: Deleting -- pod blog-472348638-9tzlx in space default')).toBe('Deleting Dyno');
     expect(kubernetesToHumanReadable('Phase: Unknown -- x')).toBe('Phase: Unknown -- x');
@@ -100,9 +99,7 @@ describe('parseKafkaMessage: app logs', () => {
   });
 
   it('time: the message time, else the Kafka timestamp, else now', () => {
-    expect(okLine(msg('space', appLog({ time: '2018-03-24T03:07:20.5+02:00' }))).line.time.toISOString()).toBe(
-      '2018-03-24T01:07:20.500Z',
-    );
+    expect(okLine(msg('space', appLog({ time: '2018-03-24T03:07:20.5+02:00' }))).line.time.toISOString()).toBe('2018-03-24T01:07:20.500Z');
     expect(okLine(msg('space', appLog({ time: 'yesterday 2016' }))).line.time.toISOString()).toBe('2019-05-05T05:05:05.555Z');
     expect(okLine(msg('space', appLog({ time: undefined }))).line.time.toISOString()).toBe('2019-05-05T05:05:05.555Z');
     expect(okLine(msg('space', appLog({ time: 12 }), '-1')).line.time.toISOString()).toBe(NOW.toISOString());
@@ -166,8 +163,7 @@ describe('parseKafkaMessage: router logs (alamoweblogs)', () => {
       dyno: '',
       processType: '',
       severity: 6,
-      message:
-        'method=GET status=200 bytes=17 fwd="10.0.0.1, 10.0.0.2" request_id=abc total=12 service=3ms host=api-space path=/health?x=1',
+      message: 'method=GET status=200 bytes=17 fwd="10.0.0.1, 10.0.0.2" request_id=abc total=12 service=3ms host=api-space path=/health?x=1',
       position: { topic: 'alamoweblogs', partition: 3, offset: '42' },
     });
   });

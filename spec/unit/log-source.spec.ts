@@ -111,7 +111,12 @@ describe('LogSource', () => {
     expect(k.started).toHaveLength(1);
     expect(k.started[0].opts).toMatchObject({ groupId: 'g-1', topics: ['space'], autoCommit: false, fromBeginning: false, name: 'test' });
     expect(k.started[0].seeks).toEqual([['space', 0, '7']]);
-    expect(user.changes[0]).toEqual({ initial: true, added: [{ topic: 'space', partitions: [{ partition: 0, low: '0', high: '10' }] }], grown: [], removed: [] });
+    expect(user.changes[0]).toEqual({
+      initial: true,
+      added: [{ topic: 'space', partitions: [{ partition: 0, low: '0', high: '10' }] }],
+      grown: [],
+      removed: [],
+    });
 
     // Nothing changed: the consumer stays.
     await source.refresh();
@@ -139,7 +144,15 @@ describe('LogSource', () => {
     expect(user.changes[1]).toEqual({
       initial: false,
       added: [],
-      grown: [{ topic: 'space', partitions: [{ partition: 1, low: '0', high: '20' }, { partition: 2, low: '0', high: '30' }] }],
+      grown: [
+        {
+          topic: 'space',
+          partitions: [
+            { partition: 1, low: '0', high: '20' },
+            { partition: 2, low: '0', high: '30' },
+          ],
+        },
+      ],
       removed: [],
     });
     await source.stop();
@@ -199,7 +212,12 @@ describe('LogSource', () => {
 
   it('creates the topics it must read when they do not exist (the build-log topic)', async () => {
     const k = scripted({});
-    const source = new LogSource(k.kafka, recorder(), options({ start: 'earliest', commit: 'resolved', ensureTopics: ['alamobuildlogs'], wanted: (t) => t === 'alamobuildlogs' }), silent);
+    const source = new LogSource(
+      k.kafka,
+      recorder(),
+      options({ start: 'earliest', commit: 'resolved', ensureTopics: ['alamobuildlogs'], wanted: (t) => t === 'alamobuildlogs' }),
+      silent,
+    );
     await source.start();
     expect(k.created).toEqual(['alamobuildlogs']);
     expect(k.started[0].opts).toMatchObject({ topics: ['alamobuildlogs'], autoCommit: true, fromBeginning: true });
@@ -229,7 +247,10 @@ describe('LogSource', () => {
     const source = new LogSource(k.kafka, recorder(), options({ start: 'earliest', commit: 'resolved' }), silent);
     await source.start();
     await source.seekToTime('space', 1000);
-    expect(k.started[0].seeks).toEqual([['space', 0, '1000'], ['space', 1, '1001']]);
+    expect(k.started[0].seeks).toEqual([
+      ['space', 0, '1000'],
+      ['space', 1, '1001'],
+    ]);
     await source.stop();
   });
 
@@ -306,8 +327,15 @@ describe('LogSource poison partitions', () => {
       },
     };
     const set: Record<string, number> = {};
-    const metrics = { quarantined: { set: (l: { topic: string }, v: number) => void (set[l.topic] = v), remove: (l: { topic: string }) => void delete set[l.topic] } };
-    const source = new LogSource(k.kafka, user, options({ start: 'earliest', commit: 'resolved', poisonAfter: 3, quarantineMs: 60_000, pollMs: 1000, metrics: metrics as never }), silent);
+    const metrics = {
+      quarantined: { set: (l: { topic: string }, v: number) => void (set[l.topic] = v), remove: (l: { topic: string }) => void delete set[l.topic] },
+    };
+    const source = new LogSource(
+      k.kafka,
+      user,
+      options({ start: 'earliest', commit: 'resolved', poisonAfter: 3, quarantineMs: 60_000, pollMs: 1000, metrics: metrics as never }),
+      silent,
+    );
     await source.start();
     const c = k.started[0];
     const bad = batchOf('bad', 0, [{}]);

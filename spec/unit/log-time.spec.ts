@@ -121,7 +121,10 @@ describe('parseRfc3339 date arithmetic', () => {
         const date = new Date(t);
         date.setUTCFullYear(y);
         if (date.getUTCFullYear() !== y) continue;
-        const iso = date.toISOString().replace(/^\+0*(\d{4})/, '$1').replace('.000Z', '.5Z');
+        const iso = date
+          .toISOString()
+          .replace(/^\+0*(\d{4})/, '$1')
+          .replace('.000Z', '.5Z');
         if (y < 10000 && !iso.startsWith('-')) expect([iso, parseRfc3339(iso)?.getTime()]).toEqual([iso, date.getTime() + 500]);
       }
     }

@@ -88,7 +88,9 @@ describe('InfluxQL', () => {
 
   it('snapshot: the last two samples per series within the window', () => {
     const q = buildSnapshotStatement();
-    expect(q).toMatch(/^SELECT value FROM \/\^\(cpu_system_seconds_total\|.*\|network_transmit_errors_total\)\$\/ WHERE app = \$app AND time >= \$since AND time <= \$now /);
+    expect(q).toMatch(
+      /^SELECT value FROM \/\^\(cpu_system_seconds_total\|.*\|network_transmit_errors_total\)\$\/ WHERE app = \$app AND time >= \$since AND time <= \$now /,
+    );
     expect(q).toMatch(/GROUP BY process_type, instance ORDER BY time DESC LIMIT 2$/);
   });
 });
@@ -98,7 +100,16 @@ describe('shaping', () => {
     {
       statement_id: 0,
       series: [
-        { name: 'memory_rss', tags: { process_type: 'worker' }, columns: ['time', 'value'], values: [[1200, 5], [600, null], [0, 4]] },
+        {
+          name: 'memory_rss',
+          tags: { process_type: 'worker' },
+          columns: ['time', 'value'],
+          values: [
+            [1200, 5],
+            [600, null],
+            [0, 4],
+          ],
+        },
         { name: 'memory_rss', tags: { process_type: 'web' }, columns: ['time', 'value'], values: [[0, 1.5]] },
         { name: 'fs_usage_bytes', tags: { process_type: 'web' }, columns: ['time', 'value'], values: [[0, null]] },
       ],
@@ -122,8 +133,18 @@ describe('shaping', () => {
   it('percentile is nearest rank, as InfluxDB computes PERCENTILE', () => {
     expect(percentile([3, 1, 2], 90)).toBe(3);
     expect(percentile([5], 90)).toBe(5);
-    expect(percentile(Array.from({ length: 10 }, (_, i) => 10 - i), 90)).toBe(9);
-    expect(percentile(Array.from({ length: 20 }, (_, i) => i + 1), 90)).toBe(18);
+    expect(
+      percentile(
+        Array.from({ length: 10 }, (_, i) => 10 - i),
+        90,
+      ),
+    ).toBe(9);
+    expect(
+      percentile(
+        Array.from({ length: 20 }, (_, i) => i + 1),
+        90,
+      ),
+    ).toBe(18);
     expect(percentile([], 90)).toBeUndefined();
   });
 
@@ -138,10 +159,22 @@ describe('shaping', () => {
       {
         statement_id: 0,
         series: [
-          series('memory_rss', 'web', 'a', [[0, 1], [600, 10]]),
-          series('memory_rss', 'web', 'b', [[0, 2], [1200, 7]]),
-          series('memory_rss', 'web', 'c', [[0, 6], [600, null]]),
-          series('memory_rss', 'worker', 'k', [[-600, 99], [600, 4]]),
+          series('memory_rss', 'web', 'a', [
+            [0, 1],
+            [600, 10],
+          ]),
+          series('memory_rss', 'web', 'b', [
+            [0, 2],
+            [1200, 7],
+          ]),
+          series('memory_rss', 'web', 'c', [
+            [0, 6],
+            [600, null],
+          ]),
+          series('memory_rss', 'worker', 'k', [
+            [-600, 99],
+            [600, 4],
+          ]),
           series('fs_usage_bytes', 'worker', 'k', [[600, null]]),
         ],
       },
@@ -171,9 +204,33 @@ describe('shaping', () => {
         {
           statement_id: 0,
           series: [
-            { name: 'cpu_usage_seconds_total', tags: { process_type: 'web', instance: 'b' }, columns: ['time', 'value'], values: [[20000, 50], [10000, 30]] },
-            { name: 'cpu_usage_seconds_total', tags: { process_type: 'web', instance: 'a' }, columns: ['time', 'value'], values: [[20000, 1], [10000, 30]] },
-            { name: 'memory_rss', tags: { process_type: 'web', instance: 'a' }, columns: ['time', 'value'], values: [[20500, 100], [10500, 90]] },
+            {
+              name: 'cpu_usage_seconds_total',
+              tags: { process_type: 'web', instance: 'b' },
+              columns: ['time', 'value'],
+              values: [
+                [20000, 50],
+                [10000, 30],
+              ],
+            },
+            {
+              name: 'cpu_usage_seconds_total',
+              tags: { process_type: 'web', instance: 'a' },
+              columns: ['time', 'value'],
+              values: [
+                [20000, 1],
+                [10000, 30],
+              ],
+            },
+            {
+              name: 'memory_rss',
+              tags: { process_type: 'web', instance: 'a' },
+              columns: ['time', 'value'],
+              values: [
+                [20500, 100],
+                [10500, 90],
+              ],
+            },
             { name: 'network_receive_bytes_total', tags: { process_type: 'worker', instance: 'c' }, columns: ['time', 'value'], values: [[20000, 7]] },
             { name: 'not_ours', tags: { process_type: 'web', instance: 'a' }, columns: ['time', 'value'], values: [[20000, 7]] },
           ],

@@ -22,7 +22,14 @@ function setup(staleSeconds = HOUR) {
       clock.queries++;
       if (clock.fail) throw clock.fail;
       if (!clock.up) throw new Unavailable('InfluxDB', 'connect ECONNREFUSED 127.0.0.1:8086');
-      return [{ statement_id: 0, series: [{ name: 'memory_rss', tags: { process_type: 'web', instance: 'web.1' }, columns: ['time', 'value'], values: [[(T0 / 1000 - 2 * HOUR) * 1000, 42]] }] }];
+      return [
+        {
+          statement_id: 0,
+          series: [
+            { name: 'memory_rss', tags: { process_type: 'web', instance: 'web.1' }, columns: ['time', 'value'], values: [[(T0 / 1000 - 2 * HOUR) * 1000, 42]] },
+          ],
+        },
+      ];
     },
   } as unknown as Influx;
   const service: MetricsService = createMetricsService(influx, new Registry(), {

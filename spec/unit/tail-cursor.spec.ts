@@ -24,15 +24,27 @@ const tick = () => new Promise((r) => setImmediate(r));
 function line(topic: string, partition: number, offset: number): LogLine {
   return {
     time: new Date(Date.UTC(2026, 0, 1)),
-    app: 'api', space: 'space', appKey: 'api-space', source: 'app', dyno: 'web.1', processType: 'web', severity: 6,
-    message: `${topic} ${partition} ${offset}`, position: { topic, partition, offset: String(offset) },
+    app: 'api',
+    space: 'space',
+    appKey: 'api-space',
+    source: 'app',
+    dyno: 'web.1',
+    processType: 'web',
+    severity: 6,
+    message: `${topic} ${partition} ${offset}`,
+    position: { topic, partition, offset: String(offset) },
   };
 }
 
 function session(start: Positions) {
   const res = new FakeRes();
   const s = new TailSession(res as unknown as ServerResponse, {
-    format: 'sse', key: 'api-space', filter: () => true, maxBufferedLines: 1000, metrics: createTailMetrics(new Registry()), onClose: () => undefined,
+    format: 'sse',
+    key: 'api-space',
+    filter: () => true,
+    maxBufferedLines: 1000,
+    metrics: createTailMetrics(new Registry()),
+    onClose: () => undefined,
   });
   s.begin(start);
   s.release([]);
@@ -41,14 +53,29 @@ function session(start: Positions) {
 
 describe('TailSession SSE cursor ids', () => {
   it('match encodeCursor of the positions after each line, for two sessions sharing the lines, new partitions included', async () => {
-    const startA: Positions = new Map([['space:0', 100], ['space:1', 7], ['alamoweblogs:0', 3]]);
-    const startB: Positions = new Map([['alamoweblogs:0', 1], ['space:0', 90]]);
+    const startA: Positions = new Map([
+      ['space:0', 100],
+      ['space:1', 7],
+      ['alamoweblogs:0', 3],
+    ]);
+    const startB: Positions = new Map([
+      ['alamoweblogs:0', 1],
+      ['space:0', 90],
+    ]);
     const a = session(startA);
     const b = session(startB);
     const posA = new Map(startA);
     const posB = new Map(startB);
     const want = { a: [] as string[], b: [] as string[] };
-    const feed = [line('space', 0, 100), line('space', 1, 7), line('space', 0, 101), line('alamoweblogs', 0, 3), line('space', 2, 0), line('alamobuildlogs', 1, 55), line('space', 0, 102)];
+    const feed = [
+      line('space', 0, 100),
+      line('space', 1, 7),
+      line('space', 0, 101),
+      line('alamoweblogs', 0, 3),
+      line('space', 2, 0),
+      line('alamobuildlogs', 1, 55),
+      line('space', 0, 102),
+    ];
     for (const l of feed) {
       a.s.accept(l);
       posA.set(positionKey(l.position), Number(l.position.offset) + 1);
@@ -71,7 +98,12 @@ describe('TailSession SSE cursor ids', () => {
     const mk = (format: 'text' | 'ndjson') => {
       const res = new FakeRes();
       const s = new TailSession(res as unknown as ServerResponse, {
-        format, key: 'api-space', filter: () => true, maxBufferedLines: 1000, metrics: createTailMetrics(new Registry()), onClose: () => undefined,
+        format,
+        key: 'api-space',
+        filter: () => true,
+        maxBufferedLines: 1000,
+        metrics: createTailMetrics(new Registry()),
+        onClose: () => undefined,
       });
       s.release([]);
       return { res, s };

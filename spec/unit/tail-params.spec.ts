@@ -40,7 +40,14 @@ describe('log-session request validation', () => {
 
   it('filters: dyno or dyno_name, type, source, since (relative or RFC3339), regex', () => {
     expect(parse({ lines: 5, tail: true, dyno: 'web.1', type: 'web', source: 'app', filter: 'GET' })).toEqual({
-      kind: 'app', key: 'api-space', lines: 5, tail: true, dyno: 'web.1', type: 'web', source: 'app', filter: 'GET',
+      kind: 'app',
+      key: 'api-space',
+      lines: 5,
+      tail: true,
+      dyno: 'web.1',
+      type: 'web',
+      source: 'app',
+      filter: 'GET',
     });
     expect(parse({ lines: 5, dyno_name: 'worker' }).dyno).toBe('worker');
     expect(parse({ lines: 5, since: '10m' }).since).toBe(now.getTime() - 600_000);
@@ -78,8 +85,7 @@ describe('log-session request validation', () => {
     }
     expect(parse({ lines: 5, since: '7d' }).since).toBe(now.getTime() - 604_800_000);
     expect(parse({ lines: 5, since: '2025-12-25T12:00:00Z' }).since).toBe(Date.parse('2025-12-25T12:00:00Z'));
-    const withMax = (since: string, maxSinceSeconds: number) =>
-      parseSessionRequest({ lines: 5, since }, target, { maxLines: 250, maxSinceSeconds, now });
+    const withMax = (since: string, maxSinceSeconds: number) => parseSessionRequest({ lines: 5, since }, target, { maxLines: 250, maxSinceSeconds, now });
     expect(rejects(() => withMax('2h', 3_600))).toBe('The specified since is further back than logs are kept (1 hour is the maximum).');
     expect(rejects(() => withMax('91m', 5_400))).toBe('The specified since is further back than logs are kept (90 minutes is the maximum).');
     expect(withMax('1h', 3_600).since).toBe(now.getTime() - 3_600_000);

@@ -14,11 +14,12 @@ describe('ReadbackLimiter', () => {
     const limiter = new ReadbackLimiter({ max: 2, queueLength: 1 });
     const started: string[] = [];
     const gates = { a: deferred(), b: deferred(), c: deferred() };
-    const job = (name: keyof typeof gates) => limiter.run(async () => {
-      started.push(name);
-      await gates[name].promise;
-      return name;
-    });
+    const job = (name: keyof typeof gates) =>
+      limiter.run(async () => {
+        started.push(name);
+        await gates[name].promise;
+        return name;
+      });
     const a = job('a');
     const b = job('b');
     const c = job('c');

@@ -4,7 +4,18 @@ import type { LogLine } from '../../lib/log/line';
 let n = 0;
 function line(appKey: string, partition: number, offset: number, message = `m${n++}`): LogLine {
   const [app, space] = appKey.split('-');
-  return { time: new Date(1_700_000_000_000 + offset), app, space, appKey, source: 'app', dyno: 'web.1', processType: 'web', severity: 6, message, position: { topic: space, partition, offset: String(offset) } };
+  return {
+    time: new Date(1_700_000_000_000 + offset),
+    app,
+    space,
+    appKey,
+    source: 'app',
+    dyno: 'web.1',
+    processType: 'web',
+    severity: 6,
+    message,
+    position: { topic: space, partition, offset: String(offset) },
+  };
 }
 
 describe('AppRing', () => {

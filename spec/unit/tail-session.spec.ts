@@ -34,8 +34,15 @@ const tick = () => new Promise((r) => setImmediate(r));
 function line(i: number, partition = 0): LogLine {
   return {
     time: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, i)),
-    app: 'api', space: 'space', appKey: 'api-space', source: 'app', dyno: 'web.1', processType: 'web', severity: 6,
-    message: `line ${i}`, position: { topic: 'space', partition, offset: String(100 + i) },
+    app: 'api',
+    space: 'space',
+    appKey: 'api-space',
+    source: 'app',
+    dyno: 'web.1',
+    processType: 'web',
+    severity: 6,
+    message: `line ${i}`,
+    position: { topic: 'space', partition, offset: String(100 + i) },
   };
 }
 const text = (i: number) => `2026-01-01T00:00:00.${String(i).padStart(3, '0')}Z api-space app[web.1]: line ${i}\n`;
@@ -44,8 +51,20 @@ function make(format: StreamFormat = 'text', maxBufferedLines = 3) {
   const res = new FakeRes();
   const metrics = createTailMetrics(new Registry());
   let closed = 0;
-  const s = new TailSession(res as unknown as ServerResponse, { format, key: 'api-space', filter: () => true, maxBufferedLines, metrics, onClose: () => closed++ });
-  s.begin(new Map([['space:0', 100], ['space:1', 7]]));
+  const s = new TailSession(res as unknown as ServerResponse, {
+    format,
+    key: 'api-space',
+    filter: () => true,
+    maxBufferedLines,
+    metrics,
+    onClose: () => closed++,
+  });
+  s.begin(
+    new Map([
+      ['space:0', 100],
+      ['space:1', 7],
+    ]),
+  );
   return { res, s, metrics, closed: () => closed };
 }
 
@@ -99,9 +118,7 @@ describe('TailSession', () => {
     s.release([line(1)]);
     s.accept(line(2, 1));
     await tick();
-    expect(res.text).toBe(
-      `id: space:0:100,space:1:7\ndata: ${text(1).trimEnd()}\n\n` + `id: space:0:100,space:1:103\ndata: ${text(2).trimEnd()}\n\n`,
-    );
+    expect(res.text).toBe(`id: space:0:100,space:1:7\ndata: ${text(1).trimEnd()}\n\n` + `id: space:0:100,space:1:103\ndata: ${text(2).trimEnd()}\n\n`);
     s.keepalive(0);
     expect(res.text.endsWith(': keepalive\n\n')).toBe(true);
   });
@@ -122,7 +139,12 @@ describe('TailSession', () => {
     s.end();
     s.end();
     expect(res.ended).toBe(true);
-    expect(res.text.split('\n').filter(Boolean).map((l) => JSON.parse(l).message)).toEqual(['line 1', 'line 2']);
+    expect(
+      res.text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).message),
+    ).toEqual(['line 1', 'line 2']);
     expect(closed()).toBe(1);
     s.accept(line(3));
     await tick();
@@ -160,7 +182,13 @@ describe('TailSession byte budget', () => {
     const res = new FakeRes();
     const metrics = createTailMetrics(new Registry());
     const s = new TailSession(res as unknown as ServerResponse, {
-      format: 'text', key: 'api-space', filter: () => true, maxBufferedLines: 1000, maxBufferedBytes, metrics, onClose: () => undefined,
+      format: 'text',
+      key: 'api-space',
+      filter: () => true,
+      maxBufferedLines: 1000,
+      maxBufferedBytes,
+      metrics,
+      onClose: () => undefined,
     });
     return { res, s, metrics };
   }
@@ -227,7 +255,9 @@ describe('TailSession closing lines', () => {
     const { res, s } = make('sse');
     s.release([]);
     s.end(2000, { reason: 'shutdown', retryMs: 3210 });
-    expect(res.text).toBe('event: logway-close\nretry: 3210\ndata: {"reason":"shutdown","reconnect":true,"message":"Stream closed: the server is restarting; reconnect to continue."}\n\n');
+    expect(res.text).toBe(
+      'event: logway-close\nretry: 3210\ndata: {"reason":"shutdown","reconnect":true,"message":"Stream closed: the server is restarting; reconnect to continue."}\n\n',
+    );
   });
 
   it('NDJSON: a type=end record; at the maximum duration (the ticker) the reason is max_duration and no reconnect', () => {
@@ -235,7 +265,10 @@ describe('TailSession closing lines', () => {
     s.release([line(1)]);
     s.deadline = 1000;
     s.keepalive(15_000, 1000);
-    const records = res.text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const records = res.text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     expect(records).toHaveLength(2);
     expect(records[0].message).toBe('line 1');
     expect(records[1]).toMatchObject({ type: 'end', reason: 'max_duration', reconnect: false });

@@ -4,7 +4,17 @@ import { signSessionToken, verifySessionToken, SessionClaims, resumeTag, taggedC
 const SECRET = 'unit-session-secret-0123456789';
 
 describe('log-session token', () => {
-  const claims: SessionClaims = { kind: 'app', key: 'api-space', lines: 5, tail: true, dyno: 'web', type: 'web', source: 'app', since: 1700000000000, filter: 'GET /x' };
+  const claims: SessionClaims = {
+    kind: 'app',
+    key: 'api-space',
+    lines: 5,
+    tail: true,
+    dyno: 'web',
+    type: 'web',
+    source: 'app',
+    since: 1700000000000,
+    filter: 'GET /x',
+  };
 
   it('round-trips every claim', () => {
     const t = signSessionToken(claims, SECRET);

@@ -12,7 +12,13 @@ function discovery(listings: string[][]) {
 
 describe('TopicDiscovery', () => {
   it('reports added and removed wanted topics, and warns once per deleted topic', async () => {
-    const { d, warnings } = discovery([['b', 'a', '_internal'], ['a', 'b', 'c'], ['a', 'c'], ['a', 'c'], ['a', 'b', 'c']]);
+    const { d, warnings } = discovery([
+      ['b', 'a', '_internal'],
+      ['a', 'b', 'c'],
+      ['a', 'c'],
+      ['a', 'c'],
+      ['a', 'b', 'c'],
+    ]);
     expect(await d.refresh()).toEqual({ topics: ['a', 'b'], added: ['a', 'b'], removed: [], grown: [] });
     expect(await d.refresh()).toEqual({ topics: ['a', 'b', 'c'], added: ['c'], removed: [], grown: [] });
     expect(await d.refresh()).toEqual({ topics: ['a', 'c'], added: [], removed: ['b'], grown: [] });
@@ -27,9 +33,19 @@ describe('TopicDiscovery', () => {
   it('reports new partitions of a known topic when the client gives partition counts', async () => {
     const log = createLogger('silent');
     const listings = [
-      [{ topic: 'a', partitions: 1 }, { topic: 'b', partitions: 3 }],
-      [{ topic: 'a', partitions: 4 }, { topic: 'b', partitions: 3 }, { topic: 'c', partitions: 2 }],
-      [{ topic: 'a', partitions: 4 }, { topic: 'c', partitions: 2 }],
+      [
+        { topic: 'a', partitions: 1 },
+        { topic: 'b', partitions: 3 },
+      ],
+      [
+        { topic: 'a', partitions: 4 },
+        { topic: 'b', partitions: 3 },
+        { topic: 'c', partitions: 2 },
+      ],
+      [
+        { topic: 'a', partitions: 4 },
+        { topic: 'c', partitions: 2 },
+      ],
     ];
     let i = 0;
     const d = new TopicDiscovery({ listTopics: async () => [], topicPartitions: async () => listings[Math.min(i++, listings.length - 1)] }, () => true, log);
@@ -53,7 +69,10 @@ describe('TopicDiscovery', () => {
 describe('isTopicGone', () => {
   it('sees UNKNOWN_TOPIC_OR_PARTITION through the client retry wrappers', () => {
     const protocol = Object.assign(new Error('This server does not host this topic-partition'), { type: 'UNKNOWN_TOPIC_OR_PARTITION' });
-    const retries = Object.assign(new Error('This server does not host this topic-partition'), { name: 'KafkaJSNumberOfRetriesExceeded', originalError: protocol });
+    const retries = Object.assign(new Error('This server does not host this topic-partition'), {
+      name: 'KafkaJSNumberOfRetriesExceeded',
+      originalError: protocol,
+    });
     expect(isTopicGone(protocol)).toBe(true);
     expect(isTopicGone(retries)).toBe(true);
     expect(isTopicGone({ message: 'wrapped', cause: { type: 'UNKNOWN_TOPIC_ID' } })).toBe(true);

@@ -2,7 +2,11 @@
 const KEY = 'logway.apiKey';
 
 export class ApiError extends Error {
-  constructor(public status: number, public id: string, message: string) {
+  constructor(
+    public status: number,
+    public id: string,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -25,13 +25,25 @@ interface DlqList {
 
 export function drainsPage(root: HTMLElement, kind: 'apps' | 'sites', key: string): { dispose(): void } {
   const base = `/${kind}/${encodeURIComponent(key)}/log-drains`;
-  const url = h('input', { type: 'text', name: 'url', placeholder: 'syslog+tls://logs.example.com:6514', autocomplete: 'off', required: true, spellcheck: false });
+  const url = h('input', {
+    type: 'text',
+    name: 'url',
+    placeholder: 'syslog+tls://logs.example.com:6514',
+    autocomplete: 'off',
+    required: true,
+    spellcheck: false,
+  });
   const formError = h('div', { 'data-testid': 'drain-error' });
   const list = h('div', { 'data-testid': 'drains' });
   let disposed = false;
   let timer = 0;
 
-  const form = h('form', { class: 'filters', 'aria-label': 'Add a drain' }, field('Drain URL', url, 'syslog://, syslog+tls://, syslog+udp://, http:// or https://'), h('button', { type: 'submit', class: 'primary' }, 'Add drain'));
+  const form = h(
+    'form',
+    { class: 'filters', 'aria-label': 'Add a drain' },
+    field('Drain URL', url, 'syslog://, syslog+tls://, syslog+udp://, http:// or https://'),
+    h('button', { type: 'submit', class: 'primary' }, 'Add drain'),
+  );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     formError.replaceChildren();
@@ -75,7 +87,11 @@ export function drainsPage(root: HTMLElement, kind: 'apps' | 'sites', key: strin
             remove.addEventListener('click', () => void act(() => api('DELETE', `${base}/${d.id}`), `Drain ${d.url} removed.`));
             const retry = h('button', { type: 'button', disabled: !dlq?.count, 'aria-label': `Retry parked lines of ${d.url}` }, 'Retry parked');
             retry.addEventListener('click', () => void act(() => api('POST', '/drains/dlq/retry', { drain: d.id }), 'Parked lines queued for retry.'));
-            const discard = h('button', { type: 'button', class: 'danger', disabled: !dlq?.count, 'aria-label': `Discard parked lines of ${d.url}` }, 'Discard parked');
+            const discard = h(
+              'button',
+              { type: 'button', class: 'danger', disabled: !dlq?.count, 'aria-label': `Discard parked lines of ${d.url}` },
+              'Discard parked',
+            );
             discard.addEventListener('click', () => void act(() => api('DELETE', '/drains/dlq', { drain: d.id }), 'Parked lines discarded.'));
             return h(
               'article',
@@ -100,7 +116,11 @@ export function drainsPage(root: HTMLElement, kind: 'apps' | 'sites', key: strin
                     'details',
                     {},
                     h('summary', {}, `Parked lines (${dlq.count})`),
-                    h('ul', { class: 'dlq' }, ...dlq.items.map((it) => h('li', {}, h('code', {}, it.line), ` (${it.attempts} attempts: ${it.last_error ?? ''})`))),
+                    h(
+                      'ul',
+                      { class: 'dlq' },
+                      ...dlq.items.map((it) => h('li', {}, h('code', {}, it.line), ` (${it.attempts} attempts: ${it.last_error ?? ''})`)),
+                    ),
                   )
                 : null,
               h('div', { class: 'actions' }, retry, discard, remove),

@@ -46,7 +46,13 @@ export function healthPage(root: HTMLElement): { dispose(): void } {
           { class: 'deps' },
           h('caption', {}, 'Dependencies'),
           h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Dependency'), h('th', { scope: 'col' }, 'State'), h('th', { scope: 'col' }, 'Error'))),
-          h('tbody', {}, ...Object.entries(r.dependencies).map(([name, d]) => h('tr', {}, h('th', { scope: 'row' }, name), h('td', { class: `state state-${d.state.toLowerCase()}` }, d.state), h('td', {}, d.error ?? '')))),
+          h(
+            'tbody',
+            {},
+            ...Object.entries(r.dependencies).map(([name, d]) =>
+              h('tr', {}, h('th', { scope: 'row' }, name), h('td', { class: `state state-${d.state.toLowerCase()}` }, d.state), h('td', {}, d.error ?? '')),
+            ),
+          ),
         ),
         h('h2', { class: 'sub' }, 'This node'),
         h('dl', { class: 'figures' }, ...figures.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),

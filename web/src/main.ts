@@ -25,7 +25,14 @@ const hooks: { logs?: LogsHandle; metrics?: MetricsHandle } = {};
   paused: () => hooks.logs?.view.isPaused ?? false,
   sessions: () => hooks.logs?.tail()?.sessions ?? 0,
   charts: () =>
-    hooks.metrics ? [...hooks.metrics.charts.entries()].map(([metric, c]) => ({ metric, series: c.series.slice(1).map((s) => s.label), points: c.data[0].length, data: c.data })) : [],
+    hooks.metrics
+      ? [...hooks.metrics.charts.entries()].map(([metric, c]) => ({
+          metric,
+          series: c.series.slice(1).map((s) => s.label),
+          points: c.data[0].length,
+          data: c.data,
+        }))
+      : [],
 };
 
 function keyForm(message?: string): void {
@@ -85,7 +92,9 @@ function appsPage(): { dispose(): void } {
           'li',
           {},
           h('a', { href: `#/apps/${encodeURIComponent(a.name)}/logs` }, a.name),
-          a.last_seen_at ? h('span', { class: 'seen' }, ' last seen ', h('time', { dateTime: a.last_seen_at, title: a.last_seen_at }, relTime(a.last_seen_at))) : null,
+          a.last_seen_at
+            ? h('span', { class: 'seen' }, ' last seen ', h('time', { dateTime: a.last_seen_at, title: a.last_seen_at }, relTime(a.last_seen_at)))
+            : null,
         ),
       ),
     );
@@ -104,7 +113,12 @@ function appsPage(): { dispose(): void } {
   };
   search.addEventListener('input', render);
   const site = h('input', { type: 'text', name: 'site', autocomplete: 'off', placeholder: 'www.example.com' });
-  const siteForm = h('form', { class: 'filters', 'aria-label': 'Open a site' }, field('Site (router logs)', site), h('button', { type: 'submit' }, 'Open site'));
+  const siteForm = h(
+    'form',
+    { class: 'filters', 'aria-label': 'Open a site' },
+    field('Site (router logs)', site),
+    h('button', { type: 'submit' }, 'Open site'),
+  );
   siteForm.addEventListener('submit', (e) => {
     e.preventDefault();
     if (site.value.trim()) location.hash = `#/sites/${encodeURIComponent(site.value.trim())}/logs`;
@@ -130,7 +144,21 @@ function appPage(kind: 'apps' | 'sites', key: string, tab: string): { dispose():
     h(
       'nav',
       { 'aria-label': `${key} views` },
-      h('ul', { class: 'tabs sub' }, ...tabs.map((t) => h('li', {}, h('a', { href: `#/${kind}/${encodeURIComponent(key)}/${t}`, 'aria-current': t === tab ? 'page' : undefined, 'data-tab': t }, t[0].toUpperCase() + t.slice(1))))),
+      h(
+        'ul',
+        { class: 'tabs sub' },
+        ...tabs.map((t) =>
+          h(
+            'li',
+            {},
+            h(
+              'a',
+              { href: `#/${kind}/${encodeURIComponent(key)}/${t}`, 'aria-current': t === tab ? 'page' : undefined, 'data-tab': t },
+              t[0].toUpperCase() + t.slice(1),
+            ),
+          ),
+        ),
+      ),
     ),
     body,
   );

@@ -41,7 +41,10 @@ export class LogwayNode {
   /** How the last process ended (null while it runs). */
   exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
 
-  constructor(readonly name: string, private extraEnv: Record<string, string> = {}) {}
+  constructor(
+    readonly name: string,
+    private extraEnv: Record<string, string> = {},
+  ) {}
 
   get base(): string {
     return `http://127.0.0.1:${this.port}`;

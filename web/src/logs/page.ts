@@ -61,7 +61,11 @@ export function logsPage(root: HTMLElement, kind: 'apps' | 'sites', key: string)
   });
   highlight.addEventListener('input', () => view.setHighlight(highlight.value));
   download.addEventListener('click', () => {
-    const text = view.shownLines().map((l) => l.text).join('\n') + '\n';
+    const text =
+      view
+        .shownLines()
+        .map((l) => l.text)
+        .join('\n') + '\n';
     const a = h('a', { href: URL.createObjectURL(new Blob([text], { type: 'text/plain' })), download: `${key}-logs.txt` });
     document.body.append(a);
     a.click();
@@ -143,7 +147,13 @@ export function logsPage(root: HTMLElement, kind: 'apps' | 'sites', key: string)
     e.preventDefault();
     restart();
   });
-  const rangeForm = h('form', { class: 'filters', 'aria-label': 'Time range (history)' }, field('From', from), field('To', to), h('button', { type: 'submit' }, 'Show range'));
+  const rangeForm = h(
+    'form',
+    { class: 'filters', 'aria-label': 'Time range (history)' },
+    field('From', from),
+    field('To', to),
+    h('button', { type: 'submit' }, 'Show range'),
+  );
   rangeForm.addEventListener('submit', (e) => {
     e.preventDefault();
     void range();
@@ -151,13 +161,7 @@ export function logsPage(root: HTMLElement, kind: 'apps' | 'sites', key: string)
   const now = new Date();
   from.value = isoLocal(new Date(now.getTime() - 3600_000));
 
-  root.replaceChildren(
-    form,
-    rangeForm,
-    h('div', { class: 'toolbar' }, pause, field('Highlight', highlight), download, count, status),
-    errors,
-    view.el,
-  );
+  root.replaceChildren(form, rangeForm, h('div', { class: 'toolbar' }, pause, field('Highlight', highlight), download, count, status), errors, view.el);
   restart();
   return {
     store,

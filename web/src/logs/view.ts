@@ -21,7 +21,10 @@ export class LogView {
   private highlight: RegExp | null = null;
   onPauseChange: (paused: boolean, pending: number) => void = () => undefined;
 
-  constructor(readonly store: LineStore, label: string) {
+  constructor(
+    readonly store: LineStore,
+    label: string,
+  ) {
     this.spacer = h('div', { class: 'spacer' });
     this.el = h('div', { class: 'logview', role: 'region', tabIndex: 0, 'aria-label': label, 'data-testid': 'logview' }, this.spacer);
     this.el.addEventListener('scroll', () => this.onScroll(), { passive: true });

@@ -47,7 +47,12 @@ export interface MetricsHandle {
 export function metricsPage(root: HTMLElement, app: string): MetricsHandle {
   const charts = new Map<string, uPlot>();
   const resolution = h('select', { name: 'resolution' }, ...RESOLUTIONS.map((r) => h('option', { value: r, selected: r === '10m' }, r)));
-  const span = h('select', { name: 'range' }, ...RANGES.map(([label, s]) => h('option', { value: String(s), selected: s === 6 * 3600 }, label)), h('option', { value: 'custom' }, 'Custom from/to'));
+  const span = h(
+    'select',
+    { name: 'range' },
+    ...RANGES.map(([label, s]) => h('option', { value: String(s), selected: s === 6 * 3600 }, label)),
+    h('option', { value: 'custom' }, 'Custom from/to'),
+  );
   const from = h('input', { type: 'datetime-local', name: 'from', disabled: true });
   const to = h('input', { type: 'datetime-local', name: 'to', disabled: true });
   const status = h('p', { class: 'status', 'data-testid': 'metrics-status' });
@@ -107,10 +112,19 @@ export function metricsPage(root: HTMLElement, app: string): MetricsHandle {
       const series: uPlot.Series[] = [{ label: 'time' }];
       types.forEach((t, i) => {
         const colour = PALETTE[i % PALETTE.length];
-        for (const [stat, src] of [['mean', mean], ['p90', p90]] as const) {
+        for (const [stat, src] of [
+          ['mean', mean],
+          ['p90', p90],
+        ] as const) {
           const values = src[t]?.[metric] ?? {};
           data.push(stamps.map((s) => values[String(s)] ?? null));
-          series.push({ label: `${t} ${stat}`, stroke: colour, width: stat === 'mean' ? 2 : 1, dash: stat === 'p90' ? [6, 4] : undefined, value: (_u, v) => formatValue(v, unit) });
+          series.push({
+            label: `${t} ${stat}`,
+            stroke: colour,
+            width: stat === 'mean' ? 2 : 1,
+            dash: stat === 'p90' ? [6, 4] : undefined,
+            value: (_u, v) => formatValue(v, unit),
+          });
         }
       });
       const title = `${metric}${unit ? ` (${unit})` : ''}`;
