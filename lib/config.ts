@@ -1,6 +1,7 @@
 /** Configuration, read and validated once from the environment (DESIGN.md §4). Nothing else reads process.env. */
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 
 export interface Config {
   port: number;
@@ -52,6 +53,8 @@ export interface Config {
   maxSinceSeconds: number;
   /** While InfluxDB is down, a cached metrics answer for a range that ended before the outage is served this long past its TTL (Warning: 110); 0: never. */
   metricsStaleSeconds: number;
+  /** Drain worker processes per node (default: one per core); 0 runs the drain worker in the server process. */
+  drainWorkers: number;
 }
 
 export class ConfigError extends Error {
@@ -216,5 +219,6 @@ export function loadConfig(env: Env = process.env): Config {
     maxConcurrentReadbacks: int(env, 'MAX_CONCURRENT_READBACKS', 4, 1, 1000),
     maxSinceSeconds: int(env, 'MAX_SINCE_SECONDS', 604_800, 60, 315_360_000),
     metricsStaleSeconds: int(env, 'METRICS_STALE_SECONDS', 3600, 0, 604_800),
+    drainWorkers: int(env, 'DRAIN_WORKERS', os.availableParallelism(), 0, 256),
   };
 }

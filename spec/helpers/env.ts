@@ -23,6 +23,8 @@ export const testEnv: Record<string, string> = {
   INFLUX_TIMEOUT_MS: '2000',
   // The suite's sinks (rsyslog, HTTPS servers) listen on loopback, which drains refuse by default.
   DRAIN_ALLOW_CIDRS: '127.0.0.0/8,::1/128',
+  // The drain worker in the test's own process (so specs can look at it); the multi-process specs ask for processes.
+  DRAIN_WORKERS: '0',
 };
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
