@@ -12,7 +12,7 @@ import { AddressInfo } from 'node:net';
 import { loadConfig } from '../lib/config';
 import { createCore, closeCore } from '../lib/core';
 import { createLogger } from '../lib/logger';
-import { createApp } from '../lib/app';
+import { createApp } from '../bin/wiring';
 import { migrate } from '../lib/migrate';
 import { createBuildsFeature } from '../lib/builds/feature';
 

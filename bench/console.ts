@@ -17,7 +17,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { createCore } from '../lib/core';
 import { createLogger } from '../lib/logger';
-import { startServer } from '../lib/server';
+import { startServer } from '../bin/wiring';
 import { findConsoleDir } from '../lib/console';
 import { testConfig, uniqueName, TEST_API_KEY } from '../spec/helpers/env';
 import { produceLines } from '../spec/helpers/drain-fixtures';

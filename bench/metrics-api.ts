@@ -10,7 +10,7 @@ import { execFile, fork, ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { createApp } from '../lib/app';
+import { createApp } from '../bin/wiring';
 import { createCore } from '../lib/core';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';

@@ -7,7 +7,7 @@ import http from 'node:http';
 import v8 from 'node:v8';
 import express from 'express';
 import { AddressInfo } from 'node:net';
-import { createApp } from '../lib/app';
+import { createApp, routerFor } from '../bin/wiring';
 import { closeCore, createCore } from '../lib/core';
 import { createLogger } from '../lib/logger';
 import { createTailFeature } from '../lib/tail/feature';
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   if (process.env.BARE_ROUTER === '1') {
     // Memory experiment: the feature's router alone, without createApp's per-request middleware.
     const app = express();
-    app.use(feature.router);
+    app.use(routerFor(core, feature)!);
     server.on('request', app);
   } else {
     server.on('request', createApp(core, [feature]));

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The logway gateway process. */
 import { loadConfig, ConfigError } from '../lib/config';
-import { startServer } from '../lib/server';
+import { startServer } from './wiring';
 
 async function main(): Promise<void> {
   let config;

@@ -10,7 +10,6 @@ import type { AppRegistry } from './apps';
 import { BadRequest, Unprocessable } from './errors';
 import { parseRfc3339 } from './log/time';
 import { isLogTopic } from './log/parse';
-import { logEventsRouter } from '../routes/log-events';
 
 /** What logway produces: the LogSpec as Akkeris writes it, defaults filled in. */
 export interface LogSpec {
@@ -161,6 +160,12 @@ export async function publishLogEvent(deps: { kafka: LogwayKafka; apps: AppRegis
   await deps.kafka.produce(spec.topic, [{ key: appKey, value: JSON.stringify(spec) }], { autoCreateTopic: false });
 }
 
-export function createLogEventsFeature(core: Core): Feature {
-  return { name: 'log-events', router: logEventsRouter(core, new SpaceTopics(core.kafka)) };
+/** The log-events slice: no background work, only the spaces its route checks (routes/log-events.ts, wired by bin/wiring.ts). */
+export interface LogEventsFeature extends Feature {
+  name: 'log-events';
+  spaces: SpaceTopics;
+}
+
+export function createLogEventsFeature(core: Core): LogEventsFeature {
+  return { name: 'log-events', spaces: new SpaceTopics(core.kafka) };
 }

@@ -1,13 +1,12 @@
-/** Starts a full logway node: migrations, features, HTTP(S) listener, graceful shutdown. */
+/**
+ * Runs a logway node: migrations, features, HTTP(S) listener, graceful shutdown. Which features and
+ * routers the node has is the composition root's choice (bin/wiring.ts startServer).
+ */
 import http from 'node:http';
 import https from 'node:https';
 import { AddressInfo } from 'node:net';
-import { Config } from './config';
-import { createCore, closeCore, Core, Feature } from './core';
-import { createApp } from './app';
-import { createFeatures, FeaturesOptions } from './features';
+import { closeCore, Core, Feature } from './core';
 import { migrate } from './migrate';
-import { createUpstreamProxy } from './proxy';
 
 export interface RunningServer {
   core: Core;
@@ -16,19 +15,26 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(config: Config, opts: { core?: Core; features?: FeaturesOptions } = {}): Promise<RunningServer> {
-  const core = opts.core ?? createCore(config);
+export interface NodeWiring {
+  /** Built after the migrations ran. */
+  features(): Feature[];
+  /** The request handler serving those features (built after they started). */
+  app(features: Feature[]): http.RequestListener;
+}
+
+export async function runNode(core: Core, wiring: NodeWiring): Promise<RunningServer> {
+  const { config } = core;
   const log = core.logger;
   const applied = await migrate(core.db);
   if (applied.length) log.info({ applied }, 'migrations applied');
-  const features: Feature[] = createFeatures(core, opts.features);
+  const features = wiring.features();
   for (const f of features) {
     if (f.start) {
       await f.start();
       log.info({ feature: f.name }, 'feature started');
     }
   }
-  const app = createApp(core, features, { fallback: config.upstreamUrl ? createUpstreamProxy(config.upstreamUrl, core.logger) : undefined });
+  const app = wiring.app(features);
   const server = config.tls ? https.createServer({ cert: config.tls.cert, key: config.tls.key }, app) : http.createServer(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

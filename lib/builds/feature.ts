@@ -1,7 +1,6 @@
-/** The builds slice: the alamobuildlogs consumer plus GET /apps/:app/builds/:id/result. */
+/** The builds slice: the alamobuildlogs consumer and the store GET /apps/:app/builds/:id/result (routes/builds.ts) reads. */
 import type { Core, Feature } from '../core';
 import { BUILD_TOPIC } from '../log/parse';
-import { buildsRouter } from '../../routes/builds';
 import { BuildStore } from './store';
 import { BuildConsumer, buildMetrics } from './consumer';
 
@@ -20,7 +19,10 @@ export interface BuildsFeatureOptions {
 }
 
 export interface BuildsFeature extends Feature {
+  name: 'builds';
   store: BuildStore;
+  /** Lines fetched from PostgreSQL per page while streaming a result. */
+  pageSize: number;
 }
 
 export function createBuildsFeature(core: Core, opts: BuildsFeatureOptions = {}): BuildsFeature {
@@ -35,7 +37,7 @@ export function createBuildsFeature(core: Core, opts: BuildsFeatureOptions = {})
   return {
     name: 'builds',
     store,
-    router: buildsRouter(core, store, { pageSize: opts.pageSize ?? 5000 }),
+    pageSize: opts.pageSize ?? 5000,
     start: async () => {
       if (consume) await consumer.start();
     },

@@ -1,6 +1,5 @@
-/** The metrics slice: GET /apps/:app/metrics and /metrics/current, read from InfluxDB (DESIGN.md §3 "Metrics"). */
+/** The metrics slice: the service behind GET /apps/:app/metrics and /metrics/current (routes/metrics.ts), read from InfluxDB (DESIGN.md §3 "Metrics"). */
 import type { Core, Feature } from '../core';
-import { metricsRouter } from '../../routes/metrics';
 import { createMetricsService, MetricsService, MetricsServiceOptions } from './service';
 
 export type MetricsFeatureOptions = Partial<MetricsServiceOptions>;
@@ -23,6 +22,7 @@ export const METRICS_DEFAULTS: MetricsServiceOptions = {
 };
 
 export interface MetricsFeature extends Feature {
+  name: 'metrics';
   service: MetricsService;
 }
 
@@ -35,7 +35,6 @@ export function createMetricsFeature(core: Core, opts: MetricsFeatureOptions = {
   });
   return {
     name: 'metrics',
-    router: metricsRouter(core, service),
     service,
     async stop() {
       service.close();

@@ -1,6 +1,7 @@
 /**
- * The log-session feature (DESIGN §3 "Log sessions"): session creation, the stream URL, the
- * tail hub behind them, and `GET /apps/:app` so the Heroku CLI can be pointed at logway.
+ * The log-session feature (DESIGN §3 "Log sessions"): session creation, the stream URL and the
+ * tail hub behind them. Its routes (routes/log-sessions.ts, and routes/apps.ts so the Heroku CLI
+ * can be pointed at logway) are wired by the composition root, bin/wiring.ts.
  */
 import crypto from 'node:crypto';
 import type { Request, Response } from 'express';
@@ -9,14 +10,11 @@ import { NotFound, TooManyRequests } from '../errors';
 import { compileFilter } from '../log/filter';
 import { compileLogRegex } from '../log/regex';
 import { sseRetry } from '../log/format';
-import { logSessionsRouter } from '../../routes/log-sessions';
-import { appsRouter } from '../../routes/apps';
 import { TailHub, HubOptions, topicsFor } from './hub';
 import { TailSession, StreamFormat, FlushScheduler } from './session';
 import { jitteredRetryMs } from './closing';
 import { decodeCursor } from './positions';
 import { signSessionToken, verifySessionToken, SessionClaims, OPEN_WINDOW_SECONDS, resumeTag, taggedCursor } from './token';
-import { Router } from 'express';
 
 export interface TailFeatureOptions extends HubOptions {
   /** SSE `: keepalive` after this long without a write (default 15 s). */
@@ -55,7 +53,6 @@ export interface LogSession {
 
 export interface TailFeature extends Feature {
   name: 'tail';
-  router: Router;
   hub: TailHub;
   /** Open streams on this node. */
   sessions: Set<TailSession>;
@@ -194,13 +191,8 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
     if (!live) session.end();
   }
 
-  const router = Router();
-  router.use(appsRouter(core));
-  router.use(logSessionsRouter(core, { createSession, openStream, maxLines: core.config.maxSessionLines }));
-
   return {
     name: 'tail',
-    router,
     hub,
     sessions,
     createSession,

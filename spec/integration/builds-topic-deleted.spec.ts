@@ -9,7 +9,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import request from 'supertest';
 import express from 'express';
-import { createApp } from '../../lib/app';
+import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
 import { createBuildsFeature, BuildsFeature } from '../../lib/builds/feature';
 import { authHeader, createTestCore, REPO_ROOT, testEnv, uniqueName } from '../helpers/env';

@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
 import { Counter } from 'prom-client';
-import { createApp } from '../../lib/app';
+import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
 import { createBuildsFeature, BuildsFeature } from '../../lib/builds/feature';
 import { createTailFeature } from '../../lib/tail/feature';

@@ -1,6 +1,6 @@
 /**
  * The built `logway` binary (dist/bin/logway.js, from `npm run build`) against a real listening
- * logway wired by lib/features.ts. Cases whose feature is not wired there are skipped, saying why.
+ * logway wired by bin/wiring.ts. Cases whose feature is not wired there are skipped, saying why.
  */
 import { execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -8,9 +8,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { createApp } from '../../lib/app';
+import { createApp, createFeatures } from '../../bin/wiring';
 import { closeCore, Core, Feature } from '../../lib/core';
-import { createFeatures } from '../../lib/features';
 import { BuildStore } from '../../lib/builds/store';
 import type { KafkaRecord } from '../../lib/kafka';
 import { createTestCore, REPO_ROOT, TEST_API_KEY, uniqueName } from '../helpers/env';
@@ -31,10 +30,10 @@ const hasRoute = (method: string, p: string) =>
     }),
   );
 
-/** `it` when the feature is wired in lib/features.ts, else a skip with the reason printed once. */
+/** `it` when the feature is wired in bin/wiring.ts, else a skip with the reason printed once. */
 function when(feature: string, present: boolean) {
   if (present) return it;
-  console.log(`cli.spec: skipping the ${feature} cases: lib/features.ts does not wire the ${feature} feature yet`);
+  console.log(`cli.spec: skipping the ${feature} cases: bin/wiring.ts does not wire the ${feature} feature yet`);
   return it.skip;
 }
 const withTail = when('tail (log sessions)', wired.has('tail'));

@@ -1,6 +1,6 @@
 /** `GET /apps` (the web console's app list) against the real PostgreSQL app registry. */
 import request from 'supertest';
-import { createApp } from '../../lib/app';
+import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
 import { migrate } from '../../lib/migrate';
 import { appsRouter } from '../../routes/apps';

@@ -5,7 +5,7 @@
  * real Kafka; the consumer is the real lib/kafka one.
  */
 import request from 'supertest';
-import { createApp } from '../../lib/app';
+import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
 import type { RunningConsumer } from '../../lib/kafka';
 import { createTestCore, uniqueName } from '../helpers/env';

@@ -9,7 +9,7 @@ import net from 'node:net';
 import { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import request from 'supertest';
-import { createApp } from '../../lib/app';
+import { createApp } from '../../bin/wiring';
 import { closeCore, createCore, Core } from '../../lib/core';
 import { createLogger } from '../../lib/logger';
 import { createMetricsFeature } from '../../lib/metrics';

@@ -1,7 +1,7 @@
 /** Drain API and DLQ API validation against the real PostgreSQL (no worker: the API alone). */
 import express from 'express';
 import request from 'supertest';
-import { createApp } from '../../lib/app';
+import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
 import { createDrainsFeature, DrainsFeature } from '../../drains/feature';
 import { authHeader, createTestCore, uniqueName } from '../helpers/env';

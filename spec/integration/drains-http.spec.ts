@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import express from 'express';
 import request from 'supertest';
-import { createApp } from '../../lib/app';
+import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
 import { createDrainsFeature, DrainsFeature } from '../../drains/feature';
 import { authHeader, createTestCore, uniqueName } from '../helpers/env';

@@ -2,7 +2,7 @@
 import express, { Router } from 'express';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { createApp } from '../../lib/app';
+import { createApp } from '../../bin/wiring';
 import { closeCore, Core, Feature } from '../../lib/core';
 import { createDb } from '../../lib/db';
 import { migrate, listMigrations } from '../../lib/migrate';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import http from 'node:http';
 import { spawn, execFile } from 'node:child_process';
 import { AddressInfo } from 'node:net';
-import { createApp } from '../../lib/app';
+import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
 import { createTailFeature, TailFeature } from '../../lib/tail/feature';
 import { createTestCore, uniqueName, TEST_API_KEY, REPO_ROOT } from '../helpers/env';

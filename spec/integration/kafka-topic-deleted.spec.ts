@@ -11,7 +11,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import request from 'supertest';
 import express from 'express';
-import { createApp } from '../../lib/app';
+import { createApp } from '../../bin/wiring';
 import { closeCore, Core, createCore } from '../../lib/core';
 import { createLogger } from '../../lib/logger';
 import { createTailFeature, TailFeature } from '../../lib/tail/feature';

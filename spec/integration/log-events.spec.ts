@@ -1,7 +1,7 @@
 /** POST /log-events against the real stack: validation, the produced Kafka message, and the event in a log session. */
 import express from 'express';
 import request from 'supertest';
-import { createApp } from '../../lib/app';
+import { createApp } from '../../bin/wiring';
 import { closeCore, Core, Feature } from '../../lib/core';
 import { createLogEventsFeature } from '../../lib/events';
 import { createTailFeature } from '../../lib/tail/feature';

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { createApp } from '../../lib/app';
+import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
 import { createTailFeature, TailFeature, TailFeatureOptions } from '../../lib/tail/feature';
 import { createTestCore, uniqueName, authHeader } from '../helpers/env';

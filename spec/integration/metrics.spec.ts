@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import express from 'express';
 import request from 'supertest';
-import { createApp } from '../../lib/app';
+import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
 import type { InfluxPoint } from '../../lib/influx';
 import { createMetricsFeature, MetricsFeature, MetricsFeatureOptions } from '../../lib/metrics';

@@ -12,7 +12,7 @@ import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import request from 'supertest';
-import { createApp } from '../../lib/app';
+import { createApp } from '../../bin/wiring';
 import { closeCore, createCore, Core } from '../../lib/core';
 import { createDb } from '../../lib/db';
 import { createLogger } from '../../lib/logger';

@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { createApp } from '../../lib/app';
+import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
 import { createLogEventsFeature } from '../../lib/events';
 import { createUpstreamProxy } from '../../lib/proxy';

@@ -6,7 +6,7 @@ import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import request from 'supertest';
-import { createApp } from '../../lib/app';
+import { createApp } from '../../bin/wiring';
 import { closeCore, createCore, Core } from '../../lib/core';
 import { createLogger } from '../../lib/logger';
 import { createUpstreamProxy } from '../../lib/proxy';

@@ -7,7 +7,7 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { createApp } from '../../lib/app';
+import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
 import { createTailFeature, TailFeature } from '../../lib/tail/feature';
 import { authHeader, createTestCore, uniqueName } from '../helpers/env';

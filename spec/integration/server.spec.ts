@@ -2,7 +2,7 @@
  * served end to end over TLS, and a graceful stop that ends open streams cleanly. */
 import https from 'node:https';
 import net from 'node:net';
-import { startServer, RunningServer } from '../../lib/server';
+import { startServer, RunningServer } from '../../bin/wiring';
 import { createTestCore, testConfig, uniqueName, TEST_API_KEY } from '../helpers/env';
 import { makeTestCert, TestCert } from '../helpers/test-cert';
 import { closeCore, Core } from '../../lib/core';

@@ -145,6 +145,24 @@ export async function leaders(topic: string): Promise<Map<number, number>> {
   return new Map((t?.partitions ?? []).map((p) => [p.partition, p.leader]));
 }
 
+/**
+ * The messages of `topic` now (every partition, start to end, through kcat) that start with
+ * `prefix`, one entry per Kafka record: a line written twice by the producer is listed twice.
+ */
+export async function kafkaMessages(topic: string, prefix: string): Promise<string[]> {
+  const { stdout } = await run('kcat', ['-C', '-b', CLUSTER_BROKERS.join(','), '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%s\\n'], {
+    timeout: 120_000,
+    maxBuffer: 1024 * 1024 * 1024,
+  });
+  const out: string[] = [];
+  for (const value of stdout.split('\n')) {
+    if (!value) continue;
+    const text = String((JSON.parse(value) as { log?: string }).log ?? '').trim();
+    if (text.startsWith(prefix)) out.push(text);
+  }
+  return out;
+}
+
 // ---- SSE -------------------------------------------------------------------
 
 export interface SseEvent {

@@ -91,13 +91,15 @@ export async function produceLines(
 }
 
 /**
- * A send that is refused (a broker died and the election outlasted the client's retries) is sent
- * again, as fluentd would: the lines may then be in Kafka twice, which counts as duplicates.
+ * Through logway's idempotent producer (acks=all, the one POST /log-events uses; the topics exist):
+ * a send retried by the client through a leader election is written once. A send refused outright
+ * (the election outlasted the client's retries) is sent again, as fluentd would: those lines may
+ * then be in Kafka twice, which counts as duplicates (kafkaMessages tells them apart).
  */
 async function send(core: Core, topic: string, batch: { key: string; value: string }[]): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await core.kafka.produce(topic, batch);
+      await core.kafka.produce(topic, batch, { autoCreateTopic: false });
       return;
     } catch (e) {
       if (attempt >= 10) throw e;
