@@ -29,6 +29,10 @@ const DURATION = env('DURATION', 20);
 const RSS_SESSIONS = env('RSS_SESSIONS', 5000);
 const HISTORY_REQUESTS = env('HISTORY_REQUESTS', 300);
 const CONSUME_MESSAGES = env('CONSUME_MESSAGES', 300000);
+/** consume: kcat and hub rounds (profiling: KCAT_ROUNDS=0), and an existing topic to read instead of producing a new one. */
+const KCAT_ROUNDS = env('KCAT_ROUNDS', 3);
+const HUB_ROUNDS = env('HUB_ROUNDS', 3);
+const CONSUME_TOPIC = process.env.CONSUME_TOPIC;
 const BROKER = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 /** Hub options for experiments (consume here; latency passes it to bench/tail-server.ts), e.g. HUB_OPTS='{"fetchMaxBytes":33554432}'. */
 const HUB_OPTS = JSON.parse(process.env.HUB_OPTS ?? '{}') as HubOptions;
@@ -328,12 +332,12 @@ parentPort.on('message', (msg) => {
 async function consume(): Promise<void> {
   console.log(`\n== consume rate: ${CONSUME_MESSAGES} app-log messages, hub vs kcat ==`);
   const core = newCore();
-  const space = uniqueName('benchconsume');
-  await core.kafka.createTopic(space, 3);
+  const space = CONSUME_TOPIC ?? uniqueName('benchconsume');
+  if (!CONSUME_TOPIC) await core.kafka.createTopic(space, 3);
   const apps = Array.from({ length: APPS }, (_, i) => `c${i}d${space.slice(-4)}`);
   const batch = 1000;
   const t0 = Date.now();
-  for (let i = 0; i < CONSUME_MESSAGES; i += batch * 4) {
+  for (let i = 0; !CONSUME_TOPIC && i < CONSUME_MESSAGES; i += batch * 4) {
     await Promise.all(
       [0, 1, 2, 3].map((k) => {
         const from = i + k * batch;
@@ -350,10 +354,15 @@ async function consume(): Promise<void> {
     );
   }
   const total = (await core.kafka.partitionOffsets(space)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
-  console.log(`produced ${total} messages in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `${CONSUME_TOPIC ? 'read' : 'produced'} ${total} messages (topic ${space}) in ${((Date.now() - t0) / 1000).toFixed(1)} s; load ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 
   const kcatRuns: number[] = [];
-  for (let r = 0; r < 3; r++) {
+  for (let r = 0; r < KCAT_ROUNDS; r++) {
     const s = process.hrtime.bigint();
     const out = spawnSync('kcat', ['-C', '-b', BROKER, '-t', space, '-o', 'beginning', '-e', '-q', '-f', '%s\n'], { stdio: ['ignore', 'ignore', 'inherit'] });
     if (out.error) throw out.error;
@@ -364,10 +373,12 @@ async function consume(): Promise<void> {
 
   const hubRuns: number[] = [];
   const steadyRuns: number[] = [];
-  for (let r = 0; r < 3; r++) {
+  const cpuRuns: number[] = [];
+  for (let r = 0; r < HUB_ROUNDS; r++) {
     const hubCore = newCore();
     const hub = new TailHub(hubCore, { ...HUB_OPTS, topicFilter: (t) => t === space, initialPosition: 'earliest', topicPollMs: 60_000 });
     const s = process.hrtime.bigint();
+    const cpu0 = process.cpuUsage();
     await hub.start();
     let first = 0n;
     let firstCount = 0;
@@ -378,9 +389,12 @@ async function consume(): Promise<void> {
         firstCount = done;
       }
       if (done >= total) break;
-      await new Promise((res) => setImmediate(res));
+      // A short timer, not setImmediate: a busy poll would compete with the hub for its thread.
+      await sleep(2);
     }
     const end = process.hrtime.bigint();
+    const cpu = process.cpuUsage(cpu0);
+    cpuRuns.push((cpu.user + cpu.system) / total);
     hubRuns.push(Number(end - s) / 1e9);
     steadyRuns.push((total - firstCount) / (Number(end - first) / 1e9));
     await hub.stop();
@@ -392,6 +406,12 @@ async function consume(): Promise<void> {
     `hub, start to last line (list topics, join, seek, consume + parse + rings): ${hubRuns.map((s) => s.toFixed(2)).join(' / ')} s → best ${(total / hubBest).toFixed(0)} lines/s`,
   );
   console.log(`hub, steady state (first batch to last line): ${steadyRuns.map((r) => r.toFixed(0)).join(' / ')} lines/s → best ${steadyBest.toFixed(0)}`);
+  console.log(
+    `hub CPU per line (this process, all threads): ${cpuRuns.map((c) => c.toFixed(2)).join(' / ')} µs; load ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   console.log(
     `ratio hub/kcat: ${(kcatBest / hubBest).toFixed(2)} (start to end, both including connect), ${(steadyBest / (total / kcatBest)).toFixed(2)} (hub steady state vs kcat end to end)`,
   );
