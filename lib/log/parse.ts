@@ -189,6 +189,51 @@ export function parseKafkaMessage(msg: KafkaMessageInput, now: Date = new Date()
   return parseAppLog(text, msg, now);
 }
 
+/** What a container's lines share: its app, process type and app key, and the dyno of each of its pods. */
+interface ContainerNames {
+  app: string;
+  processType: string;
+  appKey: string;
+  dynos: Map<string, string>;
+}
+
+/**
+ * Per space topic, per container name: the strings every line of that container repeats, built
+ * once and shared by all its lines (the hot path then allocates no app key or dyno per line, and
+ * the tail rings hold one copy). Bounded: a map that grows past its cap (pods and containers churn)
+ * is cleared and refilled.
+ */
+const containerCache = new Map<string, Map<string, ContainerNames>>();
+const MAX_CACHED_TOPICS = 1000;
+const MAX_CACHED_CONTAINERS = 10_000;
+const MAX_CACHED_PODS = 256;
+
+function containerNames(space: string, container: string): ContainerNames {
+  let byContainer = containerCache.get(space);
+  if (!byContainer) {
+    if (containerCache.size >= MAX_CACHED_TOPICS) containerCache.clear();
+    containerCache.set(space, (byContainer = new Map()));
+  }
+  let names = byContainer.get(container);
+  if (!names) {
+    const { app, processType } = containerToProcess(container);
+    if (byContainer.size >= MAX_CACHED_CONTAINERS) byContainer.clear();
+    names = { app, processType, appKey: `${app}-${space}`, dynos: new Map() };
+    byContainer.set(container, names);
+  }
+  return names;
+}
+
+function dynoOf(names: ContainerNames, pod: string): string {
+  let dyno = names.dynos.get(pod);
+  if (dyno === undefined) {
+    if (names.dynos.size >= MAX_CACHED_PODS) names.dynos.clear();
+    dyno = dynoFromPod(names.app, names.processType, pod);
+    names.dynos.set(pod, dyno);
+  }
+  return dyno;
+}
+
 /** Fluentd JSON from an app container on the space's topic (DESIGN §2 "App logs"). */
 function parseAppLog(text: string, msg: KafkaMessageInput, now: Date): ParseResult {
   const obj = parseJsonObject(text);
@@ -202,20 +247,20 @@ function parseAppLog(text: string, msg: KafkaMessageInput, now: Date): ParseResu
   if (!nonEmptyString(pod)) return fail('missing_fields', 'no kubernetes.pod_name');
   if (typeof obj.log !== 'string') return fail('missing_fields', 'no log text');
 
-  const { app, processType } = containerToProcess(container);
-  if (app === '') return fail('missing_fields', `container_name ${container} has no app`);
   const space = msg.topic;
+  const names = containerNames(space, container);
+  if (names.app === '') return fail('missing_fields', `container_name ${container} has no app`);
   const platform = pod.startsWith('akkeris/');
   return {
     ok: true,
     line: {
       time: lineTime(obj.time, msg, now),
-      app,
+      app: names.app,
       space,
-      appKey: `${app}-${space}`,
+      appKey: names.appKey,
       source: platform ? pod : SOURCE_APP,
-      dyno: platform ? '' : dynoFromPod(app, processType, pod),
-      processType: platform ? '' : processType,
+      dyno: platform ? '' : dynoOf(names, pod),
+      processType: platform ? '' : names.processType,
       severity: obj.stream === 'stderr' ? 3 : 6,
       message: kubernetesToHumanReadable(obj.log.trimEnd()),
       position: positionOf(msg),

@@ -26,14 +26,19 @@ export function topicsFor(kind: TargetKind, key: string): string[] {
 export class Fanout {
   private subscribers = new Map<string, Set<Subscriber>>();
 
+  /** Where a new ring of an app or a site starts covering from: made once, not per line. */
+  private coverFrom: Record<TargetKind, (key: string) => Positions>;
+
   constructor(
     private rings: RingStore,
     /** The positions a new ring starts covering from (the hub's, now). */
-    private snapshot: (topics: string[]) => Positions,
-  ) {}
+    snapshot: (topics: string[]) => Positions,
+  ) {
+    this.coverFrom = { app: (key) => snapshot(topicsFor('app', key)), site: (key) => snapshot(topicsFor('site', key)) };
+  }
 
   deliver(line: LogLine, kind: TargetKind): void {
-    this.rings.push(line.appKey, line, () => this.snapshot(topicsFor(kind, line.appKey)));
+    this.rings.push(line.appKey, line, this.coverFrom[kind]);
     const subs = this.subscribers.get(line.appKey);
     if (!subs) return;
     for (const s of subs) if (s.filter(line)) s.accept(line);

@@ -25,6 +25,10 @@ export class AppRing {
   rooted = false;
   /** Filled from Kafka at least once on this node (see Hub.warm). */
   warm = false;
+  /** The partition of the last dropped line and its position key. */
+  private dropTopic = '';
+  private dropPartition = -1;
+  private dropKey = '';
 
   constructor(
     public readonly key: string,
@@ -60,9 +64,15 @@ export class AppRing {
     this.buf[this.start] = undefined;
     this.start = (this.start + 1) % this.buf.length;
     this.size--;
-    const key = positionKey(line.position);
-    const next = Number(line.position.offset) + 1;
-    if ((this.coverFrom.get(key) ?? -1) < next) this.coverFrom.set(key, next);
+    const p = line.position;
+    // An app's lines mostly come from one partition (Kafka key = app): its key string is reused.
+    if (p.topic !== this.dropTopic || p.partition !== this.dropPartition) {
+      this.dropTopic = p.topic;
+      this.dropPartition = p.partition;
+      this.dropKey = positionKey(p);
+    }
+    const next = Number(p.offset) + 1;
+    if ((this.coverFrom.get(this.dropKey) ?? -1) < next) this.coverFrom.set(this.dropKey, next);
     this.rooted = false;
     const b = estimateLineBytes(line);
     this.bytes -= b;
@@ -126,18 +136,19 @@ export class RingStore {
   }
 
   /** The ring for `key`, marked most recently used; created (covering from `coverFrom`) if missing. */
-  touch(key: string, coverFrom: () => Positions): AppRing {
+  touch(key: string, coverFrom: (key: string) => Positions): AppRing {
     let ring = this.rings.get(key);
     if (ring) {
       this.rings.delete(key);
     } else {
-      ring = new AppRing(key, this.opts.linesPerApp, coverFrom());
+      ring = new AppRing(key, this.opts.linesPerApp, coverFrom(key));
     }
     this.rings.set(key, ring);
     return ring;
   }
 
-  push(key: string, line: LogLine, coverFrom: () => Positions): void {
+  /** `coverFrom` is asked with the key only when the ring is new (one function for all keys: no closure per line). */
+  push(key: string, line: LogLine, coverFrom: (key: string) => Positions): void {
     const ring = this.touch(key, coverFrom);
     this.bytes += ring.push(line);
     this.evict(ring);

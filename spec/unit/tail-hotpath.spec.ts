@@ -1,0 +1,86 @@
+/**
+ * The hub's per-line shortcuts (issue 10) give what the plain code gives: the parser's per-container
+ * cache of app key, process type and dyno, and the ring's reuse of the last dropped line's
+ * partition key.
+ */
+import { containerToProcess, dynoFromPod, parseKafkaMessage } from '../../lib/log/parse';
+import type { LogLine } from '../../lib/log/line';
+import { AppRing } from '../../lib/tail/ring';
+
+function appLog(topic: string, container: string, pod: string, offset: number) {
+  const value = JSON.stringify({
+    log: `line ${offset}\n`,
+    stream: 'stdout',
+    time: '2024-01-01T00:00:00.000Z',
+    kubernetes: { container_name: container, pod_name: pod },
+  });
+  return parseKafkaMessage({ topic, partition: 0, offset: String(offset), value });
+}
+
+describe('parseKafkaMessage with its per-container cache', () => {
+  it('gives every line the app key, process type and dyno of its own topic, container and pod', () => {
+    const cases: [string, string, string][] = [];
+    for (const topic of ['spacea', 'spaceb'])
+      for (const container of ['api', 'api--worker', 'web2'])
+        for (const pod of [`${container.split('--')[0]}-web-1562910588-cg82f`, `${container.split('--')[0]}-worker-123-abc`, 'other-pod-1', 'akkeris/event'])
+          cases.push([topic, container, pod]);
+    // Twice over, interleaved: the second round is served from the cache.
+    let offset = 0;
+    for (let round = 0; round < 2; round++)
+      for (const [topic, container, pod] of cases) {
+        const r = appLog(topic, container, pod, offset++);
+        if (!r.ok) throw new Error(r.reason);
+        const { app, processType } = containerToProcess(container);
+        const platform = pod.startsWith('akkeris/');
+        expect(r.line).toMatchObject({
+          app,
+          space: topic,
+          appKey: `${app}-${topic}`,
+          processType: platform ? '' : processType,
+          dyno: platform ? '' : dynoFromPod(app, processType, pod),
+          source: platform ? pod : 'app',
+          message: `line ${offset - 1}`,
+        });
+      }
+  });
+
+  it('refuses a container without an app on every line, not only the first', () => {
+    for (let i = 0; i < 3; i++) expect(appLog('spacec', '--worker', 'x-1', i)).toMatchObject({ ok: false, kind: 'missing_fields' });
+  });
+
+  it('stays right past its caps (more pods than it keeps)', () => {
+    for (let i = 0; i < 600; i++) {
+      const r = appLog('spaced', 'api', `api-web-${i}-abc`, i);
+      expect(r.ok && r.line.dyno).toBe(`web.${i}-abc`);
+    }
+  });
+});
+
+describe('AppRing dropping lines of several partitions', () => {
+  const line = (partition: number, offset: number, topic = 's'): LogLine => ({
+    time: new Date(0),
+    app: 'a',
+    space: 's',
+    appKey: 'a-s',
+    source: 'app',
+    dyno: 'web.1',
+    processType: 'web',
+    severity: 6,
+    message: 'm',
+    position: { topic, partition, offset: String(offset) },
+  });
+
+  it('moves each partition’s coverage past its own dropped lines', () => {
+    const ring = new AppRing('a-s', 2, new Map());
+    // Partitions interleaved, then a run of one, then another topic with the same partition number.
+    const pushed = [line(0, 5), line(1, 7), line(0, 6), line(1, 8), line(1, 9), line(1, 10), line(0, 3, 'alamoweblogs'), line(0, 4, 'alamoweblogs')];
+    pushed.forEach((l) => ring.push(l));
+    expect(ring.coverFrom).toEqual(
+      new Map([
+        ['s:0', 7],
+        ['s:1', 11],
+      ]),
+    );
+    expect(ring.toArray()).toEqual(pushed.slice(-2));
+  });
+});
