@@ -16,7 +16,7 @@ import { createTailFeature, TailFeature, TailFeatureOptions } from '../lib/tail/
 import { createMetricsFeature, MetricsFeature, MetricsFeatureOptions } from '../lib/metrics';
 import { createBuildsFeature, BuildsFeature, BuildsFeatureOptions } from '../lib/builds/feature';
 import { createLogEventsFeature, LogEventsFeature } from '../lib/events';
-import { createDrainsFeature, DrainsOptions } from '../drains/feature';
+import { createDrainsFeature, DrainsFeature, DrainsOptions } from '../drains/feature';
 import { healthRouter } from '../routes/health';
 import { openApiRouter } from '../routes/openapi';
 import { appsRouter } from '../routes/apps';
@@ -24,6 +24,8 @@ import { logSessionsRouter } from '../routes/log-sessions';
 import { metricsRouter } from '../routes/metrics';
 import { buildsRouter } from '../routes/builds';
 import { logEventsRouter } from '../routes/log-events';
+import { logDrainsRouter } from '../routes/log-drains';
+import { dlqRouter } from '../routes/dlq';
 
 export type { RunningServer } from '../lib/server';
 
@@ -47,7 +49,7 @@ export function createFeatures(core: Core, opts: FeaturesOptions = {}): Feature[
   return features;
 }
 
-type Slice = TailFeature | MetricsFeature | BuildsFeature | LogEventsFeature;
+type Slice = TailFeature | DrainsFeature | MetricsFeature | BuildsFeature | LogEventsFeature;
 
 function joined(...routers: Router[]): Router {
   const router = Router();
@@ -65,6 +67,8 @@ export function routerFor(core: Core, feature: Feature): Router | undefined {
         appsRouter(core),
         logSessionsRouter(core, { createSession: f.createSession, openStream: f.openStream, maxLines: core.config.maxSessionLines }),
       );
+    case 'drains':
+      return joined(logDrainsRouter(core, f.store), dlqRouter(core, f.dlq));
     case 'metrics':
       return metricsRouter(core, f.service);
     case 'builds':

@@ -1,11 +1,9 @@
 /**
- * The drains slice of logway: the drain and DLQ API, and the drain worker (start/stop), either in
- * this process or, with `processes` (DRAIN_WORKERS) > 0, in that many supervised worker processes.
+ * The drains slice of logway: the stores behind the drain and DLQ API (routes/log-drains.ts and
+ * routes/dlq.ts, wired by bin/wiring.ts), and the drain worker (start/stop), either in this process
+ * or, with `processes` (DRAIN_WORKERS) > 0, in that many supervised worker processes.
  */
-import { Router } from 'express';
 import type { Core, Feature } from '../lib/core';
-import { logDrainsRouter } from '../routes/log-drains';
-import { dlqRouter } from '../routes/dlq';
 import { RetryPolicy } from './backoff';
 import { DlqStore } from './dlq';
 import { drainMetrics } from './metrics';
@@ -24,6 +22,7 @@ export interface DrainsOptions extends Partial<Omit<WorkerOptions, 'retry'>> {
 }
 
 export interface DrainsFeature extends Feature {
+  name: 'drains';
   store: DrainStore;
   dlq: DlqStore;
   /** Present when the worker runs in this process. */
@@ -68,13 +67,8 @@ export function createDrainsFeature(core: Core, opts: DrainsOptions = {}): Drain
     supervisor.mergeMetricsInto(core.prom.registry);
   }
 
-  const router = Router();
-  router.use(logDrainsRouter(core, store));
-  router.use(dlqRouter(core, dlq));
-
   return {
     name: 'drains',
-    router,
     store,
     dlq,
     worker,
