@@ -8,14 +8,9 @@ import type { Logger } from '../lib/logger';
 import { cappedExponential } from './backoff';
 import { DlqStore, ParkEntry } from './dlq';
 import type { DrainMetrics } from './metrics';
-import type { DrainRef, SendItem } from './sender';
+import type { DrainRef, ParkInfo, ParkSink, SendItem } from './sender';
 
-export interface ParkInfo {
-  attempts: number;
-  lastError: string;
-  firstAttemptAt: Date | null;
-  lastAttemptAt: Date | null;
-}
+export type { ParkInfo } from './sender';
 
 interface Pending {
   drain: DrainRef;
@@ -23,7 +18,7 @@ interface Pending {
   info: ParkInfo;
 }
 
-export class Parker {
+export class Parker implements ParkSink {
   private pending: Pending[] = [];
   private removals: string[] = [];
   private flushing = false;

@@ -11,7 +11,6 @@ import type { Logger } from '../lib/logger';
 import { fullJitterDelay, RetryPolicy } from './backoff';
 import type { DrainTarget } from './url';
 import type { DrainMetrics } from './metrics';
-import type { Parker } from './parker';
 
 /** How a delivery ended: acknowledged by the sink, parked in the DLQ, or dropped because its drain was deleted. */
 export type Outcome = 'delivered' | 'parked' | 'dropped';
@@ -86,6 +85,19 @@ export interface DrainRef {
   token: string;
 }
 
+/** How a line's delivery went before it was parked (the DLQ row's columns). */
+export interface ParkInfo {
+  attempts: number;
+  lastError: string;
+  firstAttemptAt: Date | null;
+  lastAttemptAt: Date | null;
+}
+
+/** Where a sender parks what it gave up on (drains/parker.ts: settled once PostgreSQL has it). */
+export interface ParkSink {
+  park(drain: DrainRef, items: SendItem[], info: ParkInfo): void;
+}
+
 /** RFC5424 message caps (DESIGN §3): UDP datagrams 1024 bytes, TCP/TLS/HTTP messages 100,000 bytes. */
 export const UDP_MAX_BYTES = 1024;
 export const STREAM_MAX_BYTES = 100_000;
@@ -145,7 +157,7 @@ export class DrainSender {
     readonly drain: DrainRef,
     readonly target: DrainTarget,
     private transport: Transport,
-    private parker: Parker,
+    private parker: ParkSink,
     private metrics: DrainMetrics,
     private opts: SenderOptions,
     private log: Logger,
