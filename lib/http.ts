@@ -16,7 +16,7 @@ declare global {
   }
 }
 
-const REQUEST_ID = /^[\w.:@-]{1,200}$/;
+export const REQUEST_ID = /^[\w.:@-]{1,200}$/;
 
 export function requestContext(logger: Logger, prom: Prom): RequestHandler {
   return (req, res, next) => {
@@ -58,7 +58,7 @@ export function notFoundHandler(): RequestHandler {
 }
 
 /** Every error as one of ours: the typed errors pass through; body-parser's and other 4xx map onto them. */
-function asHttpError(err: unknown): HttpError {
+export function asHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   const e = err as { type?: string; status?: unknown; expose?: boolean; message?: string } | undefined;
   if (e?.type === 'entity.parse.failed') return new BadRequest('The request body was not valid JSON.');
@@ -69,20 +69,25 @@ function asHttpError(err: unknown): HttpError {
   return new HttpError(500, 'internal_server_error', 'Internal server error.');
 }
 
+/** How a failed request is logged (also by lib/tail/stream-route, which answers outside Express). */
+export function logRequestError(err: unknown, http: HttpError, log: Logger | undefined): void {
+  const status = http.status;
+  if (err instanceof Unavailable) {
+    // A dependency outage is not a bug: no stack. Once the tracker has logged the outage (one warn
+    // for all of it), each request it fails is a debug line; the access log still counts the 503.
+    const fields = { status, dependency: err.dependency, message: err.message, detail: err.detail };
+    if (isReported(err)) log?.debug(fields, 'request failed: dependency unavailable');
+    else log?.warn(fields, 'request failed: dependency unavailable');
+  } else if (status >= 500) log?.error({ err, status }, 'request failed');
+  else log?.debug({ status, message: http.message }, 'request rejected');
+}
+
 export function errorHandler(): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const http = asHttpError(err);
     const status = http.status;
     const body = { id: http.id, message: http.message };
-    const log = req.log ?? undefined;
-    if (err instanceof Unavailable) {
-      // A dependency outage is not a bug: no stack. Once the tracker has logged the outage (one warn
-      // for all of it), each request it fails is a debug line; the access log still counts the 503.
-      const fields = { status, dependency: err.dependency, message: err.message, detail: err.detail };
-      if (isReported(err)) log?.debug(fields, 'request failed: dependency unavailable');
-      else log?.warn(fields, 'request failed: dependency unavailable');
-    } else if (status >= 500) log?.error({ err, status }, 'request failed');
-    else log?.debug({ status, message: body.message }, 'request rejected');
+    logRequestError(err, http, req.log ?? undefined);
     if (res.headersSent) {
       res.destroy();
       return;
