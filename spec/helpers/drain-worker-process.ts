@@ -1,6 +1,7 @@
 /**
  * A drain worker in its own process, for the crash test (SIGKILL mid-delivery, then a fresh one).
- * Config: JSON in DRAIN_WORKER_CONFIG (DrainsOptions with topic names as strings). Prints `ready`
+ * Config: JSON in DRAIN_WORKER_CONFIG (DrainsOptions with topic names as strings; `processes` > 0 runs the
+ * worker in that many drain worker processes under this one, as a node with DRAIN_WORKERS does). Prints `ready`
  * once started; SIGTERM stops it cleanly.
  */
 import { closeCore } from '../../lib/core';

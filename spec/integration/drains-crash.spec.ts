@@ -1,7 +1,9 @@
 /**
  * The drain worker killed with SIGKILL mid-delivery, then a new one started in the same consumer
  * group: nothing is missing (produced = delivered + parked), and the new worker resumes from the
- * committed offsets (duplicates bounded by what was delivered but not yet committed).
+ * committed offsets (duplicates bounded by what was delivered but not yet committed). Run with
+ * the worker in the node's process and with 2 worker processes per node (DRAIN_WORKERS=2); the
+ * kill takes the node's whole process group, as an OOM kill of its container would.
  */
 import fs from 'node:fs';
 import { ChildProcess, spawn } from 'node:child_process';
@@ -19,8 +21,8 @@ let api: DrainsFeature;
 let cert: TestCert;
 let receiver: HttpsReceiver;
 const children: ChildProcess[] = [];
-const space = uniqueName('dcr');
-const groupId = uniqueName('drains-crash-');
+const MODES = [0, 2];
+const spaces = MODES.map(() => uniqueName('dcr'));
 
 beforeAll(async () => {
   cert = makeTestCert();
@@ -28,19 +30,19 @@ beforeAll(async () => {
   await receiver.listen();
   core = createTestCore();
   api = createDrainsFeature(core, { worker: false });
-  await core.kafka.createTopic(space, 3);
+  for (const space of spaces) await core.kafka.createTopic(space, 3);
 });
 
 afterAll(async () => {
   // This file's drains (and their DLQ lines) go, so later workers do not carry them.
-  if (core) await core.db.query('DELETE FROM log_drains WHERE token LIKE $1', [`%-${space}`]).catch(() => undefined);
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const space of spaces) if (core) await core.db.query('DELETE FROM log_drains WHERE token LIKE $1', [`%-${space}`]).catch(() => undefined);
+  for (const c of children) killGroup(c, 'SIGKILL');
   await receiver?.close();
   if (core) await closeCore(core);
   if (cert) fs.rmSync(cert.dir, { recursive: true, force: true });
 });
 
-function startWorker(): Promise<ChildProcess> {
+function startWorker(processes: number, space: string, groupId: string): Promise<ChildProcess> {
   // `node --import tsx`, not the tsx CLI: the CLI runs the script in a grandchild that a SIGKILL to the
   // CLI would leave running. Here the process we kill is the worker itself.
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'spec', 'helpers', 'drain-worker-process.ts')], {
@@ -48,6 +50,7 @@ function startWorker(): Promise<ChildProcess> {
     env: {
       ...process.env,
       DRAIN_WORKER_CONFIG: JSON.stringify({
+        processes,
         groupId,
         topics: [space],
         fromBeginning: true,
@@ -59,6 +62,8 @@ function startWorker(): Promise<ChildProcess> {
       }),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
+    // Its own process group, so one kill reaches its drain worker processes too.
+    detached: true,
   });
   children.push(child);
   return new Promise((resolve, reject) => {
@@ -71,44 +76,56 @@ function startWorker(): Promise<ChildProcess> {
   });
 }
 
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    // already gone
+  }
+}
+
 function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
 }
 
-it('loses nothing when the worker is SIGKILLed mid-delivery and a new one takes over', async () => {
-  const name = uniqueName('dc');
-  const appKey = `${name}-${space}`;
-  await core.apps.register(appKey);
-  const drain = await api.store.create('app', appKey, `https://localhost:${receiver.port}/crash`);
-  // A sink that takes its time, so the kill lands mid-delivery.
-  receiver.answer = () => new Promise((r) => setTimeout(() => r(200), 40));
-  const total = 20_000;
-  const produced = await produceLines(core, { app: name, space, tag: 'cr', count: total, pad: 100, chunk: 2000 });
-  const delivered = () => receiver.delivered('/crash').map((m) => parseRfc5424(m)!.msg);
+describe.each(MODES.map((processes, i) => [processes, spaces[i]] as const))('%i worker processes per node', (processes, space) => {
+  const groupId = uniqueName('drains-crash-');
+  it('loses nothing when the worker is SIGKILLed mid-delivery and a new one takes over', async () => {
+    const name = uniqueName('dc');
+    const appKey = `${name}-${space}`;
+    await core.apps.register(appKey);
+    const drain = await api.store.create('app', appKey, `https://localhost:${receiver.port}/crash-${processes}`);
+    // A sink that takes its time, so the kill lands mid-delivery.
+    receiver.answer = () => new Promise((r) => setTimeout(() => r(200), 40));
+    const total = 20_000;
+    // The node first (with 2 processes, the first one can read everything before the second joined), then the lines.
+    const first = await startWorker(processes, space, groupId);
+    const produced = await produceLines(core, { app: name, space, tag: 'cr', count: total, pad: 100, chunk: 2000 });
+    const delivered = () => receiver.delivered(`/crash-${processes}`).map((m) => parseRfc5424(m)!.msg);
 
-  const first = await startWorker();
-  await waitFor(() => new Set(delivered()).size >= total * 0.3, 'a third delivered by the first worker', 90_000, 20);
-  first.kill('SIGKILL');
-  await exited(first);
-  const atKill = delivered().length;
-  expect(new Set(delivered()).size).toBeLessThan(total);
+    await waitFor(() => new Set(delivered()).size >= total * 0.3, 'a third delivered by the first worker', 90_000, 20);
+    killGroup(first, 'SIGKILL');
+    await exited(first);
+    const atKill = delivered().length;
+    expect(new Set(delivered()).size).toBeLessThan(total);
 
-  const second = await startWorker();
-  const parked = async () => (await api.dlq.list({ drain: drain.id }, 1000)).items.map((i) => i.line.message);
-  await waitFor(async () => new Set([...delivered(), ...(await parked())]).size >= total, 'every line delivered or parked', 120_000, 200);
-  second.kill('SIGTERM');
-  await exited(second);
+    const second = await startWorker(processes, space, groupId);
+    const parked = async () => (await api.dlq.list({ drain: drain.id }, 1000)).items.map((i) => i.line.message);
+    await waitFor(async () => new Set([...delivered(), ...(await parked())]).size >= total, 'every line delivered or parked', 120_000, 200);
+    second.kill('SIGTERM');
+    await exited(second);
 
-  const got = tally(delivered());
-  const parkedLines = await parked();
-  const want = new Set(produced.map((p) => p.message));
-  for (const m of [...got.keys(), ...parkedLines]) expect(want.has(m)).toBe(true);
-  // produced = delivered + parked, exactly.
-  expect(new Set([...got.keys(), ...parkedLines]).size).toBe(total);
-  const duplicates = delivered().length - got.size;
-  if (process.env.DRAIN_TEST_VERBOSE)
-    process.stderr.write(`worker crash: delivered at kill ${atKill}, duplicates ${duplicates}, parked ${parkedLines.length}\n`);
-  // The new worker resumed from the committed offsets, not from the beginning: it resent at most
-  // what had been delivered since the last commit, never everything the first one delivered.
-  expect(duplicates).toBeLessThan(atKill);
+    const got = tally(delivered());
+    const parkedLines = await parked();
+    const want = new Set(produced.map((p) => p.message));
+    for (const m of [...got.keys(), ...parkedLines]) expect(want.has(m)).toBe(true);
+    // produced = delivered + parked, exactly.
+    expect(new Set([...got.keys(), ...parkedLines]).size).toBe(total);
+    const duplicates = delivered().length - got.size;
+    if (process.env.DRAIN_TEST_VERBOSE)
+      process.stderr.write(`worker crash: delivered at kill ${atKill}, duplicates ${duplicates}, parked ${parkedLines.length}\n`);
+    // The new worker resumed from the committed offsets, not from the beginning: it resent at most
+    // what had been delivered since the last commit, never everything the first one delivered.
+    expect(duplicates).toBeLessThan(atKill);
+  });
 });
