@@ -16,7 +16,9 @@
 import type { LogLine } from '../log/line';
 import { toAkkerisText, SOURCE_LOGWAY } from '../log/format';
 import { splitAppKey } from '../log/parse';
-import type { StreamFormat } from './session';
+
+/** How a log session streams: Akkeris text lines, SSE events or NDJSON. */
+export type StreamFormat = 'text' | 'sse' | 'ndjson';
 
 export type EndReason = 'shutdown' | 'max_duration';
 

@@ -13,9 +13,9 @@ import { toAkkerisText, toNdjson, toSseEvent, sseComment, l11Line } from '../log
 import { encodeCursor, positionKey, Positions } from './positions';
 import type { Subscriber } from './hub';
 import type { TailMetrics } from './metrics';
-import { renderClosing, StreamEnding } from './closing';
+import { renderClosing, StreamEnding, StreamFormat } from './closing';
 
-export type StreamFormat = 'text' | 'sse' | 'ndjson';
+export type { StreamFormat };
 
 export interface TailSessionOptions {
   format: StreamFormat;
