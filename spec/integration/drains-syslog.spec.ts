@@ -1,15 +1,16 @@
 /**
  * Syslog drains against a real rsyslogd (Debian's rsyslog + rsyslog-gnutls, run as a child process):
  * TCP, TLS (test CA, SNI localhost) and UDP, octet counting and newline framing; then the faults:
- * the sink down at start, and the sink killed (SIGKILL) mid-stream and restarted. Each fault case
- * ends with an exact count: every produced line delivered or parked, duplicates counted and bounded.
+ * the sink down at start, and the sink killed (SIGKILL) mid-stream and restarted (with the worker in
+ * this process and with 2 drain worker processes). Each fault case ends with an exact count: every
+ * produced line delivered or parked, duplicates counted and bounded.
  */
 import fs from 'node:fs';
 import express from 'express';
 import request from 'supertest';
 import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
-import { createDrainsFeature, DrainsFeature } from '../../drains/feature';
+import { createDrainsFeature, DrainsFeature, DrainsOptions } from '../../drains/feature';
 import { authHeader, createTestCore, uniqueName } from '../helpers/env';
 import { makeTestCert, TestCert } from '../helpers/test-cert';
 import { Listener, Rsyslog, rsyslogAvailable } from '../helpers/rsyslog';
@@ -28,17 +29,19 @@ let flaky: Rsyslog;
 const space = uniqueName('dsy');
 const ACK_GRACE_MS = 200;
 
-beforeAll(async () => {
-  cert = makeTestCert();
-  steady = new Rsyslog(cert);
-  flaky = new Rsyslog(cert);
-  await steady.start();
-  await flaky.prepare();
-  core = createTestCore();
-  await core.kafka.createTopic(space, 3);
-  feature = createDrainsFeature(core, {
+/** A node's drains: in this process (workers 1) or in 2 worker processes, each on its own space. */
+interface Node {
+  feature: DrainsFeature;
+  app: express.Express;
+  space: string;
+  workers: number;
+}
+let inProcess: Node;
+let twoProcesses: Node;
+
+function drainsOptions(): DrainsOptions {
+  return {
     groupId: uniqueName('drains-syslog-'),
-    topics: [space],
     fromBeginning: true,
     topicRefreshMs: 500,
     commitIntervalMs: 200,
@@ -47,15 +50,34 @@ beforeAll(async () => {
     connectTimeoutMs: 2000,
     writeTimeoutMs: 5000,
     tlsCa: cert.ca,
-  });
+  };
+}
+
+beforeAll(async () => {
+  cert = makeTestCert();
+  steady = new Rsyslog(cert);
+  flaky = new Rsyslog(cert);
+  await steady.start();
+  await flaky.prepare();
+  core = createTestCore();
+  await core.kafka.createTopic(space, 3);
+  feature = createDrainsFeature(core, { ...drainsOptions(), topics: [space] });
   app = createApp(core, [feature]);
   await feature.start?.();
+  inProcess = { feature, app, space, workers: 1 };
+  const multiSpace = uniqueName('dsy');
+  await core.kafka.createTopic(multiSpace, 3);
+  const multi = createDrainsFeature(core, { ...drainsOptions(), topics: [multiSpace], processes: 2 });
+  twoProcesses = { feature: multi, app: createApp(core, [multi]), space: multiSpace, workers: 2 };
+  await multi.start?.();
 });
 
 afterAll(async () => {
   // This file's drains (and their DLQ lines) go, so later workers do not carry them.
-  if (core) await core.db.query('DELETE FROM log_drains WHERE token LIKE $1', [`%-${space}`]).catch(() => undefined);
+  for (const s of [space, twoProcesses?.space])
+    if (core && s) await core.db.query('DELETE FROM log_drains WHERE token LIKE $1', [`%-${s}`]).catch(() => undefined);
   await feature?.stop?.();
+  await twoProcesses?.feature.stop?.();
   if (core) await closeCore(core);
   if (cert) fs.rmSync(cert.dir, { recursive: true, force: true });
   await steady?.stop();
@@ -64,12 +86,12 @@ afterAll(async () => {
   flaky?.cleanup();
 });
 
-async function createDrain(appKey: string, url: string): Promise<string> {
+async function createDrain(appKey: string, url: string, node: Node = inProcess): Promise<string> {
   await core.apps.register(appKey);
-  const res = await request(app).post(`/apps/${appKey}/log-drains`).set(authHeader).send({ url });
+  const res = await request(node.app).post(`/apps/${appKey}/log-drains`).set(authHeader).send({ url });
   expect(res.status).toBe(201);
   const id = res.body.id as string;
-  await waitFor(() => feature.worker?.senderOf(id) !== undefined, `drain ${id} live in the worker`, 10_000);
+  await waitFor(async () => (await node.feature.drainState(id))?.workers === node.workers, `drain ${id} live in every worker`, 10_000);
   return id;
 }
 
@@ -102,9 +124,9 @@ async function account(produced: ProducedLine[], delivered: string[], drain: str
   return { duplicates: extra + both + (parked.length - new Set(parked).size), parked: parked.length };
 }
 
-async function settled(drain: string, produced: number, delivered: () => string[]): Promise<boolean> {
-  const sender = feature.worker?.senderOf(drain);
-  if (!sender || sender.depth > 0) return false;
+async function settled(drain: string, produced: number, delivered: () => string[], node: Node): Promise<boolean> {
+  const state = await node.feature.drainState(drain);
+  if (!state || state.depth > 0) return false;
   const parked = new Set(await parkedMessages(drain));
   const union = new Set([...delivered(), ...parked]);
   return union.size >= produced;
@@ -158,7 +180,7 @@ it('sink down at start: lines wait (retries with backoff) and arrive once it com
   await waitFor(() => (feature.worker?.senderOf(id)?.lastError ?? '') !== '', 'a refused attempt');
   expect(feature.worker!.senderOf(id)!.lastError).toMatch(/ECONNREFUSED/);
   await flaky.start();
-  await waitFor(() => settled(id, produced.length, () => received(flaky, 'tcp', appKey)), 'every sd line delivered or parked', 60_000, 200);
+  await waitFor(() => settled(id, produced.length, () => received(flaky, 'tcp', appKey), inProcess), 'every sd line delivered or parked', 60_000, 200);
   const { duplicates, parked } = await account(produced, received(flaky, 'tcp', appKey), id);
   if (process.env.DRAIN_TEST_VERBOSE) process.stderr.write(`sink down at start: parked ${parked}, duplicates ${duplicates}\n`);
   // Nothing was written before the sink existed, so nothing can arrive twice.
@@ -167,30 +189,43 @@ it('sink down at start: lines wait (retries with backoff) and arrive once it com
   expect(inOrderPerDyno(received(flaky, 'tcp', appKey))).toBe(true);
 });
 
-it('sink killed (SIGKILL) mid-stream and restarted: nothing missing over TCP and TLS, duplicates bounded', async () => {
-  if (!flaky.running) await flaky.start();
-  const name = uniqueName('dsk');
-  const appKey = `${name}-${space}`;
-  const tcp = await createDrain(appKey, `syslog://127.0.0.1:${flaky.tcpPort}`);
-  const tls = await createDrain(appKey, `syslog+tls://localhost:${flaky.tlsPort}`);
-  const total = 3000;
-  const producing = produceLines(core, { app: name, space, tag: 'sk', count: total, chunk: 100, pauseMs: 40 });
-  await waitFor(() => received(flaky, 'tcp', appKey).length >= 600 && received(flaky, 'tls', appKey).length >= 600, 'lines flowing');
-  await flaky.kill('SIGKILL');
-  await new Promise((r) => setTimeout(r, 300));
-  await flaky.start();
-  const produced = await producing;
-  for (const [which, id] of [
-    ['tcp', tcp],
-    ['tls', tls],
-  ] as [Listener, string][]) {
-    await waitFor(() => settled(id, produced.length, () => received(flaky, which, appKey)), `every sk line (${which}) delivered or parked`, 90_000, 200);
-    const delivered = received(flaky, which, appKey);
-    const { duplicates, parked } = await account(produced, delivered, id);
-    if (process.env.DRAIN_TEST_VERBOSE) process.stderr.write(`sink kill ${which}: delivered ${delivered.length}, parked ${parked}, duplicates ${duplicates}\n`);
-    // A reconnect resends what was written in the last ackGraceMs (docs/drains.md); far below the stream.
-    expect(duplicates).toBeLessThanOrEqual(total / 3);
-    expect(parked).toBeLessThanOrEqual(total);
-    expect(inOrderPerDyno(delivered)).toBe(true);
-  }
+describe.each([
+  ['in this process', () => inProcess],
+  ['in 2 worker processes', () => twoProcesses],
+] as const)('drain worker %s', (_mode, nodeOf) => {
+  it('sink killed (SIGKILL) mid-stream and restarted: nothing missing over TCP and TLS, duplicates bounded', async () => {
+    const node = nodeOf();
+    const space = node.space;
+    if (!flaky.running) await flaky.start();
+    const name = uniqueName('dsk');
+    const appKey = `${name}-${space}`;
+    const tcp = await createDrain(appKey, `syslog://127.0.0.1:${flaky.tcpPort}`, node);
+    const tls = await createDrain(appKey, `syslog+tls://localhost:${flaky.tlsPort}`, node);
+    const total = 3000;
+    const producing = produceLines(core, { app: name, space, tag: 'sk', count: total, chunk: 100, pauseMs: 40 });
+    await waitFor(() => received(flaky, 'tcp', appKey).length >= 600 && received(flaky, 'tls', appKey).length >= 600, 'lines flowing');
+    await flaky.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
+    await flaky.start();
+    const produced = await producing;
+    for (const [which, id] of [
+      ['tcp', tcp],
+      ['tls', tls],
+    ] as [Listener, string][]) {
+      await waitFor(
+        () => settled(id, produced.length, () => received(flaky, which, appKey), node),
+        `every sk line (${which}) delivered or parked`,
+        90_000,
+        200,
+      );
+      const delivered = received(flaky, which, appKey);
+      const { duplicates, parked } = await account(produced, delivered, id);
+      if (process.env.DRAIN_TEST_VERBOSE)
+        process.stderr.write(`sink kill ${which}: delivered ${delivered.length}, parked ${parked}, duplicates ${duplicates}\n`);
+      // A reconnect resends what was written in the last ackGraceMs (docs/drains.md); far below the stream.
+      expect(duplicates).toBeLessThanOrEqual(total / 3);
+      expect(parked).toBeLessThanOrEqual(total);
+      expect(inOrderPerDyno(delivered)).toBe(true);
+    }
+  });
 });
