@@ -2,6 +2,7 @@
 import { Pool, PoolClient, QueryResultRow } from 'pg';
 import { Unavailable } from './errors';
 import type { DependencyTracker } from './dependencies';
+import { withTimeout } from './timeout';
 
 /** A client inside Db.tx (the pg type, named here so pg stays imported by this module alone). */
 export type DbClient = PoolClient;
@@ -184,12 +185,4 @@ export async function writeQuarantining<T>(rows: T[], write: (rows: T[]) => Prom
     }
   }
   return refused;
-}
-
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Unavailable(what, `no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import { Kafka as KafkaJs, logLevel as KafkaLogLevel, Producer, Consumer, Admin, CompressionTypes } from 'kafkajs';
 import { Logger } from './logger';
 import { Unavailable } from './errors';
-import { withTimeout } from './db';
+import { withTimeout } from './timeout';
 import { registerCompressionCodecs } from './kafka-codecs';
 import { isTopicGone } from './topics';
 import type { DependencyTracker } from './dependencies';
