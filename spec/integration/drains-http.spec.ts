@@ -1,15 +1,16 @@
 /**
  * HTTPS drains against a real node https receiver (test CA), fed from real Kafka: Logplex headers,
  * framing, batching, basic auth; 500 then 200 (same frame id on retry); 400 straight to the DLQ and
- * the DLQ round trip; a hung drain not delaying another drain of the same app. Every case ends with
- * an exact count: produced = delivered + parked.
+ * the DLQ round trip; a hung drain not delaying another drain of the same app (with the worker in
+ * this process and with 2 drain worker processes). Every case ends with an exact count: produced =
+ * delivered + parked.
  */
 import fs from 'node:fs';
 import express from 'express';
 import request from 'supertest';
 import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
-import { createDrainsFeature, DrainsFeature } from '../../drains/feature';
+import { createDrainsFeature, DrainsFeature, DrainsOptions } from '../../drains/feature';
 import { authHeader, createTestCore, uniqueName } from '../helpers/env';
 import { makeTestCert, TestCert } from '../helpers/test-cert';
 import { HttpsReceiver, inOrderPerDyno, parseRfc5424, produceLines, tally, waitFor } from '../helpers/drain-fixtures';
@@ -24,15 +25,19 @@ let receiver: HttpsReceiver;
 const space = uniqueName('dhs');
 const newApp = () => uniqueName('dh');
 
-beforeAll(async () => {
-  cert = makeTestCert();
-  receiver = new HttpsReceiver(cert);
-  await receiver.listen();
-  core = createTestCore();
-  await core.kafka.createTopic(space, 3);
-  feature = createDrainsFeature(core, {
+/** A node's drains: in this process (workers 1) or in 2 worker processes, each on its own space. */
+interface Node {
+  feature: DrainsFeature;
+  app: express.Express;
+  space: string;
+  workers: number;
+}
+let inProcess: Node;
+let twoProcesses: Node;
+
+function drainsOptions(): DrainsOptions {
+  return {
     groupId: uniqueName('drains-http-'),
-    topics: [space],
     fromBeginning: true,
     topicRefreshMs: 500,
     commitIntervalMs: 200,
@@ -44,26 +49,43 @@ beforeAll(async () => {
     writeTimeoutMs: 60_000,
     overflowWaitMs: 3000,
     tlsCa: cert.ca,
-  });
+  };
+}
+
+beforeAll(async () => {
+  cert = makeTestCert();
+  receiver = new HttpsReceiver(cert);
+  await receiver.listen();
+  core = createTestCore();
+  await core.kafka.createTopic(space, 3);
+  feature = createDrainsFeature(core, { ...drainsOptions(), topics: [space] });
   app = createApp(core, [feature]);
   await feature.start?.();
+  inProcess = { feature, app, space, workers: 1 };
+  const multiSpace = uniqueName('dhs');
+  await core.kafka.createTopic(multiSpace, 3);
+  const multi = createDrainsFeature(core, { ...drainsOptions(), topics: [multiSpace], processes: 2 });
+  twoProcesses = { feature: multi, app: createApp(core, [multi]), space: multiSpace, workers: 2 };
+  await multi.start?.();
 });
 
 afterAll(async () => {
   // This file's drains (and their DLQ lines) go, so later workers do not carry them.
-  if (core) await core.db.query('DELETE FROM log_drains WHERE token LIKE $1', [`%-${space}`]).catch(() => undefined);
+  for (const s of [space, twoProcesses?.space])
+    if (core && s) await core.db.query('DELETE FROM log_drains WHERE token LIKE $1', [`%-${s}`]).catch(() => undefined);
   await feature?.stop?.();
+  await twoProcesses?.feature.stop?.();
   await receiver?.close();
   if (core) await closeCore(core);
   if (cert) fs.rmSync(cert.dir, { recursive: true, force: true });
 });
 
-async function createDrain(appKey: string, url: string): Promise<string> {
+async function createDrain(appKey: string, url: string, node: Node = inProcess): Promise<string> {
   await core.apps.register(appKey);
-  const res = await request(app).post(`/apps/${appKey}/log-drains`).set(authHeader).send({ url });
+  const res = await request(node.app).post(`/apps/${appKey}/log-drains`).set(authHeader).send({ url });
   expect(res.status).toBe(201);
   const id = res.body.id as string;
-  await waitFor(() => feature.worker?.senderOf(id) !== undefined, `drain ${id} live in the worker`, 10_000);
+  await waitFor(async () => (await node.feature.drainState(id))?.workers === node.workers, `drain ${id} live in every worker`, 10_000);
   return id;
 }
 
@@ -184,30 +206,36 @@ it('parks a 400 at once (permanent); the DLQ lists, retries by id and by drain, 
   receiver.answer = () => 200;
 });
 
-it('a hung drain does not hold up another drain of the same app; its lines end parked, none lost', async () => {
-  const hung = new HttpsReceiver(cert);
-  await hung.listen();
-  hung.answer = () => new Promise<number>(() => undefined);
-  const name = newApp();
-  const appKey = `${name}-${space}`;
-  const good = await createDrain(appKey, `https://localhost:${receiver.port}/h4`);
-  const bad = await createDrain(appKey, `https://localhost:${hung.port}/hung`);
-  const produced = await produceLines(core, { app: name, space, tag: 'h4', count: 500 });
+describe.each([
+  ['in this process', () => inProcess],
+  ['in 2 worker processes', () => twoProcesses],
+] as const)('drain worker %s', (_mode, nodeOf) => {
+  it('a hung drain does not hold up another drain of the same app; its lines end parked, none lost', async () => {
+    const node = nodeOf();
+    const space = node.space;
+    const hung = new HttpsReceiver(cert);
+    await hung.listen();
+    hung.answer = () => new Promise<number>(() => undefined);
+    const name = newApp();
+    const appKey = `${name}-${space}`;
+    const good = await createDrain(appKey, `https://localhost:${receiver.port}/h4-${node.workers}`, node);
+    const bad = await createDrain(appKey, `https://localhost:${hung.port}/hung`, node);
+    const produced = await produceLines(core, { app: name, space, tag: 'h4', count: 500 });
 
-  await waitFor(() => new Set(receiver.delivered('/h4')).size === produced.length, 'the healthy drain got every line');
-  // The healthy drain finished while the hung one still holds lines: it never waited for it.
-  const badSender = feature.worker!.senderOf(bad)!;
-  expect(badSender.depth).toBeGreaterThan(0);
-  expect(hung.requests.filter((r) => r.status >= 200).length).toBe(0);
-  // Its queue is bounded (queueMax 300): the overflow went to the DLQ instead of blocking anything.
-  await waitFor(async () => (await dlqCount(bad)) >= produced.length - 300, 'overflow parked');
+    await waitFor(() => new Set(receiver.delivered(`/h4-${node.workers}`)).size === produced.length, 'the healthy drain got every line');
+    // The healthy drain finished while the hung one still holds lines: it never waited for it.
+    expect((await node.feature.drainState(bad))!.depth).toBeGreaterThan(0);
+    expect(hung.requests.filter((r) => r.status >= 200).length).toBe(0);
+    // Its queue is bounded (queueMax 300 per worker): the overflow went to the DLQ instead of blocking anything.
+    await waitFor(async () => (await dlqCount(bad)) >= produced.length - 300 * node.workers, 'overflow parked');
 
-  await hung.close();
-  await waitFor(async () => (await dlqCount(bad)) === produced.length, 'all hung-drain lines parked', 60_000);
-  expect(badSender.depth).toBe(0);
-  const delivered = receiver.delivered('/h4').map((m) => parseRfc5424(m)!.msg);
-  expect(delivered).toHaveLength(produced.length);
-  expect(await dlqCount(good)).toBe(0);
+    await hung.close();
+    await waitFor(async () => (await dlqCount(bad)) === produced.length, 'all hung-drain lines parked', 60_000);
+    expect((await node.feature.drainState(bad))!.depth).toBe(0);
+    const delivered = receiver.delivered(`/h4-${node.workers}`).map((m) => parseRfc5424(m)!.msg);
+    expect(delivered).toHaveLength(produced.length);
+    expect(await dlqCount(good)).toBe(0);
+  });
 });
 
 it('a deleted drain stops within seconds (LISTEN/NOTIFY)', async () => {
