@@ -1,7 +1,8 @@
 /** The one module that imports kafkajs: producer, consumers and admin behind a small interface of ours,
  * so the client can be swapped without touching the hub, drains or builds. */
 import crypto from 'node:crypto';
-import { Kafka as KafkaJs, logLevel as KafkaLogLevel, Producer, Consumer, Admin, CompressionTypes } from 'kafkajs';
+import { Kafka as KafkaJs, logLevel as KafkaLogLevel, Producer, Consumer, Admin, CompressionTypes, Partitioners } from 'kafkajs';
+import { PartitionLedger, sendAcknowledged } from './kafka-acks';
 import { Logger } from './logger';
 import { Unavailable } from './errors';
 import { withTimeout } from './timeout';
@@ -197,6 +198,8 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
   let adminReady: Promise<Admin> | undefined;
   const consumers = new Set<Consumer>();
 
+  /** Each message's partition, so a send kafkajs resolved with a partition left out is completed (./kafka-acks). */
+  const ledger = new PartitionLedger();
   /** Sends of the idempotent producer, one at a time (see getProducer). */
   let idempotentChain: Promise<unknown> = Promise.resolve();
 
@@ -212,6 +215,7 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
     if (!ready) {
       const idempotent = !autoCreateTopic;
       const p = kafka.producer({
+        createPartitioner: () => ledger.wrap(Partitioners.DefaultPartitioner()),
         allowAutoTopicCreation: autoCreateTopic,
         idempotent,
         ...(idempotent ? { maxInFlightRequests: 1, retry: PRODUCER_RETRY } : {}),
@@ -271,7 +275,7 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
       try {
         const autoCreate = popts.autoCreateTopic ?? true;
         const p = await getProducer(autoCreate);
-        const send = () => p.send({ topic, acks: -1, compression: CompressionTypes.None, messages: records });
+        const send = () => sendAcknowledged(ledger, (messages) => p.send({ topic, acks: -1, compression: CompressionTypes.None, messages }), records);
         if (autoCreate) {
           await send();
         } else {
