@@ -1,5 +1,6 @@
 /** Log sessions (DESIGN §3): create (authenticated) and the stream URL (the signed token is the auth). */
-import { Router, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Router } from 'express';
 import type { Core } from '../lib/core';
 import { jsonBody } from '../lib/http';
 import { siteKey } from '../lib/sites';
@@ -8,7 +9,7 @@ import type { SessionClaims } from '../lib/tail/token';
 
 export interface LogSessionsDeps {
   createSession(claims: SessionClaims): object;
-  openStream(req: Request, res: Response): Promise<void>;
+  openStream(req: IncomingMessage, res: ServerResponse, token: string, format?: unknown): Promise<void>;
   maxLines: number;
 }
 
@@ -29,6 +30,8 @@ export function logSessionsRouter(core: Core, deps: LogSessionsDeps): Router {
     res.status(201).json(deps.createSession(claims));
   });
 
-  router.get('/log-sessions/:token', (req, res) => deps.openStream(req, res));
+  // Nodes wired by bin/wiring serve this URL ahead of Express (lib/tail/stream-route); this route
+  // serves it in apps built without that (supertest) and for forms the lean path leaves to Express.
+  router.get('/log-sessions/:token', (req, res) => deps.openStream(req, res, String(req.params.token), req.query.format));
   return router;
 }

@@ -4,7 +4,7 @@
  * can be pointed at logway) are wired by the composition root, bin/wiring.ts.
  */
 import crypto from 'node:crypto';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Core, Feature } from '../core';
 import { NotFound, TooManyRequests } from '../errors';
 import { compileFilter } from '../log/filter';
@@ -57,7 +57,11 @@ export interface TailFeature extends Feature {
   /** Open streams on this node. */
   sessions: Set<TailSession>;
   createSession(claims: SessionClaims): LogSession;
-  openStream(req: Request, res: Response): Promise<void>;
+  /**
+   * Serves a logplex_url (`GET /log-sessions/<token>`) on a plain node request: from the Express
+   * route, or from ./stream-route ahead of Express. `format` is the `?format=` query value.
+   */
+  openStream(req: IncomingMessage, res: ServerResponse, token: string, format?: unknown): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -84,6 +88,12 @@ const CONTENT_TYPES: Record<StreamFormat, string> = {
   sse: 'text/event-stream; charset=utf-8',
   ndjson: 'application/x-ndjson; charset=utf-8',
 };
+
+/** A request header as Express's `req.get` gives it (node joins repeated ones; set-cookie aside). */
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
 
 export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): TailFeature {
   const hub = new TailHub(core, opts);
@@ -112,10 +122,9 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
     return { created_at: now, id: crypto.randomUUID(), logplex_url: `${core.config.publicUrl}/log-sessions/${token}`, updated_at: now };
   }
 
-  async function openStream(req: Request, res: Response): Promise<void> {
-    const format = negotiateFormat(req.get('accept'), req.query.format);
-    const token = String(req.params.token);
-    const resumeFrom = format === 'sse' ? decodeCursor(taggedCursor(req.get('last-event-id'), token, secret) ?? undefined) : null;
+  async function openStream(req: IncomingMessage, res: ServerResponse, token: string, formatParam?: unknown): Promise<void> {
+    const format = negotiateFormat(header(req, 'accept'), formatParam);
+    const resumeFrom = format === 'sse' ? decodeCursor(taggedCursor(header(req, 'last-event-id'), token, secret) ?? undefined) : null;
     // A client resuming an SSE stream (Last-Event-ID tagged for this session) may come back after the open window.
     const verified = verifySessionToken(token, secret, { graceSeconds: resumeFrom ? resumeGrace : 0 });
     if (!verified || stopping) throw new NotFound(SESSION_NOT_FOUND);
@@ -179,7 +188,7 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
     }
     if (res.destroyed || session.isClosed) return;
 
-    res.status(200);
+    res.statusCode = 200;
     res.setHeader('Content-Type', CONTENT_TYPES[format]);
     res.setHeader('Cache-Control', 'no-cache, no-transform');
     res.setHeader('X-Accel-Buffering', 'no');
