@@ -13,6 +13,7 @@ import { consoleRouter } from '../lib/console';
 import { createUpstreamProxy } from '../lib/proxy';
 import { runNode, RunningServer } from '../lib/server';
 import { createTailFeature, TailFeature, TailFeatureOptions } from '../lib/tail/feature';
+import { withTailStreams } from '../lib/tail/stream-route';
 import { createMetricsFeature, MetricsFeature, MetricsFeatureOptions } from '../lib/metrics';
 import { createBuildsFeature, BuildsFeature, BuildsFeatureOptions } from '../lib/builds/feature';
 import { createLogEventsFeature, LogEventsFeature } from '../lib/events';
@@ -96,6 +97,7 @@ export function startServer(config: Config, opts: { core?: Core; features?: Feat
   const fallback = config.upstreamUrl ? createUpstreamProxy(config.upstreamUrl, core.logger) : undefined;
   return runNode(core, {
     features: () => createFeatures(core, opts.features),
-    app: (features) => createApp(core, features, { fallback }),
+    // The logplex_url stream is served ahead of Express: an open stream then costs less memory (lib/tail/stream-route).
+    app: (features) => withTailStreams(core, features, createApp(core, features, { fallback })),
   });
 }
