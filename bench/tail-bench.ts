@@ -4,7 +4,8 @@
  *   npx tsx bench/tail-bench.ts [latency|consume|rss|history|all]
  *
  * Knobs (env): RATE (lines/s, 20000), APPS (100), SESSIONS (1000), DURATION (s, 20),
- * RSS_SESSIONS (5000), HISTORY_REQUESTS (300), CONSUME_MESSAGES (300000).
+ * RSS_SESSIONS (5000), HISTORY_REQUESTS (300), CONSUME_MESSAGES (300000); LEAN_STREAMS=0 serves the stream
+ * URL through Express as before issue 10 item 6 (bench/tail-server.ts reads it).
  *
  * The logway node runs as a child process (bench/tail-server.ts) so its CPU and RSS are its own;
  * this process produces to Kafka and plays the clients. Latency = client receive time minus the

@@ -11,6 +11,7 @@ import { createApp, routerFor } from '../bin/wiring';
 import { closeCore, createCore } from '../lib/core';
 import { createLogger } from '../lib/logger';
 import { createTailFeature } from '../lib/tail/feature';
+import { withTailStreams } from '../lib/tail/stream-route';
 import type { HubOptions } from '../lib/tail/hub';
 import { testConfig } from '../spec/helpers/env';
 
@@ -42,8 +43,12 @@ async function main(): Promise<void> {
     const app = express();
     app.use(routerFor(core, feature)!);
     server.on('request', app);
-  } else {
+  } else if (process.env.LEAN_STREAMS === '0') {
+    // The stream URL through Express too (before issue 10 item 6), for comparison.
     server.on('request', createApp(core, [feature]));
+  } else {
+    // As bin/wiring's startServer: the stream URL served ahead of Express.
+    server.on('request', withTailStreams(core, [feature], createApp(core, [feature])));
   }
   await feature.start();
   process.stdout.write(`${JSON.stringify({ port, pid: process.pid })}\n`);
