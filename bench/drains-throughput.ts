@@ -7,7 +7,10 @@
  *
  * Knobs (env): LINES (200000), APPS (10), PARTITIONS (3), MESSAGE_BYTES (120),
  * WORKER_OPTS (JSON merged into the worker's DrainsOptions), WORKER_NODE_ARGS (node flags for the
- * worker), BENCH_PROF (dir for a CPU profile).
+ * worker), BENCH_PROF (dir for a CPU profile), DRAIN_WORKERS (0: the drain worker in the node's
+ * process, as before; N: N drain worker processes under it). CPU and RSS are the node's and its
+ * worker processes' together; "live" is the latency of GET /health/live on the node's own
+ * process (every 20 ms during the run): what the HTTP side and the tail hub would see.
  *
  * The lines are produced first (the producer is not measured). Each run starts a fresh consumer
  * group from the beginning of the topic; the worker (spec/helpers/drain-worker-process.ts) or
@@ -16,6 +19,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,6 +38,7 @@ const PARTITIONS = env('PARTITIONS', 3);
 const MESSAGE_BYTES = env('MESSAGE_BYTES', 120);
 const BROKER = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const CLK_TCK = 100;
+const DRAIN_WORKERS = env('DRAIN_WORKERS', 0);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -162,13 +167,32 @@ async function produce(core: Core, space: string, apps: string[]): Promise<void>
   console.log(`produced ${LINES} lines to ${space} (${PARTITIONS} partitions) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
+/** The process and its children (the drain worker processes). */
+function family(pid: number): number[] {
+  let children: number[] = [];
+  try {
+    children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    // gone
+  }
+  return [pid, ...children];
+}
+
 function cpuTicks(pid: number): number {
+  return family(pid).reduce((n, p) => n + ownCpuTicks(p), 0);
+}
+
+function ownCpuTicks(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(fields[11]) + Number(fields[12]);
 }
 
 function rssBytes(pid: number): number {
+  return family(pid).reduce((n, p) => n + ownRssBytes(p), 0);
+}
+
+function ownRssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
 }
@@ -181,6 +205,34 @@ interface Result {
   cpuSeconds: number;
   cpuPercent: number;
   peakRssMb: number;
+  /** GET /health/live on the node's process during the run: p50, p99, max (ms). */
+  live?: { p50: number; p99: number; max: number };
+}
+
+/** Times GET /health/live every 20 ms until stopped. */
+function probeLive(port: number): () => Result['live'] {
+  const samples: number[] = [];
+  let running = true;
+  void (async () => {
+    while (running) {
+      const t0 = performance.now();
+      await new Promise<void>((resolve) => {
+        const req = http.get({ host: '127.0.0.1', port, path: '/health/live', agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve());
+        });
+        req.on('error', () => resolve());
+      });
+      samples.push(performance.now() - t0);
+      await sleep(20);
+    }
+  })();
+  return () => {
+    running = false;
+    const s = [...samples].sort((a, b) => a - b);
+    const at = (q: number) => Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))] * 10) / 10;
+    return s.length ? { p50: at(0.5), p99: at(0.99), max: at(1) } : undefined;
+  };
 }
 
 /** Waits until the counter reaches LINES, sampling the process's CPU and RSS from the first line on. */
@@ -217,7 +269,7 @@ async function measure(name: string, pid: number, counter: () => { count: number
   };
 }
 
-async function startWorker(space: string, cert: TestCert): Promise<ChildProcess> {
+async function startWorker(space: string, cert: TestCert): Promise<{ child: ChildProcess; httpPort: number }> {
   // BENCH_PROF=<dir>: a V8 CPU profile of the worker (written when it exits).
   const prof = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
   // WORKER_NODE_ARGS: extra node flags for the worker, e.g. --max-semi-space-size=64.
@@ -227,7 +279,9 @@ async function startWorker(space: string, cert: TestCert): Promise<ChildProcess>
     env: {
       ...process.env,
       TEST_LOG_LEVEL: 'warn',
+      DRAIN_WORKER_HTTP: '1',
       DRAIN_WORKER_CONFIG: JSON.stringify({
+        processes: DRAIN_WORKERS,
         groupId: uniqueName('drains-bench-'),
         topics: [space],
         fromBeginning: true,
@@ -237,15 +291,15 @@ async function startWorker(space: string, cert: TestCert): Promise<ChildProcess>
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  let out = '';
   await new Promise<void>((resolve, reject) => {
-    let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('ready\n')) resolve();
     });
     child.once('exit', (code) => reject(new Error(`worker exited (${code})`)));
   });
-  return child;
+  return { child, httpPort: Number(/^http (\d+)$/m.exec(out)![1]) };
 }
 
 async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -264,10 +318,14 @@ async function runLogway(kind: 'tls' | 'https', core: Core, store: DrainStore, s
     const url = kind === 'tls' ? `syslog+tls://localhost:${sinks.tlsPort}` : `https://localhost:${sinks.httpsPort}/drain`;
     ids.push((await store.create('app', `${app}-${space}`, url)).id);
   }
-  const child = await startWorker(space, cert);
+  const { child, httpPort } = await startWorker(space, cert);
+  const live = probeLive(httpPort);
   try {
-    return await measure(`logway → ${kind === 'tls' ? 'TLS syslog' : 'HTTPS'}`, child.pid!, () => (kind === 'tls' ? sinks.tls : sinks.https));
+    const label = `logway${DRAIN_WORKERS ? ` ×${DRAIN_WORKERS} processes` : ''} → ${kind === 'tls' ? 'TLS syslog' : 'HTTPS'}`;
+    const r = await measure(label, child.pid!, () => (kind === 'tls' ? sinks.tls : sinks.https));
+    return { ...r, live: live() };
   } finally {
+    live();
     await stopChild(child);
     await core.db.query('DELETE FROM log_drains WHERE id = ANY($1::uuid[])', [ids]);
   }
@@ -313,7 +371,8 @@ input(type="imkafka" topic="${space}" broker=["${BROKER}"] consumergroup="${uniq
 
 function print(r: Result): void {
   console.log(
-    `${r.name.padEnd(40)} ${String(r.linesPerSec).padStart(8)} lines/s  (${r.lines} lines in ${r.seconds.toFixed(2)} s)  CPU ${r.cpuSeconds.toFixed(1)} s = ${r.cpuPercent}% of a core  peak RSS ${r.peakRssMb} MB`,
+    `${r.name.padEnd(40)} ${String(r.linesPerSec).padStart(8)} lines/s  (${r.lines} lines in ${r.seconds.toFixed(2)} s)  CPU ${r.cpuSeconds.toFixed(1)} s = ${r.cpuPercent}% of a core, ${((r.cpuSeconds / r.lines) * 1e6).toFixed(1)} µs/line  peak RSS ${r.peakRssMb} MB` +
+      (r.live ? `  /health/live p50 ${r.live.p50} ms p99 ${r.live.p99} ms max ${r.live.max} ms` : ''),
   );
 }
 
