@@ -60,7 +60,7 @@ export class Dispatcher {
     }
     let last: string | null = null;
     let overflowDeadline: number | undefined;
-    this.metrics.lines.inc({ topic: batch.topic }, batch.records.length);
+    this.metrics.lines.inc(batch.records.length);
     const track = this.tracker.partition(batch.topic, batch.partition);
     for (let i = 0; i < batch.records.length; i++) {
       const rec = batch.records[i];

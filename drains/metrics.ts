@@ -1,5 +1,8 @@
 /** Drain metrics on the core's registry (prefix logway_drain_): per drain delivered, failed, retried, parked, queue depth, last success; DLQ depth, drops and quarantined lines. */
-import { Counter, Gauge, Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
+import { counter, gauge } from '../lib/prom';
+import { malformedBy, sourceMetrics } from '../lib/source/metrics';
+import type { LogLineReaderDeps } from '../lib/source/lines';
 
 export interface DepthSource {
   /** Per drain: lines queued, in flight or waiting for a retry. */
@@ -19,8 +22,10 @@ export interface DrainMetrics {
   queueDepth: Gauge<'drain' | 'app'>;
   dlqDepth: Gauge<'drain' | 'app'>;
   dlqTotal: Gauge<string>;
-  lines: Counter<'topic'>;
-  parseErrors: Counter<'kind'>;
+  /** logway_lines_consumed_total{consumer="drains"}, the log source's series the tail hub counts into too. */
+  lines: { inc(value?: number): void };
+  /** logway_log_messages_malformed_total{consumer="drains"}, as the drains' LogLineReader counts. */
+  malformed: LogLineReaderDeps['malformed'];
   lag: Gauge<'topic' | 'partition'>;
   sources: Set<DepthSource>;
   /** Set by the feature: reads the DLQ depth per drain when Prometheus scrapes. */
@@ -36,47 +41,42 @@ export function drainMetrics(registry: Registry): DrainMetrics {
   const existing = byRegistry.get(registry);
   if (existing) return existing;
   const labelNames = ['drain', 'app'] as const;
-  const registers = [registry];
+  const source = sourceMetrics(registry);
   const sources = new Set<DepthSource>();
   const m: DrainMetrics = {
     sources,
-    delivered: new Counter({ name: 'logway_drain_delivered_total', help: 'Lines acknowledged by a drain', labelNames, registers }),
-    failed: new Counter({ name: 'logway_drain_failed_total', help: 'Line delivery attempts that failed', labelNames, registers }),
-    retried: new Counter({ name: 'logway_drain_retried_total', help: 'Lines scheduled for another attempt', labelNames, registers }),
-    parked: new Counter({ name: 'logway_drain_parked_total', help: 'Lines parked in the dead-letter queue', labelNames, registers }),
-    dlqDropped: new Counter({
+    delivered: counter(registry, { name: 'logway_drain_delivered_total', help: 'Lines acknowledged by a drain', labelNames }),
+    failed: counter(registry, { name: 'logway_drain_failed_total', help: 'Line delivery attempts that failed', labelNames }),
+    retried: counter(registry, { name: 'logway_drain_retried_total', help: 'Lines scheduled for another attempt', labelNames }),
+    parked: counter(registry, { name: 'logway_drain_parked_total', help: 'Lines parked in the dead-letter queue', labelNames }),
+    dlqDropped: counter(registry, {
       name: 'logway_drain_dlq_dropped_total',
       help: 'Dead-letter lines dropped, oldest first, to keep a drain within MAX_DLQ_ROWS_PER_DRAIN',
       labelNames,
-      registers,
     }),
-    dlqQuarantined: new Counter({
+    dlqQuarantined: counter(registry, {
       name: 'logway_drain_dlq_quarantined_total',
       help: 'Lines PostgreSQL refused to store in the dead-letter queue (skipped alone, logged with their position)',
       labelNames,
-      registers,
     }),
-    lastSuccess: new Gauge({
+    lastSuccess: gauge(registry, {
       name: 'logway_drain_last_success_timestamp_seconds',
       help: 'When a drain last acknowledged a line (unix seconds)',
       labelNames,
-      registers,
     }),
-    queueDepth: new Gauge({
+    queueDepth: gauge(registry, {
       name: 'logway_drain_queue_depth',
       help: 'Lines queued, in flight or waiting for a retry, per drain',
       labelNames,
-      registers,
       collect() {
         this.reset();
         for (const s of sources) for (const d of s.depths()) this.set({ drain: d.drain, app: d.app }, d.depth);
       },
     }),
-    dlqDepth: new Gauge({
+    dlqDepth: gauge(registry, {
       name: 'logway_drain_dlq_depth',
       help: 'Lines in the dead-letter queue, per drain',
       labelNames,
-      registers,
       async collect() {
         if (!m.dlqCounter) return;
         try {
@@ -88,10 +88,9 @@ export function drainMetrics(registry: Registry): DrainMetrics {
         }
       },
     }),
-    dlqTotal: new Gauge({
+    dlqTotal: gauge(registry, {
       name: 'logway_dlq_depth',
       help: 'Lines in the drains dead-letter queue',
-      registers,
       async collect() {
         if (!m.dlqCounter) return;
         try {
@@ -101,18 +100,12 @@ export function drainMetrics(registry: Registry): DrainMetrics {
         }
       },
     }),
-    lines: new Counter({ name: 'logway_drain_lines_consumed_total', help: 'Kafka messages read by the drain workers', labelNames: ['topic'], registers }),
-    parseErrors: new Counter({
-      name: 'logway_drain_parse_errors_total',
-      help: 'Malformed Kafka messages skipped by the drain workers',
-      labelNames: ['kind'],
-      registers,
-    }),
-    lag: new Gauge({
+    lines: source.linesConsumed.labels({ consumer: 'drains' }),
+    malformed: malformedBy(source.malformed, 'drains'),
+    lag: gauge(registry, {
       name: 'logway_drain_kafka_lag',
       help: 'Messages behind the high watermark, per partition read by the drain workers',
       labelNames: ['topic', 'partition'],
-      registers,
     }),
     removeDrain(drain, app) {
       for (const metric of [m.delivered, m.failed, m.retried, m.parked, m.dlqDropped, m.dlqQuarantined, m.lastSuccess, m.queueDepth, m.dlqDepth]) {

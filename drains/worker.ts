@@ -138,7 +138,7 @@ export class DrainWorker implements DepthSource {
       },
       this.log,
     );
-    const reader = new LogLineReader({ apps: core.apps, malformed: metrics.parseErrors, log: this.log });
+    const reader = new LogLineReader({ apps: core.apps, malformed: metrics.malformed, log: this.log });
     this.dispatcher = new Dispatcher(this.registry, reader, this.parker, metrics, this.source, opts, this.log);
     this.pump = new DlqPump(dlq, this.registry, this.parker, () => (opts.topics ? [...this.source.topics] : undefined), this.log);
     this.listener = new PgListener(core.db, this.log, {

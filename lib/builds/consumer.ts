@@ -3,7 +3,8 @@ import type { Core } from '../core';
 import type { Batch } from '../kafka';
 import { LogSource } from '../source/log-source';
 import { sourceMetrics } from '../source/metrics';
-import { Counter } from 'prom-client';
+import type { Counter } from 'prom-client';
+import { counter } from '../prom';
 import { BuildStore, SkipKind } from './store';
 
 export interface BuildConsumerOptions {
@@ -24,18 +25,14 @@ export interface BuildMetrics {
 /** Registered once per registry, so two features on one Core (tests) share the counters. */
 export function buildMetrics(core: Core): BuildMetrics {
   const reg = core.prom.registry;
-  const linesStored =
-    (reg.getSingleMetric('logway_build_lines_stored_total') as Counter | undefined) ??
-    new Counter({ name: 'logway_build_lines_stored_total', help: 'Build-log lines stored (redeliveries not counted)', registers: [reg] });
-  const skipped =
-    (reg.getSingleMetric('logway_build_messages_skipped_total') as Counter<'kind'> | undefined) ??
-    new Counter({
+  return {
+    linesStored: counter(reg, { name: 'logway_build_lines_stored_total', help: 'Build-log lines stored (redeliveries not counted)' }),
+    skipped: counter(reg, {
       name: 'logway_build_messages_skipped_total',
       help: 'alamobuildlogs messages skipped as malformed or refused by PostgreSQL (kind quarantined), by kind',
       labelNames: ['kind'],
-      registers: [reg],
-    });
-  return { linesStored, skipped };
+    }),
+  };
 }
 
 /**

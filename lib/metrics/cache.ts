@@ -11,7 +11,8 @@
  * A `response` entry outlives its TTL by `staleSeconds`: past its TTL it is a miss, but while InfluxDB
  * is down the service may still serve it, marked stale (issue 13, docs/metrics.md "While InfluxDB is away"). */
 import NodeCache from 'node-cache';
-import { Counter, Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { counter as promCounter } from '../prom';
 
 export type CachePart = 'response' | 'closed' | 'snapshot' | 'stale';
 
@@ -33,9 +34,7 @@ interface AnswerEntry<T> {
 }
 
 function counter(registry: Registry, name: string, help: string): Counter<'part'> {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Counter<'part'>;
-  return new Counter({ name, help, labelNames: ['part'], registers: [registry] });
+  return promCounter(registry, { name, help, labelNames: ['part'] });
 }
 
 export class MetricsCache {

@@ -1,6 +1,7 @@
 /** The metrics API's work, between the route and InfluxDB: cached, bucket-aligned series and the snapshot. */
 import crypto from 'node:crypto';
-import { Histogram, Registry } from 'prom-client';
+import type { Histogram, Registry } from 'prom-client';
+import { histogram } from '../prom';
 import type { Influx } from '../influx';
 import { InfluxError } from '../influx';
 import { Unavailable } from '../errors';
@@ -50,16 +51,12 @@ export interface MetricsService {
   close(): void;
 }
 
-function histogram(registry: Registry): Histogram<'query'> {
-  const name = 'logway_metrics_query_duration_seconds';
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Histogram<'query'>;
-  return new Histogram({
-    name,
+function queryDuration(registry: Registry): Histogram<'query'> {
+  return histogram(registry, {
+    name: 'logway_metrics_query_duration_seconds',
     help: 'Time InfluxDB took to answer the metrics API (series, snapshot), cache misses only',
     labelNames: ['query'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
   });
 }
 
@@ -72,7 +69,7 @@ function asUnavailable(e: unknown): never {
 export function createMetricsService(influx: Influx, registry: Registry, opts: MetricsServiceOptions): MetricsService {
   // Freshness is node-cache's own clock (Date.now), as its TTLs are; `now` only places buckets.
   const cache = new MetricsCache(opts, registry);
-  const duration = histogram(registry);
+  const duration = queryDuration(registry);
   const inflight = new Map<string, Promise<MetricsBody>>();
 
   async function timed<T>(query: string, fn: () => Promise<T>): Promise<T> {

@@ -13,7 +13,7 @@ import type { LogLine } from '../log/line';
 import type { Logger } from '../logger';
 import { isLogTopic } from '../log/parse';
 import { LogSource } from '../source/log-source';
-import { sourceMetrics } from '../source/metrics';
+import { malformedBy, sourceMetrics } from '../source/metrics';
 import { LogLineReader } from '../source/lines';
 import { RingStore } from './ring';
 import { Positions, tpKey } from './positions';
@@ -93,7 +93,7 @@ export class TailHub {
       { historyScanMessages: opts.historyScanMessages ?? 20000, readTimeoutMs: opts.readTimeoutMs ?? 15000, groupIdPrefix: `${groupBase}-read` },
       this.log,
     );
-    this.reader = new LogLineReader({ apps: core.apps, malformed: this.metrics.malformed, log: this.log });
+    this.reader = new LogLineReader({ apps: core.apps, malformed: malformedBy(this.metrics.malformed, 'tail'), log: this.log });
     this.source = new LogSource(
       core.kafka,
       {

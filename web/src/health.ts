@@ -24,7 +24,7 @@ export function healthPage(root: HTMLElement): { dispose(): void } {
     try {
       const [r, m] = await Promise.all([ready(), promFigures()]);
       if (disposed) return;
-      const lines = sum(m, 'logway_lines_consumed_total') ?? 0;
+      const lines = sum(m, 'logway_lines_consumed_total', { consumer: 'tail' }) ?? 0;
       const now = Date.now();
       const rate = prev ? ((lines - prev.lines) * 1000) / (now - prev.at) : undefined;
       prev = { at: now, lines };
