@@ -7,29 +7,15 @@
 import http from 'node:http';
 import net from 'node:net';
 import { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import request from 'supertest';
 import { createApp } from '../../bin/wiring';
 import { closeCore, createCore, Core } from '../../lib/core';
 import { createLogger } from '../../lib/logger';
 import { createMetricsFeature } from '../../lib/metrics';
 import { testConfig, uniqueName, authHeader } from '../helpers/env';
+import { CapturedLog } from '../helpers/captured-log';
 
 jest.setTimeout(90_000);
-
-class CapturedLog extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-  lines(): Record<string, unknown>[] {
-    return this.text
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  }
-}
 
 async function closedPort(): Promise<number> {
   const s = net.createServer();

@@ -10,7 +10,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import request from 'supertest';
 import { createApp } from '../../bin/wiring';
 import { closeCore, createCore, Core } from '../../lib/core';
@@ -22,22 +21,9 @@ import { createTailFeature, TailFeature } from '../../lib/tail/feature';
 import { authHeader, testConfig, uniqueName } from '../helpers/env';
 import { ThrowawayInflux, ThrowawayKafka, ThrowawayPostgres } from '../helpers/throwaway';
 import { waitFor } from '../helpers/wait';
+import { CapturedLog } from '../helpers/captured-log';
 
 jest.setTimeout(120_000);
-
-class CapturedLog extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-  lines(): Record<string, unknown>[] {
-    return this.text
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  }
-}
 
 /** Reads a streaming response as it comes (supertest buffers whole bodies). */
 class Stream {

@@ -4,7 +4,6 @@
  */
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import request from 'supertest';
 import { createApp } from '../../bin/wiring';
 import { closeCore, createCore, Core } from '../../lib/core';
@@ -13,23 +12,9 @@ import { createUpstreamProxy } from '../../lib/proxy';
 import { createTailFeature, TailFeature } from '../../lib/tail/feature';
 import { createTestCore, testConfig, uniqueName, authHeader } from '../helpers/env';
 import { waitFor } from '../helpers/wait';
+import { CapturedLog } from '../helpers/captured-log';
 
 jest.setTimeout(90_000);
-
-/** Every log line the node writes, at every level. */
-class CapturedLog extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-  lines(): Record<string, unknown>[] {
-    return this.text
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  }
-}
 
 /** An address as a driver error would name it: IPv4, `host:port`, or `localhost`. */
 const ADDRESS = /\d{1,3}(\.\d{1,3}){3}|localhost|\w:\d/;
