@@ -105,6 +105,14 @@ class CursorParts {
   private index = new Map<string, number>();
   private parts: string[] = [];
   private text: string | undefined = '';
+  /**
+   * The text on either side of the entry replaced last. An app's lines come from one partition of
+   * its space (Kafka key = app), so line after line the same entry changes: the id is then
+   * `before + part + after`, not a join of every entry for every line of every session.
+   */
+  private at = -1;
+  private before = '';
+  private after = '';
 
   constructor(start: Positions) {
     for (const [key, offset] of start) this.set(key, `${key}:${offset}`);
@@ -115,10 +123,17 @@ class CursorParts {
     if (i === undefined) {
       this.index.set(key, this.parts.length);
       this.parts.push(part);
-    } else {
-      this.parts[i] = part;
+      this.at = -1;
+      this.text = undefined;
+      return;
     }
-    this.text = undefined;
+    this.parts[i] = part;
+    if (i !== this.at) {
+      this.at = i;
+      this.before = i > 0 ? `${this.parts.slice(0, i).join(',')},` : '';
+      this.after = i < this.parts.length - 1 ? `,${this.parts.slice(i + 1).join(',')}` : '';
+    }
+    this.text = this.before + part + this.after;
   }
 
   toString(): string {

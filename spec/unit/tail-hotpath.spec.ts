@@ -84,3 +84,73 @@ describe('AppRing dropping lines of several partitions', () => {
     expect(ring.toArray()).toEqual(pushed.slice(-2));
   });
 });
+
+describe('TailSession SSE ids while lines repeat one partition', () => {
+  it('match encodeCursor of the positions after every line (runs on one partition, switches, new partitions)', async () => {
+    const { EventEmitter } = await import('node:events');
+    const { Registry } = await import('prom-client');
+    const { TailSession } = await import('../../lib/tail/session');
+    const { createTailMetrics } = await import('../../lib/tail/metrics');
+    const { encodeCursor, positionKey } = await import('../../lib/tail/positions');
+    const chunks: string[] = [];
+    const res = Object.assign(new EventEmitter(), { write: (c: string) => chunks.push(c) > 0 });
+    const start = new Map([
+      ['s:0', 10],
+      ['s:1', 20],
+      ['alamoweblogs:0', 5],
+    ]);
+    const s = new TailSession(res as never, {
+      format: 'sse',
+      key: 'a-s',
+      filter: () => true,
+      maxBufferedLines: 1e6,
+      metrics: createTailMetrics(new Registry()),
+      onClose: () => undefined,
+    });
+    s.begin(start);
+    s.release([]);
+    const pos = new Map(start);
+    const want: string[] = [];
+    const topics = ['s', 's', 's', 'alamoweblogs', 'alamobuildlogs'];
+    let seed = 7;
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    let topic = 's';
+    let partition = 0;
+    // First a run broken by a new partition and resumed, then random runs and switches.
+    const fixed: [string, number][] = [
+      ['s', 0],
+      ['s', 0],
+      ['s', 9],
+      ['s', 0],
+      ['s', 0],
+      ['s', 1],
+      ['s', 0],
+    ];
+    for (let i = 0; i < 2000; i++) {
+      if (i < fixed.length) [topic, partition] = fixed[i];
+      // Mostly runs on one partition, sometimes a switch (new partitions appear along the way).
+      else if (rnd(10) === 0) {
+        topic = topics[rnd(topics.length)];
+        partition = rnd(4);
+      }
+      const offset = (pos.get(`${topic}:${partition}`) ?? 0) + rnd(3);
+      const l: LogLine = {
+        time: new Date(0),
+        app: 'a',
+        space: 's',
+        appKey: 'a-s',
+        source: 'app',
+        dyno: 'web.1',
+        processType: 'web',
+        severity: 6,
+        message: `m${i}`,
+        position: { topic, partition, offset: String(offset) },
+      };
+      s.accept(l);
+      pos.set(positionKey(l.position), offset + 1);
+      want.push(encodeCursor(pos));
+    }
+    await new Promise((r) => setImmediate(r));
+    expect([...chunks.join('').matchAll(/^id: (.*)$/gm)].map((m) => m[1])).toEqual(want);
+  });
+});
