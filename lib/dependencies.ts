@@ -31,9 +31,31 @@ export interface ConsumerState {
   state: ConsumerStateName;
   /** Crashes since it last made progress (a batch handled or an empty fetch). */
   crashes: number;
+  /** Running: since when. Crashed or stopped: the first crash of this run without progress. */
   since: Date;
   error?: string;
+  /**
+   * Crashed or stopped and crash-looping by CRASH_LOOP's rule: not ready. False while running,
+   * and after a crash that its restart (kafkajs, the log source, the drain supervisor) may still
+   * recover from.
+   */
+  looping: boolean;
 }
+
+/**
+ * When a crashed consumer counts as crash-looping (DESIGN: a consumer crash-looping is not UP;
+ * one crash that kafkajs or the source restarts from is not a loop). A consumer that crashed and
+ * has made no progress since (no batch handled, no fetch completed) is crash-looping once
+ * - it crashed `crashes` times in a row with no progress in between (a poison topic, a codec it
+ *   cannot read: every restart crashes again within seconds), or
+ * - its first crash of the run is `graceMs` old (a restart that never comes back: kafkajs gave up
+ *   and nobody started it again, or it hangs). 30 s is the consumer group's session timeout: the
+ *   time the group itself gives a silent member before handing its partitions to the others.
+ * Before that it is restarting: /health/ready names it (DEGRADED, 200). A broker's death crashes
+ * consumers on the dead connection once; kafkajs restarts them and they fetch again within the
+ * election (measured ~6–15 s on the 3-broker cluster), so the node stays in the load balancer.
+ */
+export const CRASH_LOOP = { crashes: 3, graceMs: 30_000 };
 
 interface Outage {
   since: number;
@@ -56,6 +78,7 @@ export class DependencyTracker {
     logger: Logger,
     private prom?: Prom,
     private now: () => number = Date.now,
+    private crashLoop: { crashes: number; graceMs: number } = CRASH_LOOP,
   ) {
     this.log = logger.child({ component: 'dependencies' });
     for (const d of DEPENDENCIES) this.prom?.dependencyUp.set({ dependency: d }, 1);
@@ -107,14 +130,16 @@ export class DependencyTracker {
   }
 
   /**
-   * A Kafka consumer crashed (kafkajs CRASH). `restart` false: it gave up for good. It counts as
-   * crash-looping (not ready) until it next makes progress.
+   * A Kafka consumer crashed (kafkajs CRASH, or a drain worker process died). `restart` false:
+   * kafkajs gave up (its owner may still start it again). Not running until it next makes
+   * progress; crash-looping (not ready) by CRASH_LOOP's rule.
    */
   consumerCrashed(name: string, error: string, restart: boolean): void {
     const prev = this.consumers.get(name);
     const crashes = (prev?.state === 'running' || !prev ? 0 : prev.crashes) + 1;
     const state: ConsumerStateName = restart ? 'crashed' : 'stopped';
-    this.consumers.set(name, { state, crashes, since: prev && prev.state !== 'running' ? prev.since : new Date(this.now()), error });
+    const since = prev && prev.state !== 'running' ? prev.since : new Date(this.now());
+    this.consumers.set(name, { state, crashes, since, error, looping: false });
     this.prom?.consumerUp.set({ consumer: name }, 0);
     const fields = { consumer: name, crashes, restart, error };
     // The first crash of a run, and every tenth after it: a crash loop is one line a few minutes, not one a minute.
@@ -127,7 +152,7 @@ export class DependencyTracker {
   consumerProgressed(name: string): void {
     const prev = this.consumers.get(name);
     if (prev?.state === 'running') return;
-    this.consumers.set(name, { state: 'running', crashes: 0, since: new Date(this.now()) });
+    this.consumers.set(name, { state: 'running', crashes: 0, since: new Date(this.now()), looping: false });
     this.prom?.consumerUp.set({ consumer: name }, 1);
     if (prev) this.log.info({ consumer: name, crashes: prev.crashes, down_ms: this.now() - prev.since.getTime() }, 'Kafka consumer running again');
   }
@@ -138,13 +163,24 @@ export class DependencyTracker {
     this.prom?.consumerUp.remove({ consumer: name });
   }
 
+  /** Each consumer's state now (`looping` is judged at the time of the call). */
   consumerStates(): Record<string, ConsumerState> {
-    return Object.fromEntries(this.consumers);
+    return Object.fromEntries([...this.consumers].map(([n, s]) => [n, { ...s, looping: this.isLooping(s) }]));
   }
 
-  /** Consumers that crashed and have not made progress since. */
+  /** Consumers that crashed and have not made progress since (restarting or crash-looping). */
   crashedConsumers(): string[] {
     return [...this.consumers].filter(([, s]) => s.state !== 'running').map(([n]) => n);
+  }
+
+  /** Consumers crash-looping (CRASH_LOOP): the node is not ready while there is one. */
+  loopingConsumers(): string[] {
+    return [...this.consumers].filter(([, s]) => this.isLooping(s)).map(([n]) => n);
+  }
+
+  private isLooping(s: ConsumerState): boolean {
+    if (s.state === 'running') return false;
+    return s.crashes >= this.crashLoop.crashes || this.now() - s.since.getTime() >= this.crashLoop.graceMs;
   }
 }
 

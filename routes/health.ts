@@ -89,10 +89,15 @@ export function healthRouter(core: Core): Router {
         `consumer:${name}`,
         c.state === 'running'
           ? { state: 'UP' }
-          : { state: 'DOWN', error: `crash-looping (${c.crashes} crash${c.crashes === 1 ? '' : 'es'} since ${c.since.toISOString()}, no progress since)` },
+          : {
+              state: 'DOWN',
+              error: `${c.looping ? 'crash-looping' : 'restarting'} (${c.crashes} crash${c.crashes === 1 ? '' : 'es'} since ${c.since.toISOString()}, no progress since)`,
+            },
       ]),
     );
-    const crashed = core.dependencies.crashedConsumers();
+    // Crash-looping (lib/dependencies CRASH_LOOP) blocks; a consumer restarting after a crash degrades.
+    const crashed = core.dependencies.loopingConsumers();
+    const restarting = core.dependencies.crashedConsumers().filter((name) => !crashed.includes(name));
     const dependencies = { kafka, influxdb, postgresql, migrations, ...consumers };
     // Not ready only when the node cannot do its main job (DESIGN "Operating logway itself"): Kafka
     // unreachable, migrations known to be pending, or a consumer crash-looping (a poison topic, a
@@ -112,8 +117,11 @@ export function healthRouter(core: Core): Router {
     const degraded = (['influxdb', 'postgresql', 'migrations'] as const).filter(
       (name) => dependencies[name].state === 'DOWN' && !(name === 'migrations' && postgresql.state === 'DOWN'),
     );
-    if (degraded.length) {
-      const what = degraded.map((name) => `${name} down (affects: ${AFFECTED[name]})`).join('; ');
+    if (degraded.length || restarting.length) {
+      const what = [
+        ...degraded.map((name) => `${name} down (affects: ${AFFECTED[name]})`),
+        ...restarting.map((name) => `consumer ${name} restarting after a crash`),
+      ].join('; ');
       res.status(200).json({ state: 'DEGRADED', message: `Degraded: ${what}.`, dependencies });
       return;
     }

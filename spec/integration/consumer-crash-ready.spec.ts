@@ -1,8 +1,10 @@
 /**
- * A Kafka consumer that crash-loops (DESIGN "Operating logway itself"): /health/ready is 503 and
- * names it while it does, and 200 once it handles a batch again. The failure is forced the way a
- * codec kafkajs cannot read fails (KafkaJSNotImplemented: no retries, an immediate crash), on the
- * real Kafka; the consumer is the real lib/kafka one.
+ * A Kafka consumer that crash-loops (DESIGN "Operating logway itself"): /health/ready is 200
+ * DEGRADED naming it as restarting right after its crash, 503 naming it once the crash is a loop
+ * (lib/dependencies CRASH_LOOP: here the grace time without progress), and 200 once it handles a
+ * batch again. The failure is forced the way a codec kafkajs cannot read fails
+ * (KafkaJSNotImplemented: no retries, an immediate crash), on the real Kafka; the consumer is the
+ * real lib/kafka one.
  */
 import request from 'supertest';
 import { createApp } from '../../bin/wiring';
@@ -51,6 +53,23 @@ describe('readiness and a crash-looping consumer', () => {
         handled += batch.records.length;
       });
     consumer = await start();
+
+    // One crash is not a loop: right after it the node is ready, DEGRADED, naming the consumer as
+    // restarting; nobody restarts this one (kafkajs gave up), so it is crash-looping once its first
+    // crash is CRASH_LOOP.graceMs old (the source would have started it again within seconds).
+    const restarting = await poll(
+      async () => {
+        const res = await request(app).get('/health/ready');
+        return (core.dependencies.consumerStates()[name]?.crashes ?? 0) >= 1 && res;
+      },
+      () => JSON.stringify(core.dependencies.consumerStates()),
+    );
+    expect(restarting.status).toBe(200);
+    expect(restarting.body).toMatchObject({ state: 'DEGRADED', message: `Degraded: consumer ${name} restarting after a crash.` });
+    expect(restarting.body.dependencies[`consumer:${name}`]).toEqual({
+      state: 'DOWN',
+      error: expect.stringMatching(/^restarting \(1 crash since \S+Z, no progress since\)$/),
+    });
 
     const down = await poll(
       async () => {

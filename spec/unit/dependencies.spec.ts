@@ -86,7 +86,8 @@ describe('DependencyTracker', () => {
     expect(t.crashedConsumers()).toEqual([]);
     for (let i = 0; i < 5; i++) t.consumerCrashed('drains', 'snappy codec missing', true);
     expect(t.crashedConsumers()).toEqual(['drains']);
-    expect(t.consumerStates().drains).toMatchObject({ state: 'crashed', crashes: 5, error: 'snappy codec missing' });
+    expect(t.loopingConsumers()).toEqual(['drains']);
+    expect(t.consumerStates().drains).toMatchObject({ state: 'crashed', crashes: 5, error: 'snappy codec missing', looping: true });
     expect((await prom.consumerUp.get()).values.find((v) => v.labels.consumer === 'drains')?.value).toBe(0);
     t.consumerProgressed('drains');
     expect(t.crashedConsumers()).toEqual([]);
@@ -97,6 +98,54 @@ describe('DependencyTracker', () => {
     ]);
   });
 
+  it('one crash that is restarted from is not a loop: restarting until progress, crash-looping only from the third crash in a row', () => {
+    const { logger } = captureLogger();
+    let now = 0;
+    const t = new DependencyTracker(logger, undefined, () => now);
+    t.consumerProgressed('tail-hub');
+    // A broker dies: the consumer crashes on its connection, kafkajs restarts it, it fetches again.
+    t.consumerCrashed('tail-hub', 'Connection error: read ECONNRESET', true);
+    expect(t.crashedConsumers()).toEqual(['tail-hub']);
+    expect(t.loopingConsumers()).toEqual([]);
+    expect(t.consumerStates()['tail-hub']).toMatchObject({ state: 'crashed', crashes: 1, looping: false });
+    now += 10_000;
+    t.consumerCrashed('tail-hub', 'There is no leader for this topic-partition', true);
+    expect(t.loopingConsumers()).toEqual([]);
+    now += 1_000;
+    t.consumerProgressed('tail-hub');
+    expect(t.crashedConsumers()).toEqual([]);
+    // Progress resets the count: two more crashes are not three in a row.
+    t.consumerCrashed('tail-hub', 'x', true);
+    t.consumerCrashed('tail-hub', 'x', true);
+    expect(t.loopingConsumers()).toEqual([]);
+    t.consumerCrashed('tail-hub', 'x', true);
+    expect(t.loopingConsumers()).toEqual(['tail-hub']);
+    expect(t.consumerStates()['tail-hub']).toMatchObject({ state: 'crashed', crashes: 3, looping: true });
+    t.consumerProgressed('tail-hub');
+    expect(t.loopingConsumers()).toEqual([]);
+    expect(t.consumerStates()['tail-hub'].looping).toBe(false);
+  });
+
+  it('a crashed consumer that makes no progress for the grace time is crash-looping however few its crashes (kafkajs gave up, nobody restarted it)', () => {
+    const { logger } = captureLogger();
+    let now = 1_000_000;
+    const t = new DependencyTracker(logger, undefined, () => now, { crashes: 3, graceMs: 30_000 });
+    t.consumerCrashed('builds', 'Snappy compression not implemented', false);
+    expect(t.consumerStates().builds).toMatchObject({ state: 'stopped', crashes: 1, looping: false });
+    now += 29_999;
+    expect(t.loopingConsumers()).toEqual([]);
+    now += 1;
+    expect(t.loopingConsumers()).toEqual(['builds']);
+    expect(t.consumerStates().builds.looping).toBe(true);
+    // The grace counts from the first crash of the run, not from the latest one.
+    t.consumerCrashed('builds', 'again', true);
+    expect(t.consumerStates().builds).toMatchObject({ crashes: 2, since: new Date(1_000_000), looping: true });
+    t.consumerProgressed('builds');
+    expect(t.loopingConsumers()).toEqual([]);
+    t.consumerCrashed('builds', 'later', true);
+    expect(t.loopingConsumers()).toEqual([]);
+  });
+
   it('a consumer that gave up is not running until reported otherwise; stopping one on purpose forgets it', () => {
     const { logger } = captureLogger();
     const t = new DependencyTracker(logger);
@@ -105,6 +154,7 @@ describe('DependencyTracker', () => {
     expect(t.crashedConsumers()).toEqual(['builds']);
     t.consumerStopped('builds');
     expect(t.crashedConsumers()).toEqual([]);
+    expect(t.consumerStates()).toEqual({});
   });
 });
 
