@@ -51,6 +51,12 @@ export interface ConsumerOptions {
   fromBeginning?: boolean;
   /** false: offsets are committed only through commit()/commitOffsetsIfNecessary after resolveOffset. */
   autoCommit?: boolean;
+  /**
+   * false: kafkajs never restarts it after a crash (CRASH with restart false: the owner starts a new
+   * one). A consumer whose positions live in its owner (seeked at start, never committed) must: a
+   * kafkajs restart rejoins the group without them and reads from the end, skipping lines.
+   */
+  kafkajsRestarts?: boolean;
   sessionTimeoutMs?: number;
   maxBytesPerPartition?: number;
   partitionsConsumedConcurrently?: number;
@@ -309,7 +315,7 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
         allowAutoTopicCreation: false,
         // A deleted topic fails every restart: give it back to the owner (onCrash), which re-lists
         // the topics and resubscribes without it, instead of kafkajs retrying it every 200 ms.
-        retry: { retries: 5, restartOnFailure: async (e: Error) => !isTopicGone(e) },
+        retry: { retries: 5, restartOnFailure: async (e: Error) => copts.kafkajsRestarts !== false && !isTopicGone(e) },
       });
       consumers.add(consumer);
       const name = copts.name ?? copts.groupId;

@@ -292,6 +292,8 @@ export class LogSource {
         topics,
         fromBeginning: this.opts.start === 'earliest' || this.opts.start === 'group-at-end',
         autoCommit: this.opts.commit === 'resolved',
+        // A tracked consumer's positions are only seeked here: kafkajs restarting it would read from the end.
+        kafkajsRestarts: !tracked,
         sessionTimeoutMs: this.opts.sessionTimeoutMs,
         maxBytesPerPartition: this.opts.maxBytesPerPartition,
         partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently,
