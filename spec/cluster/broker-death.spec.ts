@@ -77,6 +77,16 @@ it('a partition leader dies while lines flow: nothing lost, delivery resumes, re
   await killBroker(victim);
   killed.push(victim);
   const deliveredAtKill = sink.delivered(tag).length;
+  // Every node's readiness, every 500 ms from the kill until delivery has resumed: what it said meanwhile.
+  const seen: { status: number; state: string; message: string }[] = [];
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      for (const r of await Promise.all(nodes.map((n) => n.ready())))
+        seen.push({ status: r.status, state: String(r.body.state), message: String(r.body.message ?? '') });
+      await sleep(500);
+    }
+  })();
   // While the broker is down: the partition gets a new leader and every node stays ready (Kafka answers).
   await waitFor(
     'a new leader for partition 0',
@@ -91,6 +101,19 @@ it('a partition leader dies while lines flow: nothing lost, delivery resumes, re
   for (const r of readyMeanwhile) expect(r.status).toBe(200);
   const produced = await producing;
   await waitFor('delivery resumes after the election', async () => sink.delivered(tag).length > deliveredAtKill, 60_000, 200);
+  sampling = false;
+  await sampler;
+  const states = (st: string) => seen.filter((r) => r.state === st).length;
+  report('broker death (readiness meanwhile)', {
+    probes: seen.length,
+    UP: states('UP'),
+    DEGRADED: states('DEGRADED'),
+    DOWN: states('DOWN'),
+    said: [...new Set(seen.filter((r) => r.message).map((r) => r.message.replace(/logway-[\w-]+|[0-9a-f-]{36}/g, '…')))].join(' | ') || '-',
+  });
+  // One broker of three dead: Kafka answers and a consumer that crashed on the dead connection is
+  // restarting, not crash-looping (lib/dependencies CRASH_LOOP): never 503.
+  expect(seen.filter((r) => r.status !== 200)).toEqual([]);
 
   let t = tallyLines(produced, [], []);
   await waitFor(

@@ -28,6 +28,10 @@ export const clusterEnv: Record<string, string> = {
   KAFKA_BROKERS: CLUSTER_BROKERS.join(','),
   LOG_LEVEL: process.env.CLUSTER_LOG_LEVEL ?? 'warn',
   DRAIN_ALLOW_CIDRS: '127.0.0.0/8',
+  // Drains in each node's own process (no worker processes): three nodes on a 2-core machine with
+  // one worker per core would be nine processes competing with three brokers; the suite is about
+  // nodes and brokers dying, and a node's process group is what a SIGKILL takes either way.
+  DRAIN_WORKERS: '0',
 };
 
 /** A Core of the test process itself (produce, DLQ reads, app registration) against the cluster. */
