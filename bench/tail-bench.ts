@@ -309,8 +309,14 @@ parentPort.on('message', (msg) => {
       const req = http.get(workerData.urls[i % workerData.urls.length], { agent, headers: { Accept: 'text/event-stream' } }, (res) => {
         if (++open === workerData.sessions) parentPort.postMessage({ open });
         res.setEncoding('latin1');
-        res.on('data', (chunk) => {
+        // Only whole lines are read: a chunk may end inside a line's stamp (that gave max figures of years).
+        let rest = '';
+        res.on('data', (data) => {
           const now = Date.now();
+          const text = rest + data;
+          const cut = text.lastIndexOf('\\n') + 1;
+          rest = text.slice(cut);
+          const chunk = text.slice(0, cut);
           let at = chunk.indexOf(' t=');
           while (at >= 0) {
             const ms = now - Number(chunk.slice(at + 3, at + 16));
