@@ -56,20 +56,21 @@ describe('parseKafkaMessage with its per-container cache', () => {
   });
 });
 
-describe('AppRing dropping lines of several partitions', () => {
-  const line = (partition: number, offset: number, topic = 's'): LogLine => ({
-    time: new Date(0),
-    app: 'a',
-    space: 's',
-    appKey: 'a-s',
-    source: 'app',
-    dyno: 'web.1',
-    processType: 'web',
-    severity: 6,
-    message: 'm',
-    position: { topic, partition, offset: String(offset) },
-  });
+/** A line of app `a-s` at a position. */
+const line = (partition: number, offset: number, topic = 's', message = 'm'): LogLine => ({
+  time: new Date(0),
+  app: 'a',
+  space: 's',
+  appKey: 'a-s',
+  source: 'app',
+  dyno: 'web.1',
+  processType: 'web',
+  severity: 6,
+  message,
+  position: { topic, partition, offset: String(offset) },
+});
 
+describe('AppRing dropping lines of several partitions', () => {
   it('moves each partition’s coverage past its own dropped lines', () => {
     const ring = new AppRing('a-s', 2, new Map());
     // Partitions interleaved, then a run of one, then another topic with the same partition number.
@@ -134,18 +135,7 @@ describe('TailSession SSE ids while lines repeat one partition', () => {
         partition = rnd(4);
       }
       const offset = (pos.get(`${topic}:${partition}`) ?? 0) + rnd(3);
-      const l: LogLine = {
-        time: new Date(0),
-        app: 'a',
-        space: 's',
-        appKey: 'a-s',
-        source: 'app',
-        dyno: 'web.1',
-        processType: 'web',
-        severity: 6,
-        message: `m${i}`,
-        position: { topic, partition, offset: String(offset) },
-      };
+      const l = line(partition, offset, topic, `m${i}`);
       s.accept(l);
       pos.set(positionKey(l.position), offset + 1);
       want.push(encodeCursor(pos));
