@@ -144,17 +144,31 @@ const MIN_PRODUCTION_SECRET_BYTES = 32;
  * The secrets checks: production refuses (exit 2), development warns and keeps its defaults so
  * `npm run up` works with nothing set.
  */
+/** What the example Secret (deploy/kubernetes/secret.example.yaml) and tutorials hold instead of a secret. */
+const PLACEHOLDER = /placeholder|changeme|change-me|replace-me|your[-_]?(api[-_]?)?(key|secret)/i;
+const MIN_PRODUCTION_API_KEY_CHARS = 16;
+
 function checkSecrets(env: Env, production: boolean, apiKeys: string[], sessionSecret: string, jwtSecret: string | undefined): string[] {
   const problems: [string, string][] = [];
   if (!env.API_KEYS) problems.push(['API_KEYS', 'is not set (the development key is public)']);
   else if (apiKeys.includes(DEV_API_KEY)) problems.push(['API_KEYS', `holds the development key "${DEV_API_KEY}"`]);
+  else if (apiKeys.some((k) => PLACEHOLDER.test(k))) problems.push(['API_KEYS', 'holds a placeholder, not a key']);
+  else if (apiKeys.some((k) => k.length < MIN_PRODUCTION_API_KEY_CHARS)) {
+    problems.push(['API_KEYS', `entries must be at least ${MIN_PRODUCTION_API_KEY_CHARS} characters in production`]);
+  }
   if (!env.SESSION_SECRET) problems.push(['SESSION_SECRET', 'is not set (the development secret is public)']);
   else if (sessionSecret === DEV_SESSION_SECRET) problems.push(['SESSION_SECRET', 'is the development secret']);
+  else if (PLACEHOLDER.test(sessionSecret)) problems.push(['SESSION_SECRET', 'is a placeholder, not a secret']);
   else if (Buffer.byteLength(sessionSecret) < MIN_PRODUCTION_SECRET_BYTES) {
     problems.push(['SESSION_SECRET', `must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes in production`]);
   }
   if (jwtSecret !== undefined && jwtSecret === sessionSecret) {
     problems.push(['JWT_SECRET', 'must differ from SESSION_SECRET (a session token must never pass as an API token)']);
+  } else if (jwtSecret !== undefined && PLACEHOLDER.test(jwtSecret)) {
+    problems.push(['JWT_SECRET', 'is a placeholder, not a secret']);
+  } else if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret) < MIN_PRODUCTION_SECRET_BYTES) {
+    // An HS256 key this short can be brute-forced offline from any token seen.
+    problems.push(['JWT_SECRET', `must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes in production`]);
   }
   if (production && problems.length > 0) throw new ConfigError(problems[0][0], `${problems[0][1]}; NODE_ENV=production refuses it`);
   return problems.map(([name, problem]) => `${name} ${problem}: acceptable for development only, refused with NODE_ENV=production`);

@@ -76,6 +76,12 @@ describe('loadConfig in production', () => {
     ['SESSION_SECRET', { SESSION_SECRET: 'logway-dev-session-secret' }, /development secret/],
     ['SESSION_SECRET', { SESSION_SECRET: 'z'.repeat(31) }, /at least 32 bytes/],
     ['JWT_SECRET', { JWT_SECRET: 'x'.repeat(32) }, /must differ from SESSION_SECRET/],
+    ['API_KEYS', { API_KEYS: 'PLACEHOLDER-api-key' }, /placeholder/],
+    ['API_KEYS', { API_KEYS: 'a-real-key-3f9c1e,changeme' }, /placeholder/],
+    ['API_KEYS', { API_KEYS: 'a' }, /at least 16 characters/],
+    ['SESSION_SECRET', { SESSION_SECRET: `PLACEHOLDER-${'s'.repeat(32)}` }, /placeholder/],
+    ['JWT_SECRET', { JWT_SECRET: 'PLACEHOLDER-jwt-secret' }, /placeholder/],
+    ['JWT_SECRET', { JWT_SECRET: 'x' }, /at least 32 bytes/],
   ])('refuses an unsafe %s', (variable, change, message) => {
     const err = refusal({ ...safe, ...change });
     expect(err.variable).toBe(variable);
