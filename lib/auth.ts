@@ -28,11 +28,19 @@ export function matchesApiKey(candidate: string, keys: string[]): boolean {
 }
 
 /**
- * A JWT passes when it is signed with a configured key, carries a numeric `exp` still in the future
- * (a token without one would be valid forever), matches JWT_AUDIENCE/JWT_ISSUER when they are set,
- * and is not a log-session token (audience SESSION_AUDIENCE), whatever the configuration.
+ * The longest an API JWT may still be valid for: a token whose `exp` is further ahead than this
+ * (e.g. `exp: 1e300`) is as good as eternal and is refused. 24 hours, fixed.
  */
-export function verifyJwt(token: string, opts: AuthOptions): boolean {
+export const MAX_JWT_LIFETIME_SECONDS = 86_400;
+
+/**
+ * A JWT passes when it is signed with a configured key, carries a numeric `exp` in the future but
+ * at most MAX_JWT_LIFETIME_SECONDS away (a token without one, or with one centuries ahead, would be
+ * valid forever), has no `crit` header (RFC 7515 §4.1.11: extensions we do not understand must be
+ * refused), matches JWT_AUDIENCE/JWT_ISSUER when they are set, and is not a log-session token
+ * (audience SESSION_AUDIENCE), whatever the configuration.
+ */
+export function verifyJwt(token: string, opts: AuthOptions, now: number = Date.now()): boolean {
   const verifications: [jwt.Secret, jwt.Algorithm[]][] = [];
   if (opts.jwtSecret) verifications.push([opts.jwtSecret, ['HS256']]);
   if (opts.jwtPublicKey) verifications.push([opts.jwtPublicKey, ['RS256']]);
@@ -40,13 +48,16 @@ export function verifyJwt(token: string, opts: AuthOptions): boolean {
   if (opts.jwtAudience) checks.audience = opts.jwtAudience;
   if (opts.jwtIssuer) checks.issuer = opts.jwtIssuer;
   for (const [key, algorithms] of verifications) {
-    let payload: string | jwt.JwtPayload;
+    let verified: jwt.Jwt;
     try {
-      payload = jwt.verify(token, key, { ...checks, algorithms });
+      verified = jwt.verify(token, key, { ...checks, algorithms, complete: true, clockTimestamp: Math.floor(now / 1000) });
     } catch {
       continue; // try the next key
     }
+    if ('crit' in verified.header) return false;
+    const payload = verified.payload;
     if (typeof payload !== 'object' || typeof payload.exp !== 'number') return false;
+    if (payload.exp > now / 1000 + MAX_JWT_LIFETIME_SECONDS) return false;
     const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
     return !audiences.includes(SESSION_AUDIENCE);
   }

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { authenticate, matchesApiKey } from '../../lib/auth';
+import { authenticate, matchesApiKey, verifyJwt, MAX_JWT_LIFETIME_SECONDS } from '../../lib/auth';
 import { signSessionToken, verifySessionToken, SESSION_AUDIENCE } from '../../lib/tail/token';
 
 const { publicKey, privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -57,6 +57,29 @@ describe('JWT claims', () => {
     const signature = crypto.createHmac('sha256', 'hs-secret').update(unsigned).digest('base64url');
     expect(authenticate(`Bearer ${unsigned}.${signature}`, opts)).toBe(false);
     expect(authenticate(hs({ sub: 'a' }, { expiresIn: 60 }), opts)).toBe(true);
+  });
+
+  it('refuses a JWT whose exp is more than the maximum lifetime (24 h) away, e.g. exp: 1e300', () => {
+    expect(MAX_JWT_LIFETIME_SECONDS).toBe(86_400);
+    const nowSec = Math.floor(Date.now() / 1000);
+    expect(authenticate(hs({ sub: 'a', exp: 1e300 }), opts)).toBe(false);
+    expect(authenticate(rs({ sub: 'a', exp: 1e300 }), opts)).toBe(false);
+    expect(authenticate(hs({ sub: 'a' }, { expiresIn: '25h' }), opts)).toBe(false);
+    expect(authenticate(hs({ sub: 'a' }, { expiresIn: '23h' }), opts)).toBe(true);
+    // The bound itself, at a fixed clock.
+    expect(verifyJwt(jwt.sign({ sub: 'a', exp: nowSec + 86_400 }, 'hs-secret', { algorithm: 'HS256' }), opts, nowSec * 1000)).toBe(true);
+    expect(verifyJwt(jwt.sign({ sub: 'a', exp: nowSec + 86_401 }, 'hs-secret', { algorithm: 'HS256' }), opts, nowSec * 1000)).toBe(false);
+    // An already-expired token stays refused at the injected clock.
+    expect(verifyJwt(jwt.sign({ sub: 'a', exp: nowSec + 60 }, 'hs-secret', { algorithm: 'HS256' }), opts, (nowSec + 61) * 1000)).toBe(false);
+  });
+
+  it('refuses any JWT with a crit header (RFC 7515 §4.1.11), HS256 and RS256 alike', () => {
+    const crit = { header: { alg: 'HS256', crit: ['exp'] } as unknown as jwt.JwtHeader };
+    expect(authenticate(hs({ sub: 'a' }, { expiresIn: 60, ...crit }), opts)).toBe(false);
+    expect(authenticate(rs({ sub: 'a' }, { expiresIn: 60, header: { alg: 'RS256', crit: ['b64'] } as unknown as jwt.JwtHeader }), opts)).toBe(false);
+    expect(authenticate(hs({ sub: 'a' }, { expiresIn: 60, header: { alg: 'HS256', crit: [] } as unknown as jwt.JwtHeader }), opts)).toBe(false);
+    // The same token without crit passes.
+    expect(authenticate(hs({ sub: 'a' }, { expiresIn: 60, header: { alg: 'HS256', kid: 'k' } }), opts)).toBe(true);
   });
 
   it('checks aud when JWT_AUDIENCE is set', () => {
