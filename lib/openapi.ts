@@ -61,6 +61,8 @@ export type OpenApiConfig = Pick<Config, 'publicUrl' | 'maxSessionLines' | 'maxF
 
 const ref = (name: string): Ref => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: Schema | Ref) => ({ 'application/json': { schema } });
+/** The log-session selectors' rule (lib/tail/params MAX_SELECTOR_LENGTH). */
+const SELECTOR_RULE = 'Longer than 128 characters, or with control characters → 422 naming the field.';
 const requestIdHeader = { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' } };
 
 /** An error answer: `{id, message}` (lib/errors.ts), `id` fixed per status. */
@@ -203,12 +205,23 @@ function schemas(cfg: OpenApiConfig): Record<string, Schema> {
           ],
         },
         tail: {
-          description: 'true: stream live lines after the history. `false`, `"false"`, `"0"`, `"no"`, missing: history only.',
+          description:
+            'true: stream live lines after the history; false, null or missing: history only. ' +
+            'The strings `"true"` and `"false"` are accepted from old clients; anything else → 422 `The specified tail must be a boolean (true or false).`',
+          oneOf: [{ type: ['boolean', 'null'] }, { type: 'string', enum: ['true', 'false'] }],
         },
-        dyno: { type: ['string', 'null'], description: 'Exact dyno (`web.1562910588-cg82f`) or a process type (`web`). Heroku sends this one.' },
-        dyno_name: { type: ['string', 'null'], description: 'Same as `dyno` (the Akkeris API name).' },
-        type: { type: ['string', 'null'], description: 'Exact process type.' },
-        source: { type: ['string', 'null'], description: '`app`, `akkeris/router`, `router`, or `akkeris` (every platform source).' },
+        dyno: {
+          type: ['string', 'null'],
+          maxLength: 128,
+          description: 'Exact dyno (`web.1562910588-cg82f`) or a process type (`web`). Heroku sends this one. ' + SELECTOR_RULE,
+        },
+        dyno_name: { type: ['string', 'null'], maxLength: 128, description: 'Same as `dyno` (the Akkeris API name).' },
+        type: { type: ['string', 'null'], maxLength: 128, description: 'Exact process type. ' + SELECTOR_RULE },
+        source: {
+          type: ['string', 'null'],
+          maxLength: 128,
+          description: '`app`, `akkeris/router`, `router`, or `akkeris` (every platform source). ' + SELECTOR_RULE,
+        },
         since: {
           type: ['string', 'null'],
           description: '`30s`, `10m`, `2h`, `1d` or an RFC3339 date-time, resolved at creation. Unparseable, or further back than Kafka keeps lines → 422.',

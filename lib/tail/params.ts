@@ -57,11 +57,30 @@ export function parseLines(value: unknown, max: number): number {
   return n;
 }
 
-/** Akkeris's `tail ? true : false`, except that the strings "false" and "0" are false. */
+export const TAIL_NOT_A_BOOLEAN = 'The specified tail must be a boolean (true or false).';
+
+/**
+ * `tail`: a boolean (Akkeris clients send one); missing or null is false. Old clients' strings
+ * "true" and "false" are accepted, exactly those two; anything else (`"yes"`, `1`) is a 422.
+ */
 export function parseTail(value: unknown): boolean {
-  if (typeof value === 'string') return !['', 'false', '0', 'no'].includes(value.trim().toLowerCase());
-  return Boolean(value);
+  if (value === undefined || value === null) return false;
+  if (typeof value === 'boolean') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new Unprocessable(TAIL_NOT_A_BOOLEAN);
 }
+
+/**
+ * The longest `dyno`, `type` and `source` a session may carry (real ones are tens of characters;
+ * an unbounded one made megabyte-sized logplex_urls). lib/tail/token checks it again.
+ */
+export const MAX_SELECTOR_LENGTH = 128;
+/** C0 control characters and DEL: never in a dyno, type or source. */
+export const CONTROL_CHAR_RE = /[\u0000-\u001f\u007f]/;
+
+export const selectorTooLong = (field: string) => `The specified ${field} is longer than allowed (${MAX_SELECTOR_LENGTH} characters is the maximum).`;
+export const selectorHasControl = (field: string) => `The specified ${field} contains control characters.`;
 
 /** Optional string field: null/undefined/"" are absent; anything not a string is a 422. */
 function optionalString(body: SessionRequest, field: keyof SessionRequest): string | undefined {
@@ -69,6 +88,15 @@ function optionalString(body: SessionRequest, field: keyof SessionRequest): stri
   if (v === undefined || v === null || v === '') return undefined;
   if (typeof v !== 'string') throw new Unprocessable(`The specified ${field} must be a string.`);
   return v.trim() === '' ? undefined : v.trim();
+}
+
+/** `dyno`/`dyno_name`, `type`, `source`: an optional string of at most 128 characters, no control characters. */
+function optionalSelector(body: SessionRequest, field: 'dyno' | 'dyno_name' | 'type' | 'source'): string | undefined {
+  const v = optionalString(body, field);
+  if (v === undefined) return undefined;
+  if (CONTROL_CHAR_RE.test(v)) throw new Unprocessable(selectorHasControl(field));
+  if (v.length > MAX_SELECTOR_LENGTH) throw new Unprocessable(selectorTooLong(field));
+  return v;
 }
 
 /**
@@ -94,11 +122,11 @@ export function parseSessionRequest(
   const body = raw as SessionRequest;
   const claims: SessionClaims = { kind: target.kind, key: target.key, lines: parseLines(body.lines, opts.maxLines), tail: parseTail(body.tail) };
   // Heroku sends `dyno`, Akkeris's API documents `dyno_name`; either filters by dyno or type.
-  const dyno = optionalString(body, 'dyno') ?? optionalString(body, 'dyno_name');
+  const dyno = optionalSelector(body, 'dyno') ?? optionalSelector(body, 'dyno_name');
   if (dyno !== undefined) claims.dyno = dyno;
-  const type = optionalString(body, 'type');
+  const type = optionalSelector(body, 'type');
   if (type !== undefined) claims.type = type;
-  const source = optionalString(body, 'source');
+  const source = optionalSelector(body, 'source');
   if (source !== undefined) claims.source = source;
   const since = optionalString(body, 'since');
   if (since !== undefined) claims.since = parseSinceClaim(since, opts.now ?? new Date(), opts.maxSinceSeconds ?? DEFAULT_MAX_SINCE_SECONDS);

@@ -49,6 +49,10 @@ export const SESSION_AUDIENCE = 'logway:log-session';
  */
 export const MAX_TOKEN_LINES = 1500;
 export const MAX_TOKEN_FILTER_LENGTH = 10_000;
+/** dyno, type and source: the same bound as at creation (lib/tail/params MAX_SELECTOR_LENGTH), no control characters. */
+export const MAX_TOKEN_SELECTOR_LENGTH = 128;
+const CONTROL_CHAR_RE = /[\u0000-\u001f\u007f]/;
+const badSelector = (v: unknown) => typeof v === 'string' && (v.length > MAX_TOKEN_SELECTOR_LENGTH || CONTROL_CHAR_RE.test(v));
 
 /** The secret as a string or (cheaper per call) a secret KeyObject. */
 export type SessionSecret = string | KeyObject;
@@ -91,6 +95,7 @@ export function verifySessionToken(token: string, secret: SessionSecret, opts: {
   const optionalStrings = [d, y, s, f].every((v) => v === undefined || typeof v === 'string');
   if (!optionalStrings || (i !== undefined && (typeof i !== 'number' || !Number.isFinite(i)))) return null;
   if (typeof f === 'string' && f.length > MAX_TOKEN_FILTER_LENGTH) return null;
+  if ([d, y, s].some(badSelector)) return null;
   const claims: SessionClaims = { kind: k === 's' ? 'site' : 'app', key: n, lines: l, tail: t === 1 };
   if (typeof d === 'string') claims.dyno = d;
   if (typeof y === 'string') claims.type = y;

@@ -1,4 +1,4 @@
-import { parseSessionRequest, parseLines, parseTail, LINES_NOT_A_NUMBER, SINCE_NOT_A_TIME, SINCE_IN_FUTURE } from '../../lib/tail/params';
+import { parseSessionRequest, parseLines, parseTail, LINES_NOT_A_NUMBER, SINCE_NOT_A_TIME, SINCE_IN_FUTURE, TAIL_NOT_A_BOOLEAN } from '../../lib/tail/params';
 import { Unprocessable } from '../../lib/errors';
 
 const target = { kind: 'app' as const, key: 'api-space' };
@@ -33,9 +33,35 @@ describe('log-session request validation', () => {
     expect(rejects(() => parse(undefined))).toBe(LINES_NOT_A_NUMBER);
   });
 
-  it('tail', () => {
-    expect([true, 'true', 1, 'yes'].map(parseTail)).toEqual([true, true, true, true]);
-    expect([false, 'false', 0, '0', '', undefined, null].map(parseTail)).toEqual([false, false, false, false, false, false, false]);
+  it('tail: a boolean, or exactly the strings "true"/"false" (old clients); missing or null is false; anything else is 422', () => {
+    expect([true, 'true'].map(parseTail)).toEqual([true, true]);
+    expect([false, 'false', undefined, null].map(parseTail)).toEqual([false, false, false, false]);
+    for (const bad of ['yes', 'no', '1', '0', '', 'TRUE', ' true', 1, 0, [], {}]) {
+      expect([bad, rejects(() => parseTail(bad))]).toEqual([bad, TAIL_NOT_A_BOOLEAN]);
+    }
+    expect(TAIL_NOT_A_BOOLEAN).toBe('The specified tail must be a boolean (true or false).');
+    expect(rejects(() => parse({ lines: 5, tail: 'yes' }))).toBe(TAIL_NOT_A_BOOLEAN);
+    expect(parse({ lines: 5, tail: 'true' }).tail).toBe(true);
+  });
+
+  it('dyno, dyno_name, type, source: at most 128 characters and no control characters, else 422 naming the field', () => {
+    for (const field of ['dyno', 'dyno_name', 'type', 'source']) {
+      const claim = field === 'dyno_name' ? 'dyno' : field;
+      expect((parse({ lines: 5, [field]: 'w'.repeat(128) }) as unknown as Record<string, string>)[claim]).toHaveLength(128);
+      expect([field, rejects(() => parse({ lines: 5, [field]: 'w'.repeat(129) }))]).toEqual([
+        field,
+        `The specified ${field} is longer than allowed (128 characters is the maximum).`,
+      ]);
+      // The 900,000-character dyno of the review.
+      expect(rejects(() => parse({ lines: 5, [field]: 'w'.repeat(900_000) }))).toBe(
+        `The specified ${field} is longer than allowed (128 characters is the maximum).`,
+      );
+      for (const bad of ['web\u0000.1', 'web\n1', 'a\u001bb', 'x\u007f', 'web\t1']) {
+        expect([field, bad, rejects(() => parse({ lines: 5, [field]: bad }))]).toEqual([field, bad, `The specified ${field} contains control characters.`]);
+      }
+    }
+    // Printable non-ASCII text is not a control character.
+    expect(parse({ lines: 5, source: 'akkeris/évent' }).source).toBe('akkeris/évent');
   });
 
   it('filters: dyno or dyno_name, type, source, since (relative or RFC3339), regex', () => {

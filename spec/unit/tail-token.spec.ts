@@ -87,4 +87,21 @@ describe('log-session token audience and claim bounds', () => {
     expect(verifySessionToken(sign({ f: 42 }), SECRET)).toBeNull();
     expect(verifySessionToken(sign({ i: 'yesterday' }), SECRET)).toBeNull();
   });
+
+  it('refuses validly signed dyno, type or source claims longer than 128 characters or with control characters', () => {
+    const sign = (extra: object) => forge({ k: 'a', n: 'api-space', l: 5, ...extra }, { audience: SESSION_AUDIENCE });
+    for (const key of ['d', 'y', 's']) {
+      expect(verifySessionToken(sign({ [key]: 'w'.repeat(128) }), SECRET)).not.toBeNull();
+      expect([key, verifySessionToken(sign({ [key]: 'w'.repeat(129) }), SECRET)]).toEqual([key, null]);
+      expect([key, verifySessionToken(sign({ [key]: 'w'.repeat(900_000) }), SECRET)]).toEqual([key, null]);
+      for (const bad of ['web\u0000.1', 'web\n1', 'a\u001bb', 'x\u007f']) {
+        expect([key, bad, verifySessionToken(sign({ [key]: bad }), SECRET)]).toEqual([key, bad, null]);
+      }
+    }
+    expect(verifySessionToken(sign({ d: 'web.1562910588-cg82f', y: 'web', s: 'akkeris/router' }), SECRET)?.claims).toMatchObject({
+      dyno: 'web.1562910588-cg82f',
+      type: 'web',
+      source: 'akkeris/router',
+    });
+  });
 });
