@@ -52,8 +52,11 @@ function matchesSource(line: LogLine, wanted: string): boolean {
   return line.source.slice(slash + 1) === wanted || line.source.slice(0, slash) === wanted;
 }
 
+/** A compiled session filter; `usesRegex` marks one whose cost the session must watch (lib/tail/filter-budget). */
+export type LineFilter = ((line: LogLine) => boolean) & { readonly usesRegex?: boolean };
+
 /** A predicate that is true when a line passes every given filter (all are ANDed; none = all lines). */
-export function compileFilter(opts: FilterOptions): (line: LogLine) => boolean {
+export function compileFilter(opts: FilterOptions): LineFilter {
   const tests: Array<(line: LogLine) => boolean> = [];
   const { dyno, type, source, since, regex } = opts;
   if (dyno !== undefined && dyno !== '') {
@@ -71,5 +74,6 @@ export function compileFilter(opts: FilterOptions): (line: LogLine) => boolean {
   }
   if (regex !== undefined) tests.push((l) => regex.test(l.message));
   if (tests.length === 0) return () => true;
-  return (line) => tests.every((t) => t(line));
+  const all = (line: LogLine) => tests.every((t) => t(line));
+  return regex !== undefined ? Object.assign(all, { usesRegex: true }) : all;
 }

@@ -62,3 +62,14 @@ export function compileLogRegex(pattern: string, maxLength: number): LogRegex {
     test: (text) => re.test(text.length > MAX_FILTER_INPUT_CHARS ? text.slice(0, MAX_FILTER_INPUT_CHARS) : text),
   };
 }
+
+/**
+ * Filter-time budgets (the accepted worst case above still costs ~0.1–0.2 s per 10 KB line):
+ * history and resume filtering yield to the event loop after FILTER_SLICE_MS of work and stop
+ * after FILTER_HISTORY_BUDGET_MS in all (serving the newest matches found); a live session whose
+ * filter takes more than FILTER_LIVE_BUDGET_MS within any FILTER_LIVE_WINDOW_MS is ended.
+ */
+export const FILTER_SLICE_MS = 5;
+export const FILTER_HISTORY_BUDGET_MS = 1_000;
+export const FILTER_LIVE_BUDGET_MS = 200;
+export const FILTER_LIVE_WINDOW_MS = 1_000;

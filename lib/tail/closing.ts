@@ -20,7 +20,7 @@ import { splitAppKey } from '../log/parse';
 /** How a log session streams: Akkeris text lines, SSE events or NDJSON. */
 export type StreamFormat = 'text' | 'sse' | 'ndjson';
 
-export type EndReason = 'shutdown' | 'max_duration';
+export type EndReason = 'shutdown' | 'max_duration' | 'filter_too_expensive';
 
 export interface StreamEnding {
   reason: EndReason;
@@ -35,10 +35,14 @@ export const GATEWAY_DYNO = 'gateway';
 const MESSAGES: Record<EndReason, string> = {
   shutdown: 'Stream closed: the server is restarting; reconnect to continue.',
   max_duration: 'Stream closed: the maximum stream duration was reached; create a new log session to continue.',
+  filter_too_expensive: "Stream closed: this session's filter used more CPU than a log session may; create a new log session with a simpler filter.",
 };
 
-/** Shutdown: another node serves the same logplex_url. Max duration: this session's time is up. */
-const RECONNECT: Record<EndReason, boolean> = { shutdown: true, max_duration: false };
+/**
+ * Shutdown: another node serves the same logplex_url. Max duration: this session's time is up.
+ * Filter too expensive: the same filter would be ended again on any node.
+ */
+const RECONNECT: Record<EndReason, boolean> = { shutdown: true, max_duration: false, filter_too_expensive: false };
 
 export function closingLine(key: string, kind: 'app' | 'site', reason: EndReason, now: Date): LogLine {
   const { app, space } = kind === 'site' ? { app: key, space: '' } : splitAppKey(key);

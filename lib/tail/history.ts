@@ -8,6 +8,7 @@ import type { KafkaRecord, PartitionRange } from '../kafka';
 import type { LogLine } from '../log/line';
 import type { Logger } from '../logger';
 import { parseKafkaMessage } from '../log/parse';
+import { filterNewestFirst, l12Line, SlicedFilterOptions } from './filter-budget';
 import type { HubPositions } from './hub-positions';
 import { topicsFor, TargetKind } from './fanout';
 import { parseTpKey, positionKey, Positions, tpKey } from './positions';
@@ -29,6 +30,8 @@ export interface HistoryOptions {
   readTimeoutMs: number;
   /** Prefix of the read-back consumer groups. */
   groupIdPrefix: string;
+  /** Filter slicing and budget (defaults: lib/log/regex FILTER_SLICE_MS, FILTER_HISTORY_BUDGET_MS). */
+  filterBudget?: Pick<SlicedFilterOptions, 'budgetMs' | 'sliceMs' | 'clock' | 'yieldToLoop'>;
 }
 
 function lineBefore(line: LogLine, snapshot: Positions): boolean {
@@ -38,12 +41,6 @@ function lineBefore(line: LogLine, snapshot: Positions): boolean {
 
 function byTime(a: LogLine, b: LogLine): number {
   return a.time.getTime() - b.time.getTime();
-}
-
-/** The last `n` by time, oldest first (Array.prototype.sort is stable: ties keep Kafka order). */
-function lastByTime(lines: LogLine[], n: number): LogLine[] {
-  const sorted = [...lines].sort(byTime);
-  return sorted.length > n ? sorted.slice(sorted.length - n) : sorted;
 }
 
 export class HistoryReader {
@@ -126,18 +123,25 @@ export class HistoryReader {
       await this.warm(req.kind, req.key);
       ring = this.rings.peek(req.key);
     }
-    const candidates = ring ? ring.toArray().filter((l) => lineBefore(l, upTo) && req.filter(l)) : [];
-    if (candidates.length >= req.lines || ring?.rooted || req.since === undefined) {
-      return lastByTime(candidates, req.lines);
+    // Sorted before filtering (stable, so the same lines as filtering first), newest matches first.
+    const inRing = ring
+      ? ring
+          .toArray()
+          .filter((l) => lineBefore(l, upTo))
+          .sort(byTime)
+      : [];
+    const fromRing = await this.filterLines(inRing, req.filter, req.lines);
+    if (fromRing.exhausted || fromRing.lines.length >= req.lines || ring?.rooted || req.since === undefined) {
+      return this.withNotice(req, fromRing);
     }
     // `since` reaches further back than the ring may: read from the offsets at that time.
     const from = new Map<string, number>();
     for (const topic of new Set([...upTo.keys()].map((k) => parseTpKey(k).topic))) {
       for (const o of await this.core.kafka.offsetsByTimestamp(topic, req.since)) from.set(tpKey(topic, o.partition), Number(o.offset));
     }
-    if (ring && ring.covers(from)) return lastByTime(candidates, req.lines);
+    if (ring && ring.covers(from)) return this.withNotice(req, fromRing);
     const lines = await this.readLines(req.key, this.ranges(from, upTo));
-    return lastByTime(lines.filter(req.filter), req.lines);
+    return this.withNotice(req, await this.filterLines(lines.sort(byTime), req.filter, req.lines));
   }
 
   /**
@@ -145,8 +149,17 @@ export class HistoryReader {
    * else from Kafka. The cursor is the client's text: a position before `floor` (the session's
    * earliest possible start, see resumeFloor) is raised to it, and a partition the cursor does
    * not name starts there too (so a crafted cursor cannot rewind a session past its own start).
+   * Filtered within the same budget as history: when it runs out, the newest matches are served
+   * after an L12 notice.
    */
-  async catchUp(key: string, cursor: Positions, upTo: Positions, filter: (l: LogLine) => boolean, floor: Positions = new Map()): Promise<LogLine[]> {
+  async catchUp(
+    key: string,
+    cursor: Positions,
+    upTo: Positions,
+    filter: (l: LogLine) => boolean,
+    floor: Positions = new Map(),
+    kind: TargetKind = 'app',
+  ): Promise<LogLine[]> {
     const from: Positions = new Map();
     for (const k of upTo.keys()) {
       const low = floor.get(k) ?? 0;
@@ -154,9 +167,23 @@ export class HistoryReader {
     }
     const after = (l: LogLine) => Number(l.position.offset) >= (from.get(positionKey(l.position)) ?? 0);
     const ring = this.rings.peek(key);
-    if (ring && ring.covers(from)) return ring.toArray().filter((l) => after(l) && lineBefore(l, upTo) && filter(l));
-    const lines = await this.readLines(key, this.ranges(from, upTo));
-    return lines.filter((l) => after(l) && filter(l)).sort(byTime);
+    const scan =
+      ring && ring.covers(from)
+        ? ring.toArray().filter((l) => after(l) && lineBefore(l, upTo))
+        : (await this.readLines(key, this.ranges(from, upTo))).filter(after).sort(byTime);
+    return this.withNotice({ key, kind }, await this.filterLines(scan, filter));
+  }
+
+  /** Filters in event-loop slices within the history budget (lib/tail/filter-budget). */
+  private filterLines(lines: LogLine[], filter: (l: LogLine) => boolean, want?: number): Promise<{ lines: LogLine[]; exhausted: boolean }> {
+    return filterNewestFirst(lines, filter, { ...this.opts.filterBudget, want });
+  }
+
+  /** The lines, after an L12 notice when the filter budget cut the scan short. */
+  private withNotice(req: { key: string; kind: TargetKind }, r: { lines: LogLine[]; exhausted: boolean }): LogLine[] {
+    if (!r.exhausted) return r.lines;
+    this.log.warn({ key: req.key, served: r.lines.length }, 'log-session filter budget spent; history cut short');
+    return [l12Line(req.key, new Date(), req.kind, this.opts.filterBudget?.budgetMs), ...r.lines];
   }
 
   /**

@@ -8,12 +8,15 @@
  * and once the client has caught up it gets Heroku's L11 line saying how many it lost.
  */
 import type { ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { LogLine } from '../log/line';
 import { toAkkerisText, toNdjson, toSseEvent, sseComment, l11Line } from '../log/format';
 import { encodeCursor, positionKey, Positions } from './positions';
 import type { Subscriber } from './hub';
 import type { TailMetrics } from './metrics';
 import { renderClosing, StreamEnding, StreamFormat } from './closing';
+import { LiveFilterBudget } from './filter-budget';
+import type { LineFilter } from '../log/filter';
 
 export type { StreamFormat };
 
@@ -22,7 +25,13 @@ export interface TailSessionOptions {
   /** App key or site: the L11 line is written as this app's. */
   key: string;
   kind?: 'app' | 'site';
-  filter: (line: LogLine) => boolean;
+  /** A filter marked `usesRegex` (compileFilter) is timed: see liveFilterBudget. */
+  filter: LineFilter;
+  /**
+   * The filter time this session may use (default lib/log/regex FILTER_LIVE_BUDGET_MS within any
+   * FILTER_LIVE_WINDOW_MS); past it the session ends with a `filter_too_expensive` closing line.
+   */
+  liveFilterBudget?: LiveFilterBudget;
   /** Live lines held for a client that is not keeping up (its socket pushes back), before dropping. */
   maxBufferedLines: number;
   /**
@@ -197,13 +206,33 @@ export class TailSession implements Subscriber {
   /** Why logway ends the stream (shutdown, max duration): said in a last line before the end. */
   private endingWhy?: StreamEnding;
   private lastWrite = Date.now();
+  /** The live filter went over its budget: the session ends (after its history if still holding). */
+  private tooExpensive = false;
 
   constructor(
     private res: ServerResponse,
     private opts: TailSessionOptions,
   ) {
-    this.filter = opts.filter;
+    this.filter = opts.filter.usesRegex ? this.timed(opts.filter, opts.liveFilterBudget ?? new LiveFilterBudget()) : opts.filter;
     res.on('close', () => this.close());
+  }
+
+  /**
+   * The hub runs every session's filter on its one thread: a regex filter is timed (only those
+   * can be costly) and the session ends once it spends more than its budget.
+   */
+  private timed(test: LineFilter, budget: LiveFilterBudget): (line: LogLine) => boolean {
+    return (line) => {
+      if (this.closed || this.ending || this.tooExpensive) return false;
+      const t0 = performance.now();
+      const ok = test(line);
+      const t1 = performance.now();
+      if (!budget.add(t1 - t0, t1)) return ok;
+      this.tooExpensive = true;
+      // While the history loads nothing may be written: the session ends once it is released.
+      if (!this.holding) this.end(undefined, { reason: 'filter_too_expensive' });
+      return false;
+    };
   }
 
   /** The positions separating history from live (the hub subscription's snapshot). */
@@ -304,6 +333,7 @@ export class TailSession implements Subscriber {
     }
     this.holding = false;
     this.flush();
+    if (this.tooExpensive) this.end(undefined, { reason: 'filter_too_expensive' });
   }
 
   private schedule(): void {
