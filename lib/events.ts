@@ -9,7 +9,7 @@ import type { LogwayKafka } from './kafka';
 import type { AppRegistry } from './apps';
 import { BadRequest, Unprocessable } from './errors';
 import { parseRfc3339 } from './log/time';
-import { isLogTopic } from './log/parse';
+import { isLogTopic, BUILD_TOPIC, ROUTER_TOPIC } from './log/parse';
 
 /** What logway produces: the LogSpec as Akkeris writes it, defaults filled in. */
 export interface LogSpec {
@@ -35,7 +35,12 @@ const TOPIC_RE = /^[a-zA-Z0-9._-]{1,249}$/;
 const APP_RE = /^[a-z0-9]+$/;
 /** Platform sources are `akkeris/<name>` (akkeris/event, akkeris/router, akkeris/build). */
 const PLATFORM_POD_RE = /^akkeris\/[a-z0-9._-]+$/;
-const MAX_LOG_BYTES = 100_000;
+/** The event's text, as the drains' TCP line cap. */
+export const MAX_LOG_BYTES = 100_000;
+/** tag, docker.container_id and the kubernetes.* strings: real ones are tens of characters. */
+export const MAX_EVENT_FIELD_LENGTH = 256;
+/** Platform topics (DESIGN.md §2): router and build logs, never a space. */
+const PLATFORM_TOPICS: ReadonlySet<string> = new Set([ROUTER_TOPIC, BUILD_TOPIC]);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const optString = (v: unknown): v is string | undefined => v === undefined || typeof v === 'string';
@@ -56,6 +61,9 @@ export function validateLogEvent(body: unknown, now: Date = new Date()): LogSpec
   if (typeof topic !== 'string' || topic === '') throw new Unprocessable('The specified event has no "topic" (the space).');
   if (!TOPIC_RE.test(topic) || !isLogTopic(topic)) {
     throw new Unprocessable(`The specified "topic" ${JSON.stringify(topic)} is not a valid space name.`);
+  }
+  if (PLATFORM_TOPICS.has(topic)) {
+    throw new Unprocessable(`The specified "topic" ${JSON.stringify(topic)} is a platform topic, not a space.`);
   }
   if (typeof body.log !== 'string') throw new Unprocessable('The specified event has no "log" text.');
   if (body.log.trim() === '') throw new Unprocessable('The specified "log" text is empty.');
@@ -80,8 +88,13 @@ export function validateLogEvent(body: unknown, now: Date = new Date()): LogSpec
     ['kubernetes.pod_id', k8s.pod_id],
     ['kubernetes.host', k8s.host],
     ['kubernetes.labels.name', labels.name],
+    ['kubernetes.pod_name', pod],
+    ['kubernetes.container_name', app],
   ] as const) {
     if (!optString(v)) throw new Unprocessable(`The specified "${name}" must be a string.`);
+    if (v !== undefined && v.length > MAX_EVENT_FIELD_LENGTH) {
+      throw new Unprocessable(`The specified "${name}" is longer than allowed (${MAX_EVENT_FIELD_LENGTH} characters is the maximum).`);
+    }
   }
   return {
     log: body.log,

@@ -7,6 +7,7 @@
  * Keep it true: a route that gains a status code, a parameter or a body field gains it here too.
  */
 import type { Config } from './config';
+import { BUILD_TOPIC, ROUTER_TOPIC } from './log/parse';
 
 /** A JSON Schema (2020-12, as OpenAPI 3.1 uses it); the document itself is checked by spec/integration/openapi.spec.ts. */
 type Schema = { [keyword: string]: unknown };
@@ -355,28 +356,34 @@ function schemas(cfg: OpenApiConfig): Record<string, Schema> {
       description: 'A fluentd-shaped LogSpec from the Akkeris controller; only platform sources (`akkeris/<name>`) are accepted.',
       required: ['log', 'kubernetes', 'topic'],
       properties: {
-        log: { type: 'string', minLength: 1, description: 'Not blank, at most 100,000 bytes.' },
+        log: {
+          type: 'string',
+          minLength: 1,
+          description: 'Not blank, at most 100,000 bytes. The other strings: at most 256 characters (else 422 naming the field).',
+        },
         stream: { type: 'string', enum: ['stdout', 'stderr'] },
         time: { type: 'string', format: 'date-time', description: 'RFC3339; default now.' },
-        docker: { type: 'object', properties: { container_id: { type: 'string' } } },
+        docker: { type: 'object', properties: { container_id: { type: 'string', maxLength: 256 } } },
         kubernetes: {
           type: 'object',
           required: ['container_name', 'pod_name'],
           properties: {
-            container_name: { type: 'string', pattern: '^[a-z0-9]+$', description: 'The app name.' },
-            pod_name: { type: 'string', pattern: '^akkeris/[a-z0-9._-]+$', examples: ['akkeris/event'] },
-            namespace_name: { type: 'string' },
-            pod_id: { type: 'string' },
-            host: { type: 'string' },
-            labels: { type: 'object', properties: { name: { type: 'string' } } },
+            container_name: { type: 'string', pattern: '^[a-z0-9]+$', maxLength: 256, description: 'The app name.' },
+            pod_name: { type: 'string', pattern: '^akkeris/[a-z0-9._-]+$', maxLength: 256, examples: ['akkeris/event'] },
+            namespace_name: { type: 'string', maxLength: 256 },
+            pod_id: { type: 'string', maxLength: 256 },
+            host: { type: 'string', maxLength: 256 },
+            labels: { type: 'object', properties: { name: { type: 'string', maxLength: 256 } } },
           },
         },
         topic: {
           type: 'string',
           pattern: '^[a-zA-Z0-9.-][a-zA-Z0-9._-]{0,248}$',
-          description: 'The space: a Kafka topic that already exists (else 422; no topic is created).',
+          not: { enum: [BUILD_TOPIC, ROUTER_TOPIC] },
+          description:
+            'The space: a Kafka topic that already exists (else 422; no topic is created). The platform topics `alamobuildlogs` and `alamoweblogs` are not spaces (422).',
         },
-        tag: { type: 'string' },
+        tag: { type: 'string', maxLength: 256 },
       },
     },
     LogSpec: {

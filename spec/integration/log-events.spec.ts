@@ -88,6 +88,34 @@ describe('POST /log-events', () => {
     expect(await core.apps.find(`${appName}-${nowhere}`)).toBeFalsy();
   });
 
+  it('422 for the platform topics alamobuildlogs and alamoweblogs (existing topics, not spaces); no app is registered', async () => {
+    for (const topic of ['alamobuildlogs', 'alamoweblogs']) {
+      // They exist on the platform; the refusal must not depend on the topic being absent.
+      await core.kafka.createTopic(topic);
+      const res = await request(app).post('/log-events').set(authHeader).send(event('fake', { topic })).expect(422);
+      expect(res.body).toEqual({ id: 'unprocessable_entity', message: `The specified "topic" "${topic}" is a platform topic, not a space.` });
+      expect(await core.apps.find(`${appName}-${topic}`)).toBeFalsy();
+    }
+  });
+
+  it('422 naming the field for an over-long free-text field or log text', async () => {
+    const long = event('x', { tag: 't'.repeat(257) });
+    const res = await request(app).post('/log-events').set(authHeader).send(long).expect(422);
+    expect(res.body.message).toBe('The specified "tag" is longer than allowed (256 characters is the maximum).');
+    const host = await request(app)
+      .post('/log-events')
+      .set(authHeader)
+      .send(event('x', { kubernetes: { ...event('').kubernetes, host: 'h'.repeat(1000) } }))
+      .expect(422);
+    expect(host.body.message).toBe('The specified "kubernetes.host" is longer than allowed (256 characters is the maximum).');
+    const big = await request(app)
+      .post('/log-events')
+      .set(authHeader)
+      .send(event('x'.repeat(100_001)))
+      .expect(422);
+    expect(big.body.message).toBe('The specified "log" text is larger than 100000 bytes.');
+  });
+
   it('a space created after the topic list was cached is accepted (a miss re-lists the topics)', async () => {
     const later = uniqueName('latersp');
     await request(app)
