@@ -102,7 +102,7 @@ export class LiveFilterBudget {
     if (idx > this.current) {
       const stale = Math.min(n, this.current < 0 ? n : idx - this.current);
       for (let k = 1; k <= stale; k++) {
-        const j = (idx - stale + k) % n;
+        const j = (idx - stale + k + n) % n;
         this.sum -= this.buckets[j];
         this.buckets[j] = 0;
       }
