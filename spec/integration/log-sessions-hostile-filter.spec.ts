@@ -7,6 +7,7 @@
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
+import net from 'node:net';
 import { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { createApp } from '../../bin/wiring';
@@ -16,6 +17,8 @@ import { signSessionToken } from '../../lib/tail/token';
 import { appLog } from '../helpers/drain-fixtures';
 import { createTestCore, uniqueName, authHeader } from '../helpers/env';
 import { waitFor } from '../helpers/wait';
+import { filterTooExpensiveMessage } from '../../lib/tail/filter-budget';
+import { FILTER_HISTORY_BUDGET_MS } from '../../lib/log/regex';
 
 jest.setTimeout(90_000);
 
@@ -132,6 +135,94 @@ describe('log sessions with hostile filters (real Kafka)', () => {
     );
     expect((await request(server).get('/health/live')).status).toBe(200);
     for (const o of opened) expect([o.filter, o.via, o.stream.messages]).toEqual([o.filter, o.via, o.expected]);
+  });
+
+  it('a history filtered by an accepted but slow filter (10 KB random lines, RE2 NFA) lets /health/live answer before it completes, and is cut at its budget', async () => {
+    // Security review: `[^x].{148}$` costs ~0.1–0.2 s per 10,240-character random line; 100 of
+    // them filtered in one go froze the node (27 s for /health/live).
+    const slowApp = uniqueName('hs');
+    const slowKey = `${slowApp}-${space}`;
+    const letters = (n: number) => Array.from(crypto.randomBytes(n), (b) => String.fromCharCode(97 + (b % 26))).join('');
+    const big = Array.from({ length: 100 }, (_, i) => `${String(i).padStart(3, '0')} ${letters(10_240 - 4)}`);
+    for (let i = 0; i < big.length; i += 20) {
+      await core.kafka.produce(
+        space,
+        big.slice(i, i + 20).map((m) => ({ key: `${slowApp}-web-${POD}`, value: appLog(slowApp, space, POD, m) })),
+      );
+    }
+    await waitFor('the app registered from the stream', () => core.apps.find(slowKey));
+    await waitFor('the hub to hold the 100 lines', async () => (feature.hub.rings.peek(slowKey)?.toArray().length ?? 0) >= big.length);
+    // Warm the app's ring first (a cheap session), so the hostile history is pure filtering.
+    const warmUp = await request(server).post(`/apps/${slowKey}/log-sessions`).set(authHeader).send({ lines: 1, tail: false });
+    expect((await request(server).get(new URL(warmUp.body.logplex_url as string).pathname)).status).toBe(200);
+
+    // /health/live is asked over a connection opened beforehand, its request written in one go
+    // once the history started: the server only has to read it. The order is taken on the
+    // server: the health response finished vs the history's promise resolved.
+    const port = (server.address() as AddressInfo).port;
+    const healthSocket = net.connect(port, '127.0.0.1');
+    await new Promise((r) => healthSocket.once('connect', r));
+    const order: string[] = [];
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (req.url === '/health/live') res.on('finish', () => order.push(`health ${res.statusCode}`));
+    };
+    server.on('request', onRequest);
+    const created = await request(server).post(`/apps/${slowKey}/log-sessions`).set(authHeader).send({ lines: 250, tail: false, filter: '[^x].{148}$' });
+    expect(created.status).toBe(201);
+    let historyStarted!: () => void;
+    const started = new Promise<void>((r) => (historyStarted = r));
+    const original = feature.hub.history.bind(feature.hub);
+    const spy = jest.spyOn(feature.hub, 'history').mockImplementation((req, upTo) => {
+      const p = original(req, upTo);
+      historyStarted();
+      p.then(
+        () => order.push('history'),
+        () => order.push('history failed'),
+      );
+      return p;
+    });
+    try {
+      const body: string[] = [];
+      let status = 0;
+      const streamDone = new Promise<void>((resolve, reject) => {
+        const req = http.get(`${created.body.logplex_url as string}?format=json`, (res) => {
+          status = res.statusCode ?? 0;
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => body.push(d));
+          res.on('end', () => resolve());
+        });
+        req.on('error', reject);
+      });
+      await started;
+      let healthText = '';
+      const health = new Promise<void>((resolve) => {
+        healthSocket.setEncoding('utf8');
+        healthSocket.on('data', (d: string) => (healthText += d));
+        healthSocket.on('end', () => resolve());
+      });
+      healthSocket.write('GET /health/live HTTP/1.1\r\nHost: logway\r\nConnection: close\r\n\r\n');
+      await Promise.all([streamDone, health]);
+      expect(healthText).toMatch(/^HTTP\/1\.1 200 /);
+      expect(status).toBe(200);
+      expect(order).toEqual(['health 200', 'history']);
+
+      const records = body
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { message: string; source: string });
+      // The budget ran out: the L12 notice, then the newest lines it had found, oldest first.
+      expect(records[0]).toMatchObject({ source: 'logway', message: filterTooExpensiveMessage(FILTER_HISTORY_BUDGET_MS) });
+      const served = records.slice(1).map((r) => r.message);
+      expect(served.length).toBeGreaterThan(0);
+      expect(served.length).toBeLessThan(big.length);
+      const matching = big.filter((m) => m[m.length - 149] !== 'x');
+      expect(served).toEqual(matching.slice(matching.length - served.length));
+    } finally {
+      spy.mockRestore();
+      server.off('request', onRequest);
+      healthSocket.destroy();
+    }
   });
 
   it('a token signed with a filter RE2 cannot run (a backreference) is refused when opened, not compiled with V8', async () => {
