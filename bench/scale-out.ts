@@ -82,6 +82,16 @@ function treeCpu(pid: number | undefined): number {
   return total;
 }
 
+/** The cluster's broker pids (scripts/stack cluster status) and rsyslogd's: their CPU is reported beside the nodes'. */
+function otherPids(sink: Sink): number[] {
+  const status = execFileSync('bash', ['scripts/stack', 'cluster', 'status'], { encoding: 'utf8' });
+  const brokers = [...status.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+  const rsyslogd = (sink.rsyslog as unknown as { proc: { pid?: number } | null }).proc?.pid;
+  return rsyslogd ? [...brokers, rsyslogd] : brokers;
+}
+
+const pidsCpu = (pids: number[]) => pids.reduce((s, p) => s + treeCpu(p), 0);
+
 const nodesCpu = (nodes: LogwayNode[]) => nodes.reduce((s, x) => s + (x.running ? treeCpu(x.proc?.pid) : 0), 0);
 
 /** Reads the sink's parsed file from where it stopped; keeps, per tag, the line numbers seen and how many arrived. */
@@ -217,6 +227,10 @@ async function main(): Promise<void> {
       // (one send in flight) was slower than the drains and made the figure the producer's.
       const file = path.join(os.tmpdir(), `${tag}.kcat`);
       fs.writeFileSync(file, linesFor(space, apps, tag, LINES));
+      const others = otherPids(sink);
+      const cpu0 = nodesCpu(nodes);
+      const other0 = pidsCpu(others);
+      const t0 = Date.now();
       let producedAt = 0;
       const producing = run(
         'kcat',
@@ -228,8 +242,6 @@ async function main(): Promise<void> {
         producedAt = Date.now();
         fs.rmSync(file, { force: true });
       });
-      const cpu0 = nodesCpu(nodes);
-      const t0 = Date.now();
       const giveUp = Date.now() + 600_000;
       let last = 0;
       for (;;) {
@@ -242,11 +254,12 @@ async function main(): Promise<void> {
         if (Date.now() > giveUp) throw new Error(`${n} node(s): ${watch.count(tag)} of ${LINES} lines at the sink after 10 min`);
       }
       const cpu = nodesCpu(nodes) - cpu0;
+      const other = pidsCpu(others) - other0;
       await producing;
       const secs = (last - t0) / 1000;
       const dup = (watch.total.get(tag) ?? 0) - watch.count(tag);
       await Promise.all(nodes.map((x) => x.stop('SIGTERM')));
-      const row = `| ${n} | ${LINES.toLocaleString('en-US')} | ${((producedAt - t0) / 1000).toFixed(1)} s | ${secs.toFixed(1)} s | ${Math.round(LINES / secs).toLocaleString('en-US')} | ${cpu.toFixed(1)} s | ${((cpu / LINES) * 1e6).toFixed(1)} µs | ${dup} | ${os.loadavg()[0].toFixed(2)} |`;
+      const row = `| ${n} | ${LINES.toLocaleString('en-US')} | ${((producedAt - t0) / 1000).toFixed(1)} s | ${secs.toFixed(1)} s | ${Math.round(LINES / secs).toLocaleString('en-US')} | ${cpu.toFixed(1)} s | ${((cpu / LINES) * 1e6).toFixed(1)} µs | ${other.toFixed(1)} s | ${dup} | ${os.loadavg()[0].toFixed(2)} |`;
       rows.push(row);
       log(`${row}   ${uptime()}`);
     }
@@ -322,7 +335,7 @@ async function main(): Promise<void> {
     await closeCore(core);
   }
   log(
-    `\n| nodes | lines | produced in | first produced → last delivered | lines/s | nodes' CPU | CPU per line | duplicates | load (1 min) |\n|---|---|---|---|---|---|---|---|---|\n${rows.join('\n')}\n${uptime()}`,
+    `\n| nodes | lines | produced in | first produced → last delivered | lines/s | nodes' CPU | CPU per line | brokers' + rsyslogd's CPU | duplicates | load (1 min) |\n|---|---|---|---|---|---|---|---|---|---|\n${rows.join('\n')}\n${uptime()}`,
   );
 }
 
