@@ -10,15 +10,17 @@
  * drains run in each node's own process) and the script waits until they consume: the
  * `logway-drains` group is Stable with N members and the topic's 6 partitions assigned, and a
  * warm-up round of probe lines (every app, every pod key) arrived through the drains. Only then
- * are the `lines` measured lines produced (4 producers in parallel). lines/s = lines / (last line
- * at the sink − first line produced); CPU per line = user+system CPU of the node processes and
- * their descendants (/proc/<pid>/stat) over that window / lines. The nodes' CPU includes each
+ * are the `lines` measured lines produced, by kcat (faster than the drains; the bench's kafkajs
+ * producer was not). lines/s = lines / (last line at the sink − kcat's start); CPU per line =
+ * user+system CPU of the node processes and their descendants (/proc/<pid>/stat) over that window
+ * / lines; the brokers' and rsyslogd's CPU over the window is printed beside it. The nodes' CPU includes each
  * node's tail hub, which reads every log topic (DESIGN §1), as it would in production.
  *
  * Recovery: 3 nodes ready as above, lines produced at a fixed rate (RATE lines/s, paced on the
  * clock); after 15 s one node is SIGKILLed. Reported: the time from the kill until every line
- * produced before the kill is at the sink (the dead node's partitions wait for the group session
- * timeout, 30 s, before the survivors take them), and until the backlog is gone (the sink within
+ * produced before the kill is at the sink, until every line produced in the first second after
+ * it is (the dead node's partitions wait for the group session timeout, 30 s, before the
+ * survivors take them), and until the backlog is gone (the sink within
  * one second of production of the producer). Duplicates (lines delivered twice) are counted.
  *
  * The sink file is read incrementally (only new bytes each poll) so that watching it costs little
