@@ -57,13 +57,12 @@ describe('readiness and a crash-looping consumer', () => {
     // One crash is not a loop: right after it the node is ready, DEGRADED, naming the consumer as
     // restarting; nobody restarts this one (kafkajs gave up), so it is crash-looping once its first
     // crash is CRASH_LOOP.graceMs old (the source would have started it again within seconds).
-    const restarting = await poll(
-      async () => {
-        const res = await request(app).get('/health/ready');
-        return (core.dependencies.consumerStates()[name]?.crashes ?? 0) >= 1 && res;
-      },
+    // The crash is awaited first: a probe sent before it lands would rightly still say UP.
+    await poll(
+      async () => (core.dependencies.consumerStates()[name]?.crashes ?? 0) >= 1,
       () => JSON.stringify(core.dependencies.consumerStates()),
     );
+    const restarting = await request(app).get('/health/ready');
     expect(restarting.status).toBe(200);
     expect(restarting.body).toMatchObject({ state: 'DEGRADED', message: `Degraded: consumer ${name} restarting after a crash.` });
     expect(restarting.body.dependencies[`consumer:${name}`]).toEqual({
