@@ -180,11 +180,11 @@ export function truncateUtf8(str: string, maxBytes: number): string {
 export const SOURCE_LOGWAY = 'logway';
 
 /**
- * Heroku's L11 notice as a LogLine, so it goes through the session's chosen format (text, SSE,
- * NDJSON) like any other line. Source `logway`, no dyno, severity error; the position is
- * synthetic (empty topic, partition -1, offset "") since it never came from Kafka.
+ * A line logway itself says in a session (L11, L12, the closing line), so it goes through the
+ * session's chosen format (text, SSE, NDJSON) like any other line. Source `logway`; the position
+ * is synthetic (empty topic, partition -1, offset "") since it never came from Kafka.
  */
-export function l11Line(appKey: string, dropped: number, since: Date, now: Date, kind: 'app' | 'site' = 'app'): LogLine {
+export function logwayNotice(appKey: string, kind: 'app' | 'site', message: string, now: Date, opts: { severity?: number; dyno?: string } = {}): LogLine {
   // A site's key is a host name, not `app-space`: site lines carry it whole, with no space.
   const { app, space } = kind === 'site' ? { app: appKey, space: '' } : splitAppKey(appKey);
   return {
@@ -193,12 +193,17 @@ export function l11Line(appKey: string, dropped: number, since: Date, now: Date,
     space,
     appKey,
     source: SOURCE_LOGWAY,
-    dyno: '',
+    dyno: opts.dyno ?? '',
     processType: '',
-    severity: 3,
-    message: `Error L11 (Tail buffer overflow) -> This tail session dropped ${dropped} messages since ${isoTime(since)}.`,
+    severity: opts.severity ?? 3,
+    message,
     position: { topic: '', partition: -1, offset: '' },
   };
+}
+
+/** Heroku's L11 notice: no dyno, severity error. */
+export function l11Line(appKey: string, dropped: number, since: Date, now: Date, kind: 'app' | 'site' = 'app'): LogLine {
+  return logwayNotice(appKey, kind, `Error L11 (Tail buffer overflow) -> This tail session dropped ${dropped} messages since ${isoTime(since)}.`, now);
 }
 
 /** `<now> <appKey> logway: Error L11 (Tail buffer overflow) -> This tail session dropped N messages since <since>.` */

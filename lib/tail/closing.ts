@@ -14,8 +14,7 @@
  * reading it).
  */
 import type { LogLine } from '../log/line';
-import { toAkkerisText, SOURCE_LOGWAY } from '../log/format';
-import { splitAppKey } from '../log/parse';
+import { toAkkerisText, logwayNotice } from '../log/format';
 
 /** How a log session streams: Akkeris text lines, SSE events or NDJSON. */
 export type StreamFormat = 'text' | 'sse' | 'ndjson';
@@ -45,19 +44,7 @@ const MESSAGES: Record<EndReason, string> = {
 const RECONNECT: Record<EndReason, boolean> = { shutdown: true, max_duration: false, filter_too_expensive: false };
 
 export function closingLine(key: string, kind: 'app' | 'site', reason: EndReason, now: Date): LogLine {
-  const { app, space } = kind === 'site' ? { app: key, space: '' } : splitAppKey(key);
-  return {
-    time: now,
-    app,
-    space,
-    appKey: key,
-    source: SOURCE_LOGWAY,
-    dyno: GATEWAY_DYNO,
-    processType: '',
-    severity: 5,
-    message: MESSAGES[reason],
-    position: { topic: '', partition: -1, offset: '' },
-  };
+  return logwayNotice(key, kind, MESSAGES[reason], now, { severity: 5, dyno: GATEWAY_DYNO });
 }
 
 /** The closing chunk for a stream of `format`, newline(s) included. */

@@ -6,8 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { LogLine } from '../log/line';
-import { SOURCE_LOGWAY } from '../log/format';
-import { splitAppKey } from '../log/parse';
+import { logwayNotice } from '../log/format';
 import { FILTER_HISTORY_BUDGET_MS, FILTER_LIVE_BUDGET_MS, FILTER_LIVE_WINDOW_MS, FILTER_SLICE_MS } from '../log/regex';
 
 export interface SlicedFilterOptions {
@@ -62,19 +61,7 @@ export const filterTooExpensiveMessage = (budgetMs: number) =>
 
 /** The L11-shaped notice put before a history (or resume) the filter budget cut short. */
 export function l12Line(appKey: string, now: Date, kind: 'app' | 'site' = 'app', budgetMs = FILTER_HISTORY_BUDGET_MS): LogLine {
-  const { app, space } = kind === 'site' ? { app: appKey, space: '' } : splitAppKey(appKey);
-  return {
-    time: new Date(now.getTime()),
-    app,
-    space,
-    appKey,
-    source: SOURCE_LOGWAY,
-    dyno: '',
-    processType: '',
-    severity: 3,
-    message: filterTooExpensiveMessage(budgetMs),
-    position: { topic: '', partition: -1, offset: '' },
-  };
+  return logwayNotice(appKey, kind, filterTooExpensiveMessage(budgetMs), now);
 }
 
 /**
