@@ -5,19 +5,17 @@
  * does not host this topic-partition" for as long as nobody else re-created the topic.
  */
 import crypto from 'node:crypto';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import request from 'supertest';
 import express from 'express';
 import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
 import { createBuildsFeature, BuildsFeature } from '../../lib/builds/feature';
-import { authHeader, createTestCore, REPO_ROOT, testEnv, uniqueName } from '../helpers/env';
+import { authHeader, createTestCore, uniqueName } from '../helpers/env';
 import { waitFor } from '../helpers/wait';
+import { deleteTopicWithTopicCommand } from '../helpers/topic-command';
 
 jest.setTimeout(120_000);
 
-const STACK = process.env.LOGWAY_STACK_DIR ?? path.join(REPO_ROOT, '.stack');
 const topic = uniqueName('buildsdel');
 const appKey = `${uniqueName('app')}-${uniqueName('sp')}`;
 let core: Core;
@@ -62,20 +60,7 @@ it('re-creates a deleted build-log topic and goes on storing, without a crash lo
   await write(first, 'Step 1/2 : FROM node:20');
   await waitFor('the first build line stored', async () => (await lines(first))?.length === 1);
 
-  execFileSync(
-    'java',
-    [
-      '-cp',
-      path.join(STACK, 'kafka', 'libs', '*'),
-      'org.apache.kafka.tools.TopicCommand',
-      '--bootstrap-server',
-      testEnv.KAFKA_BROKERS,
-      '--delete',
-      '--topic',
-      topic,
-    ],
-    { stdio: 'ignore' },
-  );
+  deleteTopicWithTopicCommand(topic);
   await waitFor('the consumer noticed the deletion', async () => crashSpy.mock.calls.length > 0);
   // Only the build consumer re-creates it (our writes never create topics).
   await waitFor('the topic re-created', async () => (await core.kafka.listTopics()).includes(topic));

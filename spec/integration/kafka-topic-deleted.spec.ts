@@ -7,8 +7,6 @@
  * never learned (404) and no line reached a session.
  */
 import fs from 'node:fs';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import request from 'supertest';
 import express from 'express';
 import { createApp } from '../../bin/wiring';
@@ -16,13 +14,13 @@ import { closeCore, Core, createCore } from '../../lib/core';
 import { createLogger } from '../../lib/logger';
 import { createTailFeature, TailFeature } from '../../lib/tail/feature';
 import { createDrainsFeature, DrainsFeature } from '../../drains/feature';
-import { authHeader, createTestCore, REPO_ROOT, testConfig, testEnv, uniqueName } from '../helpers/env';
+import { authHeader, createTestCore, testConfig, uniqueName } from '../helpers/env';
+import { deleteTopicWithTopicCommand } from '../helpers/topic-command';
 import { makeTestCert, TestCert } from '../helpers/test-cert';
 import { HttpsReceiver, parseRfc5424, produceLines, tally, waitFor } from '../helpers/drain-fixtures';
 
 jest.setTimeout(180_000);
 
-const STACK = process.env.LOGWAY_STACK_DIR ?? path.join(REPO_ROOT, '.stack');
 const prefix = uniqueName('tdel');
 const gone = `${prefix}a`;
 const kept = `${prefix}b`;
@@ -40,24 +38,6 @@ let tail: TailFeature;
 let drains: DrainsFeature;
 let app: express.Express;
 let crashSpy: jest.SpyInstance;
-
-/** Kafka's TopicCommand from the stack's own jars, as an operator removing a space would. */
-function deleteTopic(topic: string): void {
-  execFileSync(
-    'java',
-    [
-      '-cp',
-      path.join(STACK, 'kafka', 'libs', '*'),
-      'org.apache.kafka.tools.TopicCommand',
-      '--bootstrap-server',
-      testEnv.KAFKA_BROKERS,
-      '--delete',
-      '--topic',
-      topic,
-    ],
-    { stdio: 'ignore' },
-  );
-}
 
 /** Every consumer crash kafkajs reports (the logs are rate-limited; the tracker hears each one). */
 const crashes = () => crashSpy.mock.calls.length;
@@ -124,7 +104,7 @@ it('a deleted topic is dropped without a crash loop; the others and new topics k
   await waitFor(() => ringSize(keyGone) === 10 && ringSize(keyKept) === 10, 'both apps tailed');
   await waitFor(async () => (await core.apps.find(keyKept)) !== null, 'the kept app learned');
 
-  deleteTopic(gone);
+  deleteTopicWithTopicCommand(gone);
   await waitFor(() => !tail.hub.topics.includes(gone), 'the hub dropped the deleted topic');
   await waitFor(() => !worker.subscribedTopics.includes(gone) && worker.subscribedTopics.includes(kept), 'the worker dropped the deleted topic');
 
