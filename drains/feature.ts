@@ -64,7 +64,7 @@ export function createDrainsFeature(core: Core, opts: DrainsOptions = {}): Drain
       // A process gets its own stop budget, then the time to commit and close its clients.
       { ...DEFAULT_SUPERVISOR_OPTIONS, processes, stopTimeoutMs: workerOpts.stopTimeoutMs + 10_000 },
     );
-    supervisor.mergeMetricsInto(core.prom.registry);
+    supervisor.mergeMetricsInto(core.prom);
   }
 
   return {

@@ -1,5 +1,5 @@
 /** The IPC messages between a node's drain supervisor (./supervisor) and its drain worker processes (./process). */
-import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { MetricsJson } from '../lib/prom';
 import type { Config } from '../lib/config';
 import type { ConsumerStateName } from '../lib/dependencies';
 import type { WorkerOptions } from './worker';
@@ -34,7 +34,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'consumers'; consumers: Record<string, ConsumerReport> }
-  | { type: 'metrics'; id: number; metrics: MetricObjectWithValues<MetricValue<string>>[] }
+  | { type: 'metrics'; id: number; metrics: MetricsJson }
   | { type: 'drain'; id: number; state: DrainState | null };
 
 export function toTopicSpecs(topics: (string | RegExp)[] | undefined): TopicSpec[] | undefined {

@@ -9,12 +9,11 @@
  */
 import { ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
-import { AggregatorRegistry, MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
+import { AggregatorRegistry } from 'prom-client';
 import type { Core } from '../lib/core';
 import type { Logger } from '../lib/logger';
+import type { MetricsJson, Prom } from '../lib/prom';
 import { ConsumerReport, DrainState, FromWorker, ProcessWorkerOptions, ToWorker } from './process-messages';
-
-type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
 export interface SupervisorOptions {
   processes: number;
@@ -141,19 +140,16 @@ export class DrainSupervisor {
   }
 
   /**
-   * Makes `registry` (this process's, behind /metrics) answer with the processes' figures merged
-   * in, on every scrape: prom-client's AggregatorRegistry works for cluster workers only, so the
-   * figures come over the fork's IPC channel and are merged with its aggregate().
+   * Makes this node's /metrics answer with the processes' figures merged in, on every scrape:
+   * prom-client's AggregatorRegistry works for cluster workers only, so the figures come over the
+   * fork's IPC channel and are merged with its aggregate().
    */
-  mergeMetricsInto(registry: Registry): void {
-    const own = registry.getMetricsAsJSON.bind(registry);
-    const merged = async () => {
-      const parts = [await own(), ...(await this.processMetrics())];
+  mergeMetricsInto(prom: Prom): void {
+    prom.mergeWith(async (own) => {
+      const parts = [own, ...(await this.processMetrics())];
       for (const part of parts) for (const m of part) if (AGGREGATORS[m.name]) m.aggregator = AGGREGATORS[m.name] as typeof m.aggregator;
       return AggregatorRegistry.aggregate(parts);
-    };
-    registry.getMetricsAsJSON = async () => (await merged()).getMetricsAsJSON();
-    registry.metrics = async () => (await merged()).metrics();
+    });
   }
 
   private spawn(slot: Slot): Promise<void> {

@@ -1,6 +1,9 @@
 /** logway's own Prometheus metrics (prefix logway_). One registry per running instance, passed down. */
 import { Registry, collectDefaultMetrics, Counter, Gauge, Histogram } from 'prom-client';
-import type { CounterConfiguration, GaugeConfiguration, HistogramConfiguration } from 'prom-client';
+import type { CounterConfiguration, GaugeConfiguration, HistogramConfiguration, MetricObjectWithValues, MetricValue } from 'prom-client';
+
+/** One process's figures as prom-client's JSON. */
+export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
 /**
  * The registry's metric of that name, created on first use. Slices counting the same thing (lines
@@ -31,6 +34,10 @@ export function histogram<L extends string = string>(registry: Registry, cfg: Co
 
 export interface Prom {
   registry: Registry;
+  /** What GET /metrics answers with: this process's registry, or it merged with other processes' figures. */
+  exposed(): Promise<Registry>;
+  /** Sets how exposed() merges: given this process's figures, the registry to answer with (drains/supervisor). */
+  mergeWith(merge: (own: MetricsJson) => Promise<Registry>): void;
   httpRequests: Counter<'method' | 'route' | 'status'>;
   httpDuration: Histogram<'method' | 'route'>;
   /** 1 while the dependency answers, 0 during an outage (lib/dependencies). */
@@ -44,8 +51,13 @@ export interface Prom {
 export function createProm(opts: { defaultMetrics?: boolean } = {}): Prom {
   const registry = new Registry();
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'logway_' });
+  let merge: ((own: MetricsJson) => Promise<Registry>) | undefined;
   return {
     registry,
+    exposed: async () => (merge ? merge(await registry.getMetricsAsJSON()) : registry),
+    mergeWith: (fn) => {
+      merge = fn;
+    },
     httpRequests: counter(registry, {
       name: 'logway_http_requests_total',
       help: 'HTTP requests by route and status',

@@ -129,12 +129,13 @@ export function healthRouter(core: Core): Router {
   });
 
   router.get('/metrics', async (req, res) => {
+    const registry = await core.prom.exposed();
     if ((req.get('accept') ?? '').includes('application/json')) {
-      res.json(await core.prom.registry.getMetricsAsJSON());
+      res.json(await registry.getMetricsAsJSON());
       return;
     }
     res.setHeader('Content-Type', core.prom.registry.contentType);
-    res.send(await core.prom.registry.metrics());
+    res.send(await registry.metrics());
   });
   return router;
 }
