@@ -1,5 +1,6 @@
 /** Express plumbing shared by every router: request ids, access logs, JSON bodies, the error handler. */
 import crypto from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import express, { ErrorRequestHandler, RequestHandler } from 'express';
 import { Logger } from './logger';
 import { Prom } from './prom';
@@ -18,23 +19,45 @@ declare global {
 
 export const REQUEST_ID = /^[\w.:@-]{1,200}$/;
 
+/** The client's X-Request-Id when it is a sane one, else a fresh uuid. */
+export function requestIdFrom(given: unknown): string {
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+}
+
+/**
+ * Counts and access-logs a response when it closes: 'close' fires for finished and for abandoned
+ * responses alike (a Ctrl-C'd tail never 'finish'es). `route` is the matched pattern, never the
+ * path: it keeps label cardinality bounded, and a path may hold a secret (the logplex_url token).
+ */
+export function observeResponse(
+  res: ServerResponse,
+  prom: Prom,
+  method: string,
+  route: () => string,
+  accessLog: (fields: Record<string, unknown>) => void,
+): void {
+  const started = process.hrtime.bigint();
+  res.once('close', () => {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const r = route();
+    prom.httpRequests.inc({ method, route: r, status: String(res.statusCode) });
+    prom.httpDuration.observe({ method, route: r }, seconds);
+    accessLog({ method, route: r, status: res.statusCode, duration_ms: Math.round(seconds * 1000), completed: res.writableFinished });
+  });
+}
+
 export function requestContext(logger: Logger, prom: Prom): RequestHandler {
   return (req, res, next) => {
-    const given = req.header('x-request-id');
-    req.id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    req.id = requestIdFrom(req.header('x-request-id'));
     req.log = logger.child({ request_id: req.id });
     res.setHeader('X-Request-Id', req.id);
-    const started = process.hrtime.bigint();
-    // 'close' fires for finished and for abandoned responses alike (a Ctrl-C'd tail never 'finish'es).
-    res.once('close', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      // The matched route pattern keeps label cardinality bounded (never the raw path).
-      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : res.statusCode === 404 ? 'unmatched' : 'other';
-      prom.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
-      prom.httpDuration.observe({ method: req.method, route }, seconds);
-      // The route, never the path: a path may hold a secret (the logplex_url token in /log-sessions/<token>).
-      req.log.info({ method: req.method, route, status: res.statusCode, duration_ms: Math.round(seconds * 1000), completed: res.writableFinished }, 'request');
-    });
+    observeResponse(
+      res,
+      prom,
+      req.method,
+      () => (req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : res.statusCode === 404 ? 'unmatched' : 'other'),
+      (fields) => req.log.info(fields, 'request'),
+    );
     next();
   };
 }

@@ -12,11 +12,10 @@
  * `logway_http_*` series under the route `/log-sessions/:token`. Anything but the plain form (not
  * GET, a path with more segments, an encoded token) is left to Express, which answers as before.
  */
-import crypto from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Core, Feature } from '../core';
 import { TooManyRequests } from '../errors';
-import { asHttpError, logRequestError, REQUEST_ID } from '../http';
+import { asHttpError, logRequestError, observeResponse, requestIdFrom } from '../http';
 import type { TailFeature } from './feature';
 
 const PREFIX = '/log-sessions/';
@@ -44,18 +43,16 @@ export function withStreamRoute(core: Core, tail: Pick<TailFeature, 'openStream'
   };
 
   function serve(req: IncomingMessage, res: ServerResponse, token: string, query: string): void {
-    const given = req.headers['x-request-id'];
-    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    const id = requestIdFrom(req.headers['x-request-id']);
     res.setHeader('X-Request-Id', id);
-    const started = process.hrtime.bigint();
-    // As lib/http's requestContext, without a child logger kept per open stream: fields added at the end.
-    res.once('close', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const status = res.statusCode;
-      prom.httpRequests.inc({ method: 'GET', route: ROUTE, status: String(status) });
-      prom.httpDuration.observe({ method: 'GET', route: ROUTE }, seconds);
-      logger.info({ request_id: id, method: 'GET', route: ROUTE, status, duration_ms: Math.round(seconds * 1000), completed: res.writableFinished }, 'request');
-    });
+    // Without a child logger kept per open stream: the request id is added when the line is written.
+    observeResponse(
+      res,
+      prom,
+      'GET',
+      () => ROUTE,
+      (fields) => logger.info({ request_id: id, ...fields }, 'request'),
+    );
     tail.openStream(req, res, token, formatParam(query)).catch((err: unknown) => {
       const http = asHttpError(err);
       logRequestError(err, http, logger.child({ request_id: id }));
