@@ -62,6 +62,49 @@ interface Outage {
   detail?: string;
 }
 
+/**
+ * A Kafka partition a consumer holds as poison (lib/source LogSource: every batch of it failed;
+ * paused, nothing committed past it, the other partitions flowing), as /health/ready names it.
+ * Plain data (times in epoch ms): it crosses the drain worker processes' IPC as it is.
+ */
+export interface PartitionQuarantine {
+  /** The consumer holding it ('tail-hub', 'drains', 'builds'; `drains/<n>` for a drain worker process). */
+  consumer: string;
+  topic: string;
+  partition: number;
+  /** When it was first quarantined (kept while it is tried again and fails again). */
+  since: number;
+  /** The handler's error message: one line, at most REASON_MAX characters, never a stack. */
+  reason: string;
+  /** When it is tried again (past while `retrying`). */
+  retryAt: number;
+  /** Resumed at retryAt: listed until one of its batches goes through (or it fails into quarantine again). */
+  retrying: boolean;
+}
+
+/** What a LogSource reports its quarantines to (the node's DependencyTracker). */
+export type QuarantineReporter = Pick<DependencyTracker, 'partitionQuarantined' | 'partitionRetrying' | 'quarantineLifted' | 'quarantinesDropped'>;
+
+/** The longest reason /health/ready gives for a quarantine (it is unauthenticated: a bounded single line). */
+export const REASON_MAX = 200;
+
+/**
+ * A handler's error message as /health/ready may show it: its first line only (a message that
+ * carries a stack has it on the next lines), control characters and URL credentials
+ * (`scheme://user:secret@`) removed, cut at REASON_MAX characters.
+ */
+export function boundedReason(message: unknown): string {
+  const first = String(message ?? '').split(/\r?\n/, 1)[0];
+  const clean =
+    first
+      .replace(/[\u0000-\u001f\u007f]/g, ' ')
+      .replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, '$1***@')
+      .trim() || 'failed';
+  return clean.length > REASON_MAX ? `${clean.slice(0, REASON_MAX - 1)}…` : clean;
+}
+
+const quarantineKey = (consumer: string, topic: string, partition: number) => `${consumer}\u0000${topic}\u0000${partition}`;
+
 /** Errors whose outage the tracker has logged: lib/http logs their 503 quietly. */
 const reported = new WeakSet<object>();
 
@@ -72,6 +115,12 @@ export function isReported(err: unknown): boolean {
 export class DependencyTracker {
   private outages = new Map<DependencyName, Outage>();
   private consumers = new Map<string, ConsumerState>();
+  /** This process's quarantined partitions, by consumer/topic/partition. */
+  private held = new Map<string, PartitionQuarantine>();
+  /** How long each was last quarantined for (ms): how long a retrying one waits for a batch. */
+  private periods = new Map<string, number>();
+  /** Quarantines other processes reported (the drain worker processes), by who reported them. */
+  private mirrored = new Map<string, PartitionQuarantine[]>();
   private readonly log: Logger;
 
   constructor(
@@ -176,6 +225,61 @@ export class DependencyTracker {
   /** Consumers crash-looping (CRASH_LOOP): the node is not ready while there is one. */
   loopingConsumers(): string[] {
     return [...this.consumers].filter(([, s]) => this.isLooping(s)).map(([n]) => n);
+  }
+
+  /** A LogSource quarantined a partition (it logged and counted it): /health/ready names it until it flows again. */
+  partitionQuarantined(consumer: string, topic: string, partition: number, reason: string, retryAt: number): void {
+    const key = quarantineKey(consumer, topic, partition);
+    const since = this.held.get(key)?.since ?? this.now();
+    this.held.set(key, { consumer, topic, partition, since, reason: boundedReason(reason), retryAt, retrying: false });
+    this.periods.set(key, Math.max(1000, retryAt - this.now()));
+  }
+
+  /** Its quarantine time is over: resumed, still listed (as retrying) until a batch of it goes through. */
+  partitionRetrying(consumer: string, topic: string, partition: number): void {
+    const q = this.held.get(quarantineKey(consumer, topic, partition));
+    if (q) q.retrying = true;
+  }
+
+  /** A batch of a quarantined (retrying) partition went through: it is no longer reported. */
+  quarantineLifted(consumer: string, topic: string, partition: number): void {
+    const key = quarantineKey(consumer, topic, partition);
+    const q = this.held.get(key);
+    if (!q) return;
+    this.held.delete(key);
+    this.periods.delete(key);
+    this.log.info(
+      { consumer, topic, partition, quarantined_since: new Date(q.since).toISOString(), held_ms: this.now() - q.since },
+      'quarantined Kafka partition flows again',
+    );
+  }
+
+  /** A consumer's quarantines on these topics (deleted), or all of them (it stopped), are no longer reported. */
+  quarantinesDropped(consumer: string, topics?: string[]): void {
+    for (const [key, q] of this.held) if (q.consumer === consumer && (!topics || topics.includes(q.topic))) this.drop(key);
+  }
+
+  /** What another process (`reporter`: a drain worker process) holds now, replacing what it reported before; [] forgets it. */
+  mirrorQuarantines(reporter: string, quarantines: PartitionQuarantine[]): void {
+    if (quarantines.length) this.mirrored.set(reporter, quarantines);
+    else this.mirrored.delete(reporter);
+  }
+
+  /**
+   * Every partition held as poison now, this process's and the mirrored ones, oldest first. A
+   * retrying partition that has seen no batch for a whole quarantine period since it was resumed
+   * is not read here any more (the group gave it to another member, which judges it itself): it
+   * is dropped here.
+   */
+  quarantines(): PartitionQuarantine[] {
+    const now = this.now();
+    for (const [key, q] of this.held) if (q.retrying && now - q.retryAt >= (this.periods.get(key) ?? 0)) this.drop(key);
+    return [...this.held.values(), ...[...this.mirrored.values()].flat()].map((q) => ({ ...q })).sort((a, b) => a.since - b.since);
+  }
+
+  private drop(key: string): void {
+    this.held.delete(key);
+    this.periods.delete(key);
   }
 
   private isLooping(s: ConsumerState): boolean {
