@@ -26,6 +26,7 @@ import { isTopicGone, TopicChanges, TopicDiscovery } from '../topics';
 import { Unavailable } from '../errors';
 import { DEFAULT_RESTART, RestartBackoff, RestartPolicy } from './restart';
 import type { SourceMetrics } from './metrics';
+import type { QuarantineReporter } from '../dependencies';
 
 /**
  * Where reading starts:
@@ -73,6 +74,8 @@ export interface LogSourceOptions {
   /** How long a quarantined partition is held before it is tried again (default 5 min). */
   quarantineMs?: number;
   metrics?: SourceMetrics;
+  /** Where quarantines are reported (the node's DependencyTracker: /health/ready names them). */
+  quarantines?: QuarantineReporter;
 }
 
 interface Quarantine {
@@ -125,6 +128,8 @@ export class LogSource {
   /** Failed batches in a row, per `topic:partition` (cleared by a handled batch). */
   private failures = new Map<string, number>();
   private quarantined = new Map<string, Quarantine>();
+  /** Quarantines lifted whose partition has not had a batch through since. */
+  private lifted = new Set<string>();
 
   constructor(
     private kafka: SourceKafka,
@@ -177,6 +182,7 @@ export class LogSource {
     this.consumer = undefined;
     this.subscribed = [];
     this.generation++;
+    this.opts.quarantines?.quarantinesDropped(this.opts.name);
     await c?.stop();
   }
 
@@ -229,6 +235,7 @@ export class LogSource {
       const again = await this.discovery.refresh();
       changes = { ...again, added: [...new Set([...changes.added, ...again.added])], removed: changes.removed };
     }
+    if (changes.removed.length) this.opts.quarantines?.quarantinesDropped(this.opts.name, changes.removed);
     for (const [key, q] of this.quarantined) {
       if (!changes.removed.includes(q.topic)) continue;
       this.quarantined.delete(key);
@@ -311,6 +318,8 @@ export class LogSource {
           throw err;
         }
         if (this.failures.size) this.failures.delete(`${batch.topic}:${batch.partition}`);
+        if (this.lifted.size && this.lifted.delete(`${batch.topic}:${batch.partition}`))
+          this.opts.quarantines?.quarantineLifted(this.opts.name, batch.topic, batch.partition);
         this.backoff.progressed();
       },
     );
@@ -339,7 +348,10 @@ export class LogSource {
     if (n < (this.opts.poisonAfter ?? 3)) return false;
     this.failures.delete(key);
     const error = (err as Error)?.message ?? String(err);
-    this.quarantined.set(key, { topic, partition, until: Date.now() + (this.opts.quarantineMs ?? 300_000), error });
+    const until = Date.now() + (this.opts.quarantineMs ?? 300_000);
+    this.quarantined.set(key, { topic, partition, until, error });
+    this.lifted.delete(key);
+    this.opts.quarantines?.partitionQuarantined(this.opts.name, topic, partition, error, until);
     this.consumer?.pause([{ topic, partitions: [partition] }]);
     this.opts.metrics?.quarantined.set({ consumer: this.opts.name, topic, partition: String(partition) }, 1);
     this.log.error(
@@ -357,6 +369,8 @@ export class LogSource {
       this.quarantined.delete(key);
       this.opts.metrics?.quarantined.remove({ consumer: this.opts.name, topic: q.topic, partition: String(q.partition) });
       this.consumer?.resume([{ topic: q.topic, partitions: [q.partition] }]);
+      this.lifted.add(key);
+      this.opts.quarantines?.partitionRetrying(this.opts.name, q.topic, q.partition);
       this.log.info({ topic: q.topic, partition: q.partition }, 'quarantined Kafka partition tried again');
     }
   }
