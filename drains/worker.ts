@@ -135,6 +135,7 @@ export class DrainWorker implements DepthSource {
         maxBytesPerPartition: opts.maxBytesPerPartition,
         partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently,
         metrics: sourceMetrics(core.prom.registry),
+        quarantines: core.dependencies,
       },
       this.log,
     );

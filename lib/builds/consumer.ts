@@ -64,6 +64,7 @@ export class BuildConsumer {
         pollMs: opts.pollMs ?? 5000,
         restart: { baseMs: opts.restartDelayMs, maxMs: Math.max(opts.restartDelayMs, 30_000) },
         metrics: sourceMetrics(core.prom.registry),
+        quarantines: core.dependencies,
       },
       this.log,
     );

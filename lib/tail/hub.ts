@@ -118,6 +118,7 @@ export class TailHub {
         minBytes: opts.fetchMinBytes,
         maxWaitTimeMs: opts.fetchMaxWaitMs,
         metrics: sourceMetrics(core.prom.registry),
+        quarantines: core.dependencies,
       },
       this.log,
     );
