@@ -1,7 +1,7 @@
 /** The IPC messages between a node's drain supervisor (./supervisor) and its drain worker processes (./process). */
 import type { MetricsJson } from '../lib/prom';
 import type { Config } from '../lib/config';
-import type { ConsumerStateName } from '../lib/dependencies';
+import type { ConsumerStateName, PartitionQuarantine } from '../lib/dependencies';
 import type { WorkerOptions } from './worker';
 
 /** A topic pattern as it crosses the process boundary (a RegExp does not survive JSON). */
@@ -33,7 +33,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'consumers'; consumers: Record<string, ConsumerReport> }
+  | { type: 'consumers'; consumers: Record<string, ConsumerReport>; quarantines?: PartitionQuarantine[] }
   | { type: 'metrics'; id: number; metrics: MetricsJson }
   | { type: 'drain'; id: number; state: DrainState | null };
 
