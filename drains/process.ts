@@ -2,7 +2,8 @@
  * A drain worker process (DRAIN_WORKERS > 0): forked by ./supervisor, it builds its own Core (Kafka,
  * PostgreSQL) from the node's configuration and runs one DrainWorker in the node's drains consumer
  * group, with its own LISTEN/NOTIFY for drain changes and DLQ retries. It answers the supervisor's
- * questions (metrics on a scrape, one drain's state) and reports its Kafka consumer's health.
+ * questions (metrics on a scrape, one drain's state) and reports its Kafka consumer's health and
+ * the partitions it holds quarantined (shown by the node's /health/ready).
  *
  * It stops cleanly (settled lines committed, DrainWorker.stop) when the supervisor says `stop`,
  * on SIGTERM, and when the IPC channel closes (the supervisor died); SIGINT is left to the
@@ -67,8 +68,9 @@ async function run(start: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   let reported = '';
   const reporter = setInterval(() => {
     const consumers = consumerReport(core);
-    const text = JSON.stringify(consumers);
-    if (text !== reported) send({ type: 'consumers', consumers });
+    const quarantines = core.dependencies.quarantines();
+    const text = JSON.stringify([consumers, quarantines]);
+    if (text !== reported) send({ type: 'consumers', consumers, quarantines });
     reported = text;
   }, REPORT_MS);
 

@@ -4,13 +4,15 @@
  * (HTTP, the tail hub) never shares its event loop with delivery. This supervisor forks them,
  * restarts a dead one with back-off (Kafka hands its partitions to the others meanwhile and back
  * after the rebalance; what it had not committed is resent, DESIGN §3), stops them within the
- * shutdown budget, reports each one's consumer health to readiness as `consumer:drains/<n>`, and
- * merges their Prometheus figures into this process's /metrics on every scrape.
+ * shutdown budget, reports each one's consumer health to readiness as `consumer:drains/<n>` (with
+ * the partitions it holds quarantined), and merges their Prometheus figures into this process's
+ * /metrics on every scrape.
  */
 import { ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import { AggregatorRegistry } from 'prom-client';
 import type { Core } from '../lib/core';
+import type { PartitionQuarantine } from '../lib/dependencies';
 import type { Logger } from '../lib/logger';
 import type { MetricsJson, Prom } from '../lib/prom';
 import { ConsumerReport, DrainState, FromWorker, ProcessWorkerOptions, ToWorker } from './process-messages';
@@ -113,7 +115,10 @@ export class DrainSupervisor {
         clearTimeout(timer);
       }),
     );
-    for (const s of this.slots) for (const name of [...Object.keys(s.consumers), 'drains']) this.core.dependencies.consumerStopped(consumerName(name, s));
+    for (const s of this.slots) {
+      for (const name of [...Object.keys(s.consumers), 'drains']) this.core.dependencies.consumerStopped(consumerName(name, s));
+      this.core.dependencies.mirrorQuarantines(processName(s), []);
+    }
   }
 
   /** The pids of the running worker processes, by slot (0: none running). */
@@ -165,7 +170,7 @@ export class DrainSupervisor {
     return new Promise<void>((resolve) => {
       child.on('message', (msg: FromWorker) => {
         if (msg.type === 'ready') resolve();
-        else if (msg.type === 'consumers') this.consumersReported(slot, msg.consumers);
+        else if (msg.type === 'consumers') this.consumersReported(slot, msg.consumers, msg.quarantines ?? []);
         else slot.pending.get(msg.id)?.(msg);
       });
       child.once('exit', (code, signal) => {
@@ -185,15 +190,21 @@ export class DrainSupervisor {
     slot.deaths += 1;
     const how = signal ? `signal ${signal}` : `exit code ${code}`;
     this.core.dependencies.consumerCrashed(consumerName('drains', slot), `drain worker process ${slot.index} died (${how})`, true);
+    // Its quarantines died with it: its successor (or the member its partitions go to) judges them afresh.
+    this.core.dependencies.mirrorQuarantines(processName(slot), []);
     this.log.warn({ process: slot.index, pid: slot.child?.pid, how, lived_ms: lived, restart_in_ms: delay }, 'drain worker process died; restarting');
     slot.restart = setTimeout(() => {
       if (!this.stopping) void this.spawn(slot);
     }, delay);
   }
 
-  /** A process's consumer states, mirrored into this node's tracker as `<consumer>/<n>`. */
-  private consumersReported(slot: Slot, consumers: Record<string, ConsumerReport>): void {
+  /** A process's consumer states and quarantined partitions, mirrored into this node's tracker as `<consumer>/<n>`. */
+  private consumersReported(slot: Slot, consumers: Record<string, ConsumerReport>, quarantines: PartitionQuarantine[]): void {
     const deps = this.core.dependencies;
+    deps.mirrorQuarantines(
+      processName(slot),
+      quarantines.map((q) => ({ ...q, consumer: consumerName(q.consumer, slot) })),
+    );
     for (const [name, now] of Object.entries(consumers)) {
       const before = slot.consumers[name];
       const key = consumerName(name, slot);
@@ -229,6 +240,11 @@ export class DrainSupervisor {
 
 function consumerName(name: string, slot: Slot): string {
   return `${name}/${slot.index}`;
+}
+
+/** Who reported a mirrored quarantine (DependencyTracker.mirrorQuarantines). */
+function processName(slot: Slot): string {
+  return `drain worker process ${slot.index}`;
 }
 
 function exited(child: ChildProcess): boolean {
