@@ -100,7 +100,9 @@ export function boundedReason(message: unknown): string {
       .replace(/[\u0000-\u001f\u007f]/g, ' ')
       .replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, '$1***@')
       .trim() || 'failed';
-  return clean.length > REASON_MAX ? `${clean.slice(0, REASON_MAX - 1)}…` : clean;
+  if (clean.length <= REASON_MAX) return clean;
+  const cut = /[\ud800-\udbff]/.test(clean[REASON_MAX - 2]) ? REASON_MAX - 2 : REASON_MAX - 1;
+  return `${clean.slice(0, cut)}…`;
 }
 
 const quarantineKey = (consumer: string, topic: string, partition: number) => `${consumer}\u0000${topic}\u0000${partition}`;

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { logLevel } from 'kafkajs';
 import { createLogger } from '../../lib/logger';
 import { createProm } from '../../lib/prom';
-import { DependencyTracker, isReported } from '../../lib/dependencies';
+import { boundedReason, DependencyTracker, isReported, REASON_MAX } from '../../lib/dependencies';
 import { kafkaLogCreator } from '../../lib/kafka';
 import { Unavailable } from '../../lib/errors';
 
@@ -155,6 +155,101 @@ describe('DependencyTracker', () => {
     t.consumerStopped('builds');
     expect(t.crashedConsumers()).toEqual([]);
     expect(t.consumerStates()).toEqual({});
+  });
+});
+
+describe('DependencyTracker quarantined partitions', () => {
+  it('lists a quarantined partition until a batch of it goes through after its retry, keeping its first since; says when it flows again', async () => {
+    const { logger, lines } = captureLogger();
+    let now = Date.parse('2026-01-01T10:00:00.000Z');
+    const t = new DependencyTracker(logger, undefined, () => now);
+    t.partitionQuarantined('drains', 'logs', 3, 'cannot read this', now + 60_000);
+    expect(t.quarantines()).toEqual([
+      { consumer: 'drains', topic: 'logs', partition: 3, since: now, reason: 'cannot read this', retryAt: now + 60_000, retrying: false },
+    ]);
+    now += 60_000;
+    t.partitionRetrying('drains', 'logs', 3);
+    expect(t.quarantines()).toMatchObject([{ partition: 3, retrying: true }]);
+    // It fails into quarantine again: the first since is kept, the retry time and reason are the new ones.
+    now += 2_000;
+    t.partitionQuarantined('drains', 'logs', 3, 'still cannot', now + 60_000);
+    expect(t.quarantines()).toEqual([
+      {
+        consumer: 'drains',
+        topic: 'logs',
+        partition: 3,
+        since: Date.parse('2026-01-01T10:00:00.000Z'),
+        reason: 'still cannot',
+        retryAt: now + 60_000,
+        retrying: false,
+      },
+    ]);
+    now += 60_000;
+    t.partitionRetrying('drains', 'logs', 3);
+    now += 500;
+    t.quarantineLifted('drains', 'logs', 3);
+    expect(t.quarantines()).toEqual([]);
+    // Lifting what is not held says nothing.
+    t.quarantineLifted('drains', 'logs', 3);
+    await flush();
+    expect(lines.map((l) => [l.level, l.msg, l.topic, l.partition, l.quarantined_since])).toEqual([
+      [30, 'quarantined Kafka partition flows again', 'logs', 3, '2026-01-01T10:00:00.000Z'],
+    ]);
+  });
+
+  it('a deleted topic drops its quarantines, a stopped consumer all of its own, and no other consumer’s', () => {
+    const { logger } = captureLogger();
+    const t = new DependencyTracker(logger);
+    t.partitionQuarantined('drains', 'a', 0, 'x', Date.now() + 1000);
+    t.partitionQuarantined('drains', 'b', 1, 'x', Date.now() + 1000);
+    t.partitionQuarantined('tail-hub', 'a', 0, 'x', Date.now() + 1000);
+    t.quarantinesDropped('drains', ['a']);
+    expect(t.quarantines().map((q) => `${q.consumer} ${q.topic}:${q.partition}`)).toEqual(['drains b:1', 'tail-hub a:0']);
+    t.quarantinesDropped('drains');
+    expect(t.quarantines().map((q) => `${q.consumer} ${q.topic}:${q.partition}`)).toEqual(['tail-hub a:0']);
+  });
+
+  it('a retrying partition that sees no batch for a whole quarantine period is no longer read here (rebalanced away): dropped', () => {
+    const { logger } = captureLogger();
+    let now = 0;
+    const t = new DependencyTracker(logger, undefined, () => now);
+    t.partitionQuarantined('drains', 'logs', 0, 'x', 30_000);
+    now = 30_000;
+    t.partitionRetrying('drains', 'logs', 0);
+    now = 59_999;
+    expect(t.quarantines()).toHaveLength(1);
+    now = 60_000;
+    expect(t.quarantines()).toEqual([]);
+  });
+
+  it('mirrors what other processes report, each report replacing the last of the same reporter; [] forgets it', () => {
+    const { logger } = captureLogger();
+    const t = new DependencyTracker(logger, undefined, () => 5);
+    const q = (consumer: string, partition: number, since: number) => ({ consumer, topic: 'logs', partition, since, reason: 'r', retryAt: 9, retrying: false });
+    t.partitionQuarantined('tail-hub', 'logs', 7, 'r', 9);
+    t.mirrorQuarantines('drain worker process 1', [q('drains/1', 0, 3), q('drains/1', 1, 4)]);
+    t.mirrorQuarantines('drain worker process 2', [q('drains/2', 2, 1)]);
+    t.mirrorQuarantines('drain worker process 1', [q('drains/1', 1, 4)]);
+    // Oldest first.
+    expect(t.quarantines().map((x) => `${x.consumer}:${x.partition}`)).toEqual(['drains/2:2', 'drains/1:1', 'tail-hub:7']);
+    t.mirrorQuarantines('drain worker process 2', []);
+    expect(t.quarantines().map((x) => `${x.consumer}:${x.partition}`)).toEqual(['drains/1:1', 'tail-hub:7']);
+  });
+
+  it('keeps a reason to one bounded line: the first line only (never a stack), no control characters or URL credentials', () => {
+    const { logger } = captureLogger();
+    const t = new DependencyTracker(logger);
+    const err = new Error('write to https://user:s3cret@sink.example.com/logs failed\tbadly');
+    t.partitionQuarantined('drains', 'logs', 0, err.stack ?? '', Date.now() + 1000);
+    expect(t.quarantines()[0].reason).toBe('Error: write to https://***@sink.example.com/logs failed badly');
+    const long = boundedReason('x'.repeat(5000));
+    expect(long).toHaveLength(REASON_MAX);
+    expect(long.endsWith('…')).toBe(true);
+    // A cut never splits a character in two.
+    const emoji = boundedReason(`${'x'.repeat(REASON_MAX - 2)}😀😀`);
+    expect(emoji).toBe(`${'x'.repeat(REASON_MAX - 2)}…`);
+    expect(boundedReason('')).toBe('failed');
+    expect(boundedReason('a\r\n    at Object.<anonymous> (/app/x.js:1:1)')).toBe('a');
   });
 });
 
