@@ -166,7 +166,35 @@ function schemas(cfg: OpenApiConfig): Record<string, Schema> {
       properties: {
         state: { type: 'string', enum: ['UP', 'DOWN', 'DEGRADED'] },
         message: { type: 'string', examples: ['Not ready: influxdb down.'] },
-        dependencies: { type: 'object', additionalProperties: ref('DependencyState') },
+        dependencies: {
+          type: 'object',
+          description:
+            'Kafka, InfluxDB, PostgreSQL, migrations, and each Kafka consumer as `consumer:<name>` (`DEGRADED` while it holds a partition quarantined).',
+          additionalProperties: ref('DependencyState'),
+        },
+        quarantined: {
+          type: 'array',
+          description:
+            'Kafka partitions a consumer holds as poison (every batch of theirs failed); present only when there is one. The other partitions keep flowing.',
+          items: ref('QuarantinedPartition'),
+        },
+      },
+    },
+    QuarantinedPartition: {
+      type: 'object',
+      required: ['consumer', 'topic', 'partition', 'state', 'since', 'retry_at', 'reason'],
+      properties: {
+        consumer: { type: 'string', description: '`tail-hub`, `drains`, `builds`, or `drains/<n>` for a drain worker process.', examples: ['drains/1'] },
+        topic: { type: 'string' },
+        partition: { type: 'integer', minimum: 0 },
+        state: {
+          type: 'string',
+          enum: ['quarantined', 'retrying'],
+          description: '`quarantined`: paused until `retry_at`; `retrying`: resumed at `retry_at`, listed until one of its batches goes through.',
+        },
+        since: { type: 'string', format: 'date-time', description: 'When it was first quarantined.' },
+        retry_at: { type: 'string', format: 'date-time', description: 'When it is (or was) tried again.' },
+        reason: { type: 'string', maxLength: 200, description: "The handler's error message: its first line, at most 200 characters." },
       },
     },
     AppSeen: {

@@ -1,14 +1,40 @@
 /**
  * logway's own operational surface: liveness, readiness (each dependency checked; DEGRADED when
- * only PostgreSQL or InfluxDB is down; not ready when Kafka is unreachable, migrations are pending
- * or a Kafka consumer is crash-looping), Prometheus metrics.
+ * only PostgreSQL or InfluxDB is down, a consumer is restarting, or a consumer holds a Kafka
+ * partition quarantined as poison; not ready when Kafka is unreachable, migrations are pending or
+ * a Kafka consumer is crash-looping), Prometheus metrics.
  */
 import { Router } from 'express';
 import { Core } from '../lib/core';
 import { pendingMigrations } from '../lib/migrate';
-import { AFFECTED as DEPENDENCY_AFFECTED, DependencyName } from '../lib/dependencies';
+import { AFFECTED as DEPENDENCY_AFFECTED, DependencyName, PartitionQuarantine } from '../lib/dependencies';
 
-type DependencyState = { state: 'UP' | 'DOWN'; error?: string };
+type DependencyState = { state: 'UP' | 'DOWN' | 'DEGRADED'; error?: string };
+
+/** A quarantined partition as /health/ready lists it (`quarantined`). */
+interface QuarantineDetail {
+  consumer: string;
+  topic: string;
+  partition: number;
+  /** `quarantined`: paused until retry_at; `retrying`: resumed at retry_at, listed until a batch of it goes through. */
+  state: 'quarantined' | 'retrying';
+  since: string;
+  retry_at: string;
+  /** The handler's error message (one line, bounded: lib/dependencies boundedReason). */
+  reason: string;
+}
+
+function quarantineDetail(q: PartitionQuarantine): QuarantineDetail {
+  return {
+    consumer: q.consumer,
+    topic: q.topic,
+    partition: q.partition,
+    state: q.retrying ? 'retrying' : 'quarantined',
+    since: new Date(q.since).toISOString(),
+    retry_at: new Date(q.retryAt).toISOString(),
+    reason: q.reason,
+  };
+}
 
 const PENDING = 'pending migrations';
 
@@ -83,12 +109,17 @@ export function healthRouter(core: Core): Router {
         migrations = report('migrations', { state: 'DOWN', error: publicError(e) }, (e as Error)?.message);
       }
     }
+    // Partitions a consumer holds as poison: the others keep flowing, so the node stays ready (DEGRADED).
+    const quarantined = core.dependencies.quarantines().map(quarantineDetail);
+    const heldBy = (name: string) => quarantined.filter((q) => q.consumer === name).length;
     // Each Kafka consumer as `consumer:<name>` (tail-hub, drains, builds), once it has run or crashed.
     const consumers: Record<string, DependencyState> = Object.fromEntries(
       Object.entries(core.dependencies.consumerStates()).map(([name, c]) => [
         `consumer:${name}`,
         c.state === 'running'
-          ? { state: 'UP' }
+          ? heldBy(name)
+            ? { state: 'DEGRADED', error: `${heldBy(name)} partition${heldBy(name) === 1 ? '' : 's'} quarantined` }
+            : { state: 'UP' }
           : {
               state: 'DOWN',
               error: `${c.looping ? 'crash-looping' : 'restarting'} (${c.crashes} crash${c.crashes === 1 ? '' : 'es'} since ${c.since.toISOString()}, no progress since)`,
@@ -99,6 +130,7 @@ export function healthRouter(core: Core): Router {
     const crashed = core.dependencies.loopingConsumers();
     const restarting = core.dependencies.crashedConsumers().filter((name) => !crashed.includes(name));
     const dependencies = { kafka, influxdb, postgresql, migrations, ...consumers };
+    const detail = quarantined.length ? { quarantined } : {};
     // Not ready only when the node cannot do its main job (DESIGN "Operating logway itself"): Kafka
     // unreachable, migrations known to be pending, or a consumer crash-looping (a poison topic, a
     // codec it cannot read: the node would take traffic it cannot serve). PostgreSQL or InfluxDB
@@ -110,19 +142,20 @@ export function healthRouter(core: Core): Router {
       ...crashed.map((name) => `consumer ${name} crash-looping`),
     ].filter(Boolean);
     if (blocking.length) {
-      res.status(503).json({ state: 'DOWN', message: `Not ready: ${blocking.join(', ')}.`, dependencies });
+      res.status(503).json({ state: 'DOWN', message: `Not ready: ${blocking.join(', ')}.`, dependencies, ...detail });
       return;
     }
     // migrations not checked because PostgreSQL is down is said once, by postgresql.
     const degraded = (['influxdb', 'postgresql', 'migrations'] as const).filter(
       (name) => dependencies[name].state === 'DOWN' && !(name === 'migrations' && postgresql.state === 'DOWN'),
     );
-    if (degraded.length || restarting.length) {
+    if (degraded.length || restarting.length || quarantined.length) {
       const what = [
         ...degraded.map((name) => `${name} down (affects: ${AFFECTED[name]})`),
         ...restarting.map((name) => `consumer ${name} restarting after a crash`),
+        ...quarantined.map((q) => `consumer ${q.consumer} ${q.state === 'retrying' ? 'retrying' : 'holds'} poison partition ${q.topic}:${q.partition}`),
       ].join('; ');
-      res.status(200).json({ state: 'DEGRADED', message: `Degraded: ${what}.`, dependencies });
+      res.status(200).json({ state: 'DEGRADED', message: `Degraded: ${what}.`, dependencies, ...detail });
       return;
     }
     res.status(200).json({ state: 'UP', dependencies });
