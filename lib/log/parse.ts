@@ -238,11 +238,6 @@ function dynoOf(names: ContainerNames, pod: string): string {
 function parseAppLog(text: string, msg: KafkaMessageInput, now: Date): ParseResult {
   const obj = parseJsonObject(text);
   if (isFailure(obj)) return obj;
-  return appLogFromObject(obj, msg, now);
-}
-
-/** An app log's parsed JSON (or the fields lib/log/app-json scanned out of it) as a line. */
-export function appLogFromObject(obj: Record<string, unknown>, msg: KafkaMessageInput, now: Date): ParseResult {
   const k8s = obj.kubernetes;
   if (typeof k8s !== 'object' || k8s === null || Array.isArray(k8s)) {
     return fail('missing_fields', 'no kubernetes object');

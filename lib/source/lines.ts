@@ -4,7 +4,7 @@
  * line of an app registers it), the same for the tail hub and the drain worker.
  */
 import type { KafkaMessageInput, ParseFailureKind } from '../log/parse';
-import { parseLogMessage } from '../log/app-json';
+import { parseKafkaMessage } from '../log/parse';
 import type { LogLine } from '../log/line';
 import type { Logger } from '../logger';
 
@@ -31,7 +31,7 @@ export class LogLineReader {
 
   /** The record's lines, or null when it is malformed (counted, and warned once per kind). */
   read(rec: KafkaMessageInput): ParsedRecord | null {
-    const parsed = parseLogMessage(rec);
+    const parsed = parseKafkaMessage(rec);
     if (!parsed.ok) {
       this.deps.malformed.inc({ kind: parsed.kind });
       if (!this.warnedKinds.has(parsed.kind)) {
