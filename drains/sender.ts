@@ -22,7 +22,10 @@ export interface Settler {
 
 export interface SendItem {
   line: LogLine;
-  /** The bytes on the wire as a string (encoded once per batch, not per line); `bytes` is its UTF-8 length. */
+  /**
+   * The bytes on the wire as a string (encoded once per batch, not per line); `bytes` is its UTF-8
+   * length. Emptied once its batch's payload() is built (the Buffer has them then).
+   */
   frame: string;
   bytes: number;
   /** Its settle() is called exactly once per item. */
@@ -311,7 +314,15 @@ export class DrainSender {
       firstAttemptAt: null,
       lastAttemptAt: null,
       lastError: '',
-      payload: () => (cached ??= Buffer.from(items.length === 1 ? items[0].frame : items.map((i) => i.frame).join(''), 'utf8')),
+      payload: () => {
+        if (cached === null) {
+          cached = Buffer.from(items.length === 1 ? items[0].frame : items.map((i) => i.frame).join(''), 'utf8');
+          // The bytes are in the Buffer (off the JS heap) now: a batch waiting out its acknowledgement
+          // (ackGraceMs) or a retry does not also keep every frame string alive into the old generation.
+          for (const i of items) i.frame = '';
+        }
+        return cached;
+      },
     };
   }
 

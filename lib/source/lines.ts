@@ -23,6 +23,8 @@ export interface LogLineReaderDeps {
 
 export class LogLineReader {
   private warnedKinds = new Set<ParseFailureKind>();
+  /** The parser's fallback time (a line with no usable time of its own): one Date set per record, which the parser copies and never keeps. */
+  private readonly now = new Date(0);
   private readonly onLearnError: (err: Error) => void;
 
   constructor(private deps: LogLineReaderDeps) {
@@ -31,7 +33,8 @@ export class LogLineReader {
 
   /** The record's lines, or null when it is malformed (counted, and warned once per kind). */
   read(rec: KafkaMessageInput): ParsedRecord | null {
-    const parsed = parseKafkaMessage(rec);
+    this.now.setTime(Date.now());
+    const parsed = parseKafkaMessage(rec, this.now);
     if (!parsed.ok) {
       this.deps.malformed.inc({ kind: parsed.kind });
       if (!this.warnedKinds.has(parsed.kind)) {
