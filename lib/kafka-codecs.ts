@@ -4,16 +4,25 @@
  * the consumer crash-loops for every topic it reads. fluentd, Vector and librdkafka producers
  * commonly compress with them.
  *
- * Packages that install from the npm registry alone (no native build, nothing fetched at install):
+ * gzip is Node's zlib, registered here in place of kafkajs's own codec, which decodes with the
+ * async zlib.unzip: its thread-pool round trip per 16 KiB chunk cost 60-100 µs of main-thread time
+ * for a 1 KB batch (zlib.unzipSync: 20 µs) and, with the copies, more main-thread time than
+ * unzipSync for a 1 MiB batch too (bench/kafka-codecs.ts); nor did it bound the output.
+ *
+ * The others come from packages that install from the npm registry alone (no native build,
+ * nothing fetched at install):
  * - snappy: kafkajs-snappy (snappyjs), which reads both raw snappy (librdkafka) and the xerial
  *   framing the Java client writes;
  * - lz4: lz4js, the LZ4 frame format Kafka uses since record batch v2 (magic 2);
  * - zstd: @bokuweb/zstd-wasm, the reference libzstd compiled to WebAssembly (the .wasm ships in
  *   the package), decompression only: logway never produces zstd, so compress throws. It replaced
  *   fzstd, which allocated, zeroed and shifted the frame's whole window (2 MiB for librdkafka's
- *   level 3) for every batch: ~300 µs for a 1 KB batch, 20x slower (bench/kafka-codecs.ts).
+ *   level 3) for every batch: 230-260 µs for a 1 KB batch, where libzstd takes 17 µs, and 4 ms
+ *   for a 1 MiB batch, where libzstd takes 0.7 ms (bench/kafka-codecs.ts).
  * Only lib/kafka.ts imports this module (it is part of the Kafka client edge).
  */
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import SnappyCodec from 'kafkajs-snappy';
 import * as lz4js from 'lz4js';
@@ -44,13 +53,13 @@ function named(codec: string, fn: (b: Buffer) => Buffer | Promise<Buffer>): (b: 
 const snappy = SnappyCodec();
 
 /**
- * The most a zstd-compressed record batch may decompress to. A batch is at most the broker's
- * message.max.bytes compressed (1 MiB by default); Akkeris JSON compresses ~20x at librdkafka's
- * level 3, so a real batch decompresses to tens of MiB at most. Anything declaring more is refused
- * before anything is allocated, so a hostile frame (a few bytes declaring gigabytes, or thousands of
- * 3-byte RLE blocks of 128 KiB each) fails its batch instead of the process.
+ * The most a gzip or zstd record batch may decompress to. A batch is at most the broker's
+ * message.max.bytes compressed (1 MiB by default); Akkeris JSON compresses ~16-20x, so a real batch
+ * decompresses to tens of MiB at most. A batch that would exceed this fails alone instead of the
+ * process: zstd is refused before anything is allocated (a few bytes can declare gigabytes, or
+ * thousands of 3-byte RLE blocks of 128 KiB each), gzip stops at the limit (zlib's maxOutputLength).
  */
-export const ZSTD_MAX_BATCH_BYTES = 128 * 1024 * 1024;
+export const MAX_BATCH_BYTES = 128 * 1024 * 1024;
 /** RFC 8878 §3.1.1.2.4: no block decompresses to more than min(Window_Size, 128 KiB). */
 const ZSTD_BLOCK_MAX = 128 * 1024;
 
@@ -68,7 +77,7 @@ interface ZstdFrame {
  * compressed block is at most Block_Maximum_Size); skippable frames are dropped. Throws on a
  * truncated or malformed header and when the whole would exceed `limit` bytes.
  */
-export function zstdFrames(b: Uint8Array, limit = ZSTD_MAX_BATCH_BYTES): ZstdFrame[] {
+export function zstdFrames(b: Uint8Array, limit = MAX_BATCH_BYTES): ZstdFrame[] {
   const frames: ZstdFrame[] = [];
   const u32 = (i: number) => (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)) >>> 0;
   const truncated = () => new Error('truncated zstd frame');
@@ -126,7 +135,7 @@ export function zstdFrames(b: Uint8Array, limit = ZSTD_MAX_BATCH_BYTES): ZstdFra
     if (fcs > bound) throw new Error(`zstd frame declares ${fcs} bytes but its blocks hold at most ${bound}`);
     const capacity = fcs >= 0 ? fcs : bound;
     total += capacity;
-    if (total > limit) throw new Error(`zstd batch would decompress to more than ${limit} bytes (ZSTD_MAX_BATCH_BYTES)`);
+    if (total > limit) throw new Error(`zstd batch would decompress to more than ${limit} bytes (MAX_BATCH_BYTES)`);
     frames.push({ start: p, end: q, capacity });
     p = q;
   }
@@ -151,7 +160,14 @@ async function zstdDecompress(b: Buffer): Promise<Buffer> {
   return out.length === 1 ? asBuffer(out[0]) : Buffer.concat(out);
 }
 
-export const codecs: Record<'snappy' | 'lz4' | 'zstd', KafkaCodec> = {
+const gzip = promisify(zlib.gzip);
+
+export const codecs: Record<'gzip' | 'snappy' | 'lz4' | 'zstd', KafkaCodec> = {
+  gzip: {
+    compress: (encoder) => gzip(encoder.buffer),
+    // unzip, as kafkajs: gzip or zlib-wrapped deflate, whichever the header says.
+    decompress: named('gzip', (b) => zlib.unzipSync(b, { maxOutputLength: MAX_BATCH_BYTES })),
+  },
   snappy: {
     compress: (encoder) => snappy.compress(encoder),
     decompress: named('snappy', (b) => snappy.decompress(b)),
@@ -168,8 +184,9 @@ export const codecs: Record<'snappy' | 'lz4' | 'zstd', KafkaCodec> = {
   },
 };
 
-/** Registers snappy, lz4 and zstd with kafkajs (process-wide; idempotent). */
+/** Registers gzip, snappy, lz4 and zstd with kafkajs (process-wide; idempotent). */
 export function registerCompressionCodecs(): void {
+  CompressionCodecs[CompressionTypes.GZIP] = () => codecs.gzip;
   CompressionCodecs[CompressionTypes.Snappy] = () => codecs.snappy;
   CompressionCodecs[CompressionTypes.LZ4] = () => codecs.lz4;
   CompressionCodecs[CompressionTypes.ZSTD] = () => codecs.zstd;

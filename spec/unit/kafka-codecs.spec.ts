@@ -10,7 +10,8 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { CODECS, MESSAGES, PRODUCERS } from '../fixtures/kafka-batches/make';
 import * as zstdWasm from '@bokuweb/zstd-wasm';
-import { codecs, registerCompressionCodecs, ZSTD_MAX_BATCH_BYTES, zstdFrames } from '../../lib/kafka-codecs';
+import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+import { codecs, MAX_BATCH_BYTES, registerCompressionCodecs, zstdFrames } from '../../lib/kafka-codecs';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs's internal decoder, the code under test's caller */
 const decodeRecordBatch: (d: unknown) => Promise<{ records: { value: Buffer }[] }> = require('kafkajs/src/protocol/recordBatch/v0/decoder');
@@ -65,9 +66,9 @@ it('every codec yields the same messages as gzip, as Buffers', async () => {
   }
 });
 
-it('snappy and lz4 round-trip what they compress (kafkajs would produce with them)', async () => {
+it('gzip, snappy and lz4 round-trip what they compress (kafkajs would produce with them)', async () => {
   const data = Buffer.from(MESSAGES.join('\n').repeat(20));
-  for (const codec of ['snappy', 'lz4'] as const) {
+  for (const codec of ['gzip', 'snappy', 'lz4'] as const) {
     const packed = await codecs[codec].compress({ buffer: data });
     expect(packed.length).toBeLessThan(data.length / 4);
     expect((await codecs[codec].decompress(packed)).equals(data)).toBe(true);
@@ -82,7 +83,7 @@ it('zstd is read-only: compress says so', async () => {
 
 it('a corrupt batch fails with an error naming the codec, not a hang or a wrong result', async () => {
   const garbage = Buffer.from('this is not compressed data at all, just text');
-  for (const codec of ['snappy', 'lz4', 'zstd'] as const) {
+  for (const codec of ['gzip', 'snappy', 'lz4', 'zstd'] as const) {
     await expect(codecs[codec].decompress(garbage)).rejects.toThrow(new RegExp(`^${codec} decompression failed`));
   }
   // A truncated zstd frame from a real producer.
@@ -137,14 +138,14 @@ describe('zstd frames', () => {
     expect(out.every((c) => c === 0x61)).toBe(true);
   });
 
-  it('a batch that would decompress beyond ZSTD_MAX_BATCH_BYTES fails before anything is allocated', async () => {
+  it('a batch that would decompress beyond MAX_BATCH_BYTES fails before anything is allocated', async () => {
     // A content size of 1 TiB over one empty block: refused, the frame cannot hold what it declares.
     const liar = Buffer.concat([headerWithSize(2 ** 40), block(0, 0, true, Buffer.alloc(0))]);
     await expect(codecs.zstd.decompress(liar)).rejects.toThrow(
       /^zstd decompression failed: zstd frame declares 1099511627776 bytes but its blocks hold at most 0/,
     );
     // 5 KB of 128 KiB RLE blocks: ~160 MiB, over the limit.
-    const n = Math.ceil(ZSTD_MAX_BATCH_BYTES / (128 * 1024)) + 1;
+    const n = Math.ceil(MAX_BATCH_BYTES / (128 * 1024)) + 1;
     const bomb = Buffer.concat([headerWithoutSize(), ...Array.from({ length: n }, (_, i) => block(1, 128 * 1024, i === n - 1, Buffer.from('a')))]);
     expect(bomb.length).toBeLessThan(8 * 1024);
     await expect(codecs.zstd.decompress(bomb)).rejects.toThrow(/^zstd decompression failed: zstd batch would decompress to more than 134217728 bytes/);
@@ -169,5 +170,25 @@ describe('zstd frames', () => {
       Buffer.from(ZSTD_MAGIC), // header cut short
     ];
     for (const b of bad) await expect(codecs.zstd.decompress(b)).rejects.toThrow(/^zstd decompression failed/);
+  });
+});
+
+describe('gzip', () => {
+  it('is the codec kafkajs calls once registered', () => {
+    expect(CompressionCodecs[CompressionTypes.GZIP]()).toBe(codecs.gzip);
+    expect(CompressionCodecs[CompressionTypes.ZSTD]()).toBe(codecs.zstd);
+  });
+
+  it('reads gzip and zlib-wrapped deflate, as kafkajs did (zlib.unzip)', async () => {
+    const data = Buffer.from(MESSAGES.join('\n'));
+    expect((await codecs.gzip.decompress(zlib.gzipSync(data))).equals(data)).toBe(true);
+    expect((await codecs.gzip.decompress(zlib.deflateSync(data))).equals(data)).toBe(true);
+  });
+
+  it('a batch that would decompress beyond MAX_BATCH_BYTES fails alone', async () => {
+    const bomb = zlib.gzipSync(Buffer.alloc(MAX_BATCH_BYTES + 1));
+    expect(bomb.length).toBeLessThan(200 * 1024);
+    await expect(codecs.gzip.decompress(bomb)).rejects.toThrow(/^gzip decompression failed/);
+    expect((await codecs.gzip.decompress(zlib.gzipSync(Buffer.alloc(1024 * 1024)))).length).toBe(1024 * 1024);
   });
 });
