@@ -13,6 +13,10 @@
  *   while no batch gets through, never a tight loop;
  * - batches of a replaced consumer, or fetched before a seek took effect, never reach the user,
  *   so no message is processed twice by one node through a restart;
+ * - `handOff` (tracked users only): kafkajs keeps one fetch in flight per broker and starts the
+ *   next one only when every batch of the last has been handled. A handed-off batch is resolved
+ *   and queued at once, and given to the user on a later event-loop turn, so the next fetch is on
+ *   the wire while the user works through this one (at most HAND_OFF_QUEUE batches wait);
  * - a poison partition (the user's handler failed on its batches `poisonAfter` times in a row,
  *   not for an outage) is quarantined: paused, with nothing resolved or committed past it, logged
  *   and counted, and tried again after `quarantineMs`. The other partitions keep flowing.
@@ -74,8 +78,24 @@ export interface LogSourceOptions {
   /** How long a quarantined partition is held before it is tried again (default 5 min). */
   quarantineMs?: number;
   metrics?: SourceMetrics;
+  /**
+   * Tracked users only: queue each batch (its last offset resolved at once) and hand it to the user
+   * on a later event-loop turn, so kafkajs's next fetch overlaps the user's work (the tail hub).
+   * A batch that fails the user replaces the consumer, seeked back to the user's positions.
+   */
+  handOff?: boolean;
   /** Where quarantines are reported (the node's DependencyTracker: /health/ready names them). */
   quarantines?: QuarantineReporter;
+}
+
+/** Batches a hand-off source holds before kafkajs's eachBatch waits (about two fetches' worth). */
+export const HAND_OFF_QUEUE = 8;
+
+interface HandedOff {
+  batch: Batch;
+  /** The consumer generation and the seek count when it was queued: either changed, it is dropped. */
+  gen: number;
+  seeks: number;
 }
 
 interface Quarantine {
@@ -130,6 +150,12 @@ export class LogSource {
   private quarantined = new Map<string, Quarantine>();
   /** Quarantines lifted whose partition has not had a batch through since. */
   private lifted = new Set<string>();
+  /** handOff: batches queued for the user, in kafkajs's order, and eachBatch calls waiting for room. */
+  private queued: HandedOff[] = [];
+  private draining = false;
+  private roomWaiters: (() => void)[] = [];
+  /** Seeks of the running consumer (seekToTime): a batch queued before one is not handed on. */
+  private seeks = 0;
 
   constructor(
     private kafka: SourceKafka,
@@ -182,6 +208,7 @@ export class LogSource {
     this.consumer = undefined;
     this.subscribed = [];
     this.generation++;
+    this.dropQueued();
     this.opts.quarantines?.quarantinesDropped(this.opts.name);
     await c?.stop();
   }
@@ -220,6 +247,7 @@ export class LogSource {
   /** Moves the running consumer of a topic to the first offset at or after `ts` in each partition. */
   async seekToTime(topic: string, ts: number): Promise<{ partition: number; offset: string }[]> {
     const offsets = await this.kafka.offsetsByTimestamp(topic, ts);
+    this.seeks++;
     for (const o of offsets) this.consumer?.seek(topic, o.partition, o.offset);
     return offsets;
   }
@@ -291,7 +319,9 @@ export class LogSource {
       if (fresh) this.log.info({ topics: topics.length, groupId: this.opts.groupId }, 'new consumer group starts at the end of the existing topics');
     }
     const gen = ++this.generation;
+    this.dropQueued();
     const tracked = this.opts.start === 'tracked';
+    const handOff = tracked && this.opts.handOff === true;
     const consumer = await this.kafka.consume(
       {
         groupId: tracked ? `${this.opts.groupId}-${gen}` : this.opts.groupId,
@@ -311,16 +341,14 @@ export class LogSource {
       async (batch) => {
         // A batch of a replaced consumer, or fetched before our seek took effect, is not ours.
         if (gen !== this.generation || !this.running || batch.isStale()) return;
+        if (handOff) return this.handOff(batch, gen);
         try {
           await this.user.onBatch(batch);
         } catch (err) {
           if (this.poison(batch.topic, batch.partition, err)) return;
           throw err;
         }
-        if (this.failures.size) this.failures.delete(`${batch.topic}:${batch.partition}`);
-        if (this.lifted.size && this.lifted.delete(`${batch.topic}:${batch.partition}`))
-          this.opts.quarantines?.quarantineLifted(this.opts.name, batch.topic, batch.partition);
-        this.backoff.progressed();
+        this.handled(batch);
       },
     );
     if (tracked) for (const p of this.user.positions?.() ?? []) consumer.seek(p.topic, p.partition, String(p.offset));
@@ -332,6 +360,83 @@ export class LogSource {
     }
     this.consumer = consumer;
     this.subscribed = topics;
+  }
+
+  /** The user handled a batch of this partition: its failure streak (and a lifted quarantine) ends. */
+  private handled(batch: Batch): void {
+    if (this.failures.size) this.failures.delete(`${batch.topic}:${batch.partition}`);
+    if (this.lifted.size && this.lifted.delete(`${batch.topic}:${batch.partition}`))
+      this.opts.quarantines?.quarantineLifted(this.opts.name, batch.topic, batch.partition);
+    this.backoff.progressed();
+  }
+
+  /**
+   * handOff: resolves the batch's last offset (kafkajs's next fetch starts after it) and queues it;
+   * returns at once unless HAND_OFF_QUEUE batches are waiting. The user's resolveOffset calls on
+   * it are ignored: resolving an older offset later would move the fetch position back.
+   */
+  private async handOff(batch: Batch, gen: number): Promise<void> {
+    const last = batch.records[batch.records.length - 1];
+    if (last) batch.resolveOffset(last.offset);
+    this.queued.push({ batch: { ...batch, resolveOffset: () => undefined }, gen, seeks: this.seeks });
+    if (!this.draining) {
+      this.draining = true;
+      void this.drain();
+    }
+    while (this.queued.length > HAND_OFF_QUEUE && gen === this.generation) await new Promise<void>((r) => this.roomWaiters.push(r));
+  }
+
+  /** Hands the queued batches to the user one per event-loop turn (the next fetch's response is read in between). */
+  private async drain(): Promise<void> {
+    while (this.queued.length) {
+      await new Promise<void>((r) => setImmediate(r));
+      const item = this.queued.shift();
+      if (this.queued.length <= HAND_OFF_QUEUE) this.wakeWaiters();
+      // Queued by a consumer since replaced or stopped, or before a seek: not ours (as isStale()).
+      if (!item || item.gen !== this.generation || item.seeks !== this.seeks || !this.running) continue;
+      try {
+        await this.user.onBatch(item.batch);
+      } catch (err) {
+        this.handOffFailed(item, err);
+        continue;
+      }
+      this.handled(item.batch);
+    }
+    this.draining = false;
+  }
+
+  private wakeWaiters(): void {
+    const w = this.roomWaiters;
+    this.roomWaiters = [];
+    w.forEach((r) => r());
+  }
+
+  /** Drops what is queued (the generation changed); eachBatch calls waiting for room return. */
+  private dropQueued(): void {
+    this.queued = [];
+    this.wakeWaiters();
+  }
+
+  /**
+   * handOff: the user failed on a batch whose offsets kafkajs already moved past. The failure counts
+   * towards a quarantine as usual; the consumer is replaced after the back-off and seeked back to
+   * the user's positions, so the batch is read again (or held, if quarantined) and nothing skipped.
+   */
+  private handOffFailed(item: HandedOff, err: unknown): void {
+    const { topic, partition } = item.batch;
+    this.poison(topic, partition, err);
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    this.subscribed = [];
+    this.generation++;
+    this.dropQueued();
+    void consumer?.stop().catch(() => undefined);
+    const wait = this.backoff.crashed();
+    this.log.error(
+      { topic, partition, err: (err as Error)?.message ?? String(err), restartInMs: wait },
+      'a handed-off Kafka batch failed; restarting the consumer at the handled positions',
+    );
+    this.restartAfter(wait);
   }
 
   /**
@@ -383,8 +488,13 @@ export class LogSource {
     this.consumer = undefined;
     this.subscribed = [];
     this.generation++;
+    this.dropQueued();
     // kafkajs disconnected it already. Not stop()ped here: that would tell readiness the consumer
     // stopped, while it is crash-looping until a new one handles a batch (lib/dependencies).
+    this.restartAfter(wait);
+  }
+
+  private restartAfter(wait: number): void {
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;

@@ -51,6 +51,11 @@ export interface HubOptions {
   fetchMinBytes?: number;
   /** Longest the broker holds a fetch waiting for fetchMinBytes (default 1000). */
   fetchMaxWaitMs?: number;
+  /**
+   * Hand each batch over on a later event-loop turn so kafkajs's next fetch is in flight meanwhile
+   * (lib/source handOff; default true). false: the fetch waits for the batch (before issue 10's tail pass).
+   */
+  handOff?: boolean;
   /** Kafka read-backs running at once (default config.maxConcurrentReadbacks, 4). */
   maxConcurrentReadbacks?: number;
   /** Read-backs waiting for a slot before further ones are refused with 429 (default 16). */
@@ -117,6 +122,7 @@ export class TailHub {
         maxBytes: opts.fetchMaxBytes,
         minBytes: opts.fetchMinBytes,
         maxWaitTimeMs: opts.fetchMaxWaitMs,
+        handOff: opts.handOff ?? true,
         metrics: sourceMetrics(core.prom.registry),
         quarantines: core.dependencies,
       },

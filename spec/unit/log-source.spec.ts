@@ -6,7 +6,7 @@
  */
 import type { Batch, ConsumerOptions, KafkaRecord, PartitionOffsets, RunningConsumer } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
-import { LogSource, LogSourceOptions, SourceKafka, SourceTopics, SourceUser } from '../../lib/source/log-source';
+import { HAND_OFF_QUEUE, LogSource, LogSourceOptions, SourceKafka, SourceTopics, SourceUser } from '../../lib/source/log-source';
 import { RestartBackoff } from '../../lib/source/restart';
 import { LogLineReader } from '../../lib/source/lines';
 
@@ -310,6 +310,113 @@ describe('LogSource', () => {
       await jest.advanceTimersByTimeAsync(60_000);
       expect(k.started).toHaveLength(1);
     });
+  });
+});
+
+describe("LogSource hand-off (tracked users: the next fetch overlaps the user's work)", () => {
+  const turn = () => new Promise<void>((r) => setImmediate(r));
+  const turns = async (n: number) => {
+    for (let i = 0; i < n; i++) await turn();
+  };
+  const records = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ offset: String(from + i) }));
+  const seen = (u: ReturnType<typeof recorder>) => u.batches.map((b) => `${b.topic}:${b.partition}@${b.records[0].offset}`);
+
+  it("resolves each batch's last offset at once, hands the batches over in order on later turns, and ignores the user's resolveOffset", async () => {
+    const k = scripted({ space: 2 });
+    const user = recorder();
+    user.onBatch = (b: Batch) => {
+      user.batches.push(b);
+      b.resolveOffset('0');
+    };
+    const source = new LogSource(k.kafka, user, options({ handOff: true }), silent);
+    await source.start();
+    const a = batchOf('space', 0, records(0, 3));
+    const b = batchOf('space', 1, records(0, 2));
+    const c = batchOf('space', 0, records(3, 2));
+    // kafkajs's eachBatch returns before the user has seen the batch: its next fetch can start.
+    await k.started[0].eachBatch(a);
+    await k.started[0].eachBatch(b);
+    expect(user.batches).toHaveLength(0);
+    expect(a.resolved).toEqual(['2']);
+    expect(b.resolved).toEqual(['1']);
+    await k.started[0].eachBatch(c);
+    await turns(5);
+    expect(seen(user)).toEqual(['space:0@0', 'space:1@0', 'space:0@3']);
+    // The user's own resolveOffset('0') did not move the fetch position back.
+    expect([a.resolved, b.resolved, c.resolved]).toEqual([['2'], ['1'], ['4']]);
+    await source.stop();
+  });
+
+  it('never hands over a batch queued by a replaced or stopped consumer, or before a seek', async () => {
+    const k = scripted({ space: 1 });
+    const user = recorder();
+    const source = new LogSource(k.kafka, user, options({ handOff: true }), silent);
+    await source.start();
+    await k.started[0].eachBatch(batchOf('space', 0, records(0, 1)));
+    // A new topic replaces the consumer before the queued batch's turn came.
+    k.topics.set('x', 1);
+    await source.refresh();
+    await turns(3);
+    expect(user.batches).toHaveLength(0);
+    // The new consumer was seeked to the user's positions: that batch is read again through it.
+    expect(k.started[1].seeks).toEqual([['space', 0, '7']]);
+    await k.started[1].eachBatch(batchOf('space', 0, records(7, 1)));
+    await turns(2);
+    expect(seen(user)).toEqual(['space:0@7']);
+
+    // Queued, then the running consumer is seeked: not handed over (as kafkajs's isStale()).
+    await k.started[1].eachBatch(batchOf('space', 0, records(8, 1)));
+    await source.seekToTime('space', 1000);
+    await turns(3);
+    expect(user.batches).toHaveLength(1);
+
+    // Queued, then the source stops.
+    await k.started[1].eachBatch(batchOf('space', 0, records(1000, 1)));
+    await source.stop();
+    await turns(3);
+    expect(user.batches).toHaveLength(1);
+  });
+
+  it('holds kafkajs (its eachBatch waits) while more than HAND_OFF_QUEUE batches wait', async () => {
+    const k = scripted({ space: 1 });
+    const user = recorder();
+    const source = new LogSource(k.kafka, user, options({ handOff: true }), silent);
+    await source.start();
+    const done: number[] = [];
+    for (let i = 0; i <= HAND_OFF_QUEUE + 1; i++) void k.started[0].eachBatch(batchOf('space', 0, records(i, 1))).then(() => done.push(i));
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    // The first HAND_OFF_QUEUE returned at once; the last ones wait for room.
+    expect(done).toEqual(Array.from({ length: HAND_OFF_QUEUE }, (_, i) => i));
+    await turns(HAND_OFF_QUEUE + 4);
+    expect(done).toHaveLength(HAND_OFF_QUEUE + 2);
+    expect(user.batches).toHaveLength(HAND_OFF_QUEUE + 2);
+    await source.stop();
+  });
+
+  it("a batch the user fails on replaces the consumer after the back-off, seeked back to the user's positions; what was queued behind it is dropped", async () => {
+    const k = scripted({ space: 1 });
+    const user = recorder();
+    let fail = true;
+    user.onBatch = (b: Batch) => {
+      if (fail) throw new Error('cannot');
+      user.batches.push(b);
+    };
+    const source = new LogSource(k.kafka, user, options({ handOff: true, restart: { baseMs: 50, maxMs: 50 } }), silent);
+    await source.start();
+    await k.started[0].eachBatch(batchOf('space', 0, records(7, 1)));
+    await k.started[0].eachBatch(batchOf('space', 0, records(8, 1)));
+    await turns(3);
+    expect(k.started[0].stopped).toBe(true);
+    expect(source.topics).toEqual([]);
+    expect(user.batches).toHaveLength(0);
+    fail = false;
+    await new Promise((r) => setTimeout(r, 80));
+    expect(k.started).toHaveLength(2);
+    expect(k.started[1].seeks).toEqual([['space', 0, '7']]);
+    await k.started[1].eachBatch(batchOf('space', 0, records(7, 2)));
+    await turns(2);
+    expect(seen(user)).toEqual(['space:0@7']);
+    await source.stop();
   });
 });
 
