@@ -152,27 +152,34 @@ class CursorParts {
 }
 
 /**
- * Coalesces writes: sessions with queued lines are flushed together, once per event-loop turn
- * (intervalMs 0) or once per interval. One flush = one write per session, however many lines
- * arrived since the last one; a longer interval means fewer, larger writes (fewer syscalls) at
- * the price of that much latency.
+ * Coalesces writes: sessions with queued lines are flushed together, at most once per
+ * `intervalMs` (0: once per event-loop turn). A flush after a quiet spell runs on the next turn,
+ * so a lone line is not held; under a steady stream the flushes are `intervalMs` apart. One
+ * flush = one write per session, however many lines arrived since the last one: with a thousand
+ * streams the socket writes, not the lines, are what the node spends its time on.
  */
 export class FlushScheduler {
   private dirty = new Set<TailSession>();
   private pending = false;
+  private last = -Infinity;
 
-  constructor(private readonly intervalMs = 0) {}
+  constructor(
+    private readonly intervalMs = 0,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   add(session: TailSession): void {
     this.dirty.add(session);
     if (this.pending) return;
     this.pending = true;
-    if (this.intervalMs > 0) setTimeout(this.run, this.intervalMs);
+    const wait = this.last + this.intervalMs - this.now();
+    if (wait >= 1) setTimeout(this.run, wait);
     else setImmediate(this.run);
   }
 
   private run = (): void => {
     this.pending = false;
+    this.last = this.now();
     const sessions = this.dirty;
     this.dirty = new Set();
     for (const s of sessions) s.flush();
