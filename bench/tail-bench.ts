@@ -120,6 +120,19 @@ function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100;
 }
 
+/** The local Kafka broker's process (its CPU is printed beside the node's), if there is one. */
+function brokerPid(): number | undefined {
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (/kafka\.Kafka/.test(fs.readFileSync(`/proc/${d}/cmdline`, 'utf8'))) return Number(d);
+    } catch {
+      /* gone */
+    }
+  }
+  return undefined;
+}
+
 function post(port: number, path: string, body: object): Promise<{ status: number; body: { logplex_url: string } }> {
   return new Promise((resolve, reject) => {
     const data = JSON.stringify(body);
@@ -213,13 +226,16 @@ async function latency(): Promise<void> {
     // The clients run on their own thread so that reading 1000 streams does not queue behind the producer.
     const clients = new Worker(CLIENT_WORKER, { eval: true, workerData: { urls, sessions: SESSIONS } });
     const call = (msg: string) =>
-      new Promise<{ open?: number; received?: number; buckets?: Uint32Array; count?: number; max?: number }>((resolve) => {
+      new Promise<{ open?: number; received?: number; buckets?: Uint32Array; count?: number; max?: number; busy?: number }>((resolve) => {
         clients.once('message', resolve);
         clients.postMessage(msg);
       });
     const { open } = await call('open');
     console.log(`${open} sessions open; server RSS ${(rssKb(server.pid) / 1024).toFixed(0)} MB`);
     const cpu0 = cpuSeconds(server.pid);
+    const own0 = process.cpuUsage();
+    const broker = brokerPid();
+    const broker0 = broker ? cpuSeconds(broker) : 0;
     let produced = 0;
     let seq = 0;
     let inflight = 0;
@@ -273,6 +289,8 @@ async function latency(): Promise<void> {
     while (inflight > 0) await sleep(10);
     await sleep(3000);
     const cpu = cpuSeconds(server.pid) - cpu0;
+    const own = process.cpuUsage(own0);
+    const brokerCpu = broker ? cpuSeconds(broker) - broker0 : NaN;
     const expected = produced * (SESSIONS / APPS);
     const report = await call('report');
     const received = report.received!;
@@ -283,6 +301,9 @@ async function latency(): Promise<void> {
     );
     console.log(`delivered ${received} of ${expected} session-lines (${((100 * received) / expected).toFixed(2)}%), dropped (L11) ${dropped}`);
     console.log(`produce->client latency after 3 s warm-up: ${hist.summary()}`);
+    console.log(
+      `CPU over the run: bench (producer + clients) ${((own.user + own.system) / 1e6 / elapsed).toFixed(2)} cores (client thread busy ${(100 * (report.busy ?? NaN)).toFixed(0)} % after the warm-up), broker ${(brokerCpu / elapsed).toFixed(2)} cores; load ${os.loadavg()[0].toFixed(2)}`,
+    );
     console.log(
       `server CPU ${(cpu / elapsed).toFixed(2)} cores, RSS ${(rssKb(server.pid) / 1024).toFixed(0)} MB; hub lag (sampled each second, max): ${maxLag} messages`,
     );
@@ -297,12 +318,16 @@ async function latency(): Promise<void> {
 const CLIENT_WORKER = `
 const http = require('node:http');
 const { parentPort, workerData } = require('node:worker_threads');
+const { performance } = require('node:perf_hooks');
+let elu0;
 const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
 const buckets = new Uint32Array(600001);
 let count = 0, max = 0, received = 0, measuring = false;
 parentPort.on('message', (msg) => {
-  if (msg === 'measure') measuring = true;
-  else if (msg === 'report') parentPort.postMessage({ received, buckets, count, max });
+  if (msg === 'measure') {
+    measuring = true;
+    elu0 = performance.eventLoopUtilization();
+  } else if (msg === 'report') parentPort.postMessage({ received, buckets, count, max, busy: performance.eventLoopUtilization(elu0).utilization });
   else if (msg === 'open') {
     let open = 0;
     for (let i = 0; i < workerData.sessions; i++) {

@@ -7,6 +7,7 @@ import http from 'node:http';
 import v8 from 'node:v8';
 import express from 'express';
 import { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createApp, routerFor } from '../bin/wiring';
 import { closeCore, createCore } from '../lib/core';
 import { createLogger } from '../lib/logger';
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
   const port = (server.address() as AddressInfo).port;
   (core.config as { publicUrl: string }).publicUrl = `http://127.0.0.1:${port}`;
   const topic = process.env.BENCH_TOPIC;
+  const stages = process.env.STAGES === '1' ? timeStages(core) : undefined;
   const feature = createTailFeature(core, {
     topicPollMs: 500,
     // Only the bench's topic: the shared dev Kafka holds other engineers' test topics.
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
   await feature.start();
   process.stdout.write(`${JSON.stringify({ port, pid: process.pid })}\n`);
   const stop = async () => {
+    stages?.report();
     await feature.stop();
     server.closeAllConnections();
     server.close();
@@ -68,6 +71,62 @@ async function main(): Promise<void> {
   });
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
+}
+
+/**
+ * STAGES=1: where a line's time goes before the hub hands it on, from every 10th record of the
+ * hub's batches (the bench stamps \`t=<ms>\` into each line just before produce(); kafkajs stamps
+ * the record when it encodes the produce request): stamp → record timestamp (the bench producer's
+ * own queue), record → batch handed to the hub (broker append + fetch), the hub's handling of a
+ * batch, and the event loop's delay. Printed to stderr at SIGTERM.
+ */
+function timeStages(core: ReturnType<typeof createCore>): { report(): void } {
+  const hist = () => ({ n: 0, v: [] as number[] });
+  const toSend = hist();
+  const toHub = hist();
+  const handle = hist();
+  const batchSize = hist();
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const consume = core.kafka.consume.bind(core.kafka);
+  core.kafka.consume = (opts, eachBatch) =>
+    consume(opts, async (batch) => {
+      const now = Date.now();
+      for (let i = 0; i < batch.records.length; i += 10) {
+        const r = batch.records[i];
+        const v = r.value?.toString('latin1') ?? '';
+        const at = v.indexOf(' t=');
+        if (at < 0) continue;
+        const t = Number(v.slice(at + 3, at + 16));
+        toSend.v.push(Number(r.timestamp) - t);
+        toHub.v.push(now - Number(r.timestamp));
+      }
+      batchSize.v.push(batch.records.length);
+      const t0 = performance.now();
+      await eachBatch(batch);
+      handle.v.push(performance.now() - t0);
+    });
+  const pct = (v: number[], p: number) => {
+    const s = [...v].sort((a, b) => a - b);
+    return s.length ? s[Math.min(s.length - 1, Math.floor(s.length * p))] : NaN;
+  };
+  const line = (name: string, v: number[]) =>
+    `${name}: p50 ${pct(v, 0.5).toFixed(1)} p99 ${pct(v, 0.99).toFixed(1)} max ${pct(v, 1).toFixed(1)} (n=${v.length})`;
+  return {
+    report() {
+      process.stderr.write(
+        [
+          'stages (server):',
+          line('  stamp -> record timestamp (bench producer queue), ms', toSend.v),
+          line('  record timestamp -> hub batch (broker + fetch), ms', toHub.v),
+          line('  hub batch handling, ms', handle.v),
+          line('  records per batch', batchSize.v),
+          `  event loop delay: p50 ${(loop.percentile(50) / 1e6).toFixed(1)} p99 ${(loop.percentile(99) / 1e6).toFixed(1)} max ${(loop.max / 1e6).toFixed(1)} ms`,
+          '',
+        ].join('\n'),
+      );
+    },
+  };
 }
 
 main().catch((e) => {
