@@ -205,6 +205,8 @@ interface Result {
   cpuSeconds: number;
   cpuPercent: number;
   peakRssMb: number;
+  /** Frames at the sink 2 s after the count was reached (more than `lines`: duplicates). */
+  framesLater?: number;
   /** GET /health/live on the node's process during the run: p50, p99, max (ms). */
   live?: { p50: number; p99: number; max: number };
 }
@@ -322,8 +324,12 @@ async function runLogway(kind: 'tls' | 'https', core: Core, store: DrainStore, s
   const live = probeLive(httpPort);
   try {
     const label = `logway${DRAIN_WORKERS ? ` ×${DRAIN_WORKERS} processes` : ''} → ${kind === 'tls' ? 'TLS syslog' : 'HTTPS'}`;
-    const r = await measure(label, child.pid!, () => (kind === 'tls' ? sinks.tls : sinks.https));
-    return { ...r, live: live() };
+    const counter = () => (kind === 'tls' ? sinks.tls : sinks.https);
+    const r = await measure(label, child.pid!, counter);
+    const liveFigures = live();
+    // Lines delivered twice (a rebalance between worker processes re-reads what was not committed) arrive after the count is reached.
+    await sleep(2000);
+    return { ...r, live: liveFigures, framesLater: counter().count };
   } finally {
     live();
     await stopChild(child);
@@ -372,7 +378,8 @@ input(type="imkafka" topic="${space}" broker=["${BROKER}"] consumergroup="${uniq
 function print(r: Result): void {
   console.log(
     `${r.name.padEnd(40)} ${String(r.linesPerSec).padStart(8)} lines/s  (${r.lines} lines in ${r.seconds.toFixed(2)} s)  CPU ${r.cpuSeconds.toFixed(1)} s = ${r.cpuPercent}% of a core, ${((r.cpuSeconds / r.lines) * 1e6).toFixed(1)} µs/line  peak RSS ${r.peakRssMb} MB` +
-      (r.live ? `  /health/live p50 ${r.live.p50} ms p99 ${r.live.p99} ms max ${r.live.max} ms` : ''),
+      (r.live ? `  /health/live p50 ${r.live.p50} ms p99 ${r.live.p99} ms max ${r.live.max} ms` : '') +
+      (r.framesLater !== undefined ? `  frames at the sink 2 s later: ${r.framesLater}` : ''),
   );
 }
 
