@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { Registry } from 'prom-client';
-import { TailSession, StreamFormat } from '../../lib/tail/session';
+import { TailSession, StreamFormat, FlushScheduler } from '../../lib/tail/session';
 import { createTailMetrics } from '../../lib/tail/metrics';
 import { negotiateFormat } from '../../lib/tail/feature';
 import { jitteredRetryMs } from '../../lib/tail/closing';
@@ -310,5 +310,44 @@ describe('jitteredRetryMs', () => {
     expect(jitteredRetryMs(1000, 5000, () => 0)).toBe(1000);
     expect(jitteredRetryMs(1000, 5000, () => 0.5)).toBe(3000);
     expect(jitteredRetryMs(1000, 5000, () => 0.999999)).toBe(5000);
+  });
+});
+
+describe('FlushScheduler', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('flushes on the next turn after a quiet spell, and at most once per intervalMs under a steady stream', async () => {
+    let now = 1000;
+    const flushes: number[] = [];
+    const session = { flush: () => void flushes.push(now) } as unknown as TailSession;
+    const scheduler = new FlushScheduler(20, () => now);
+    scheduler.add(session);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(flushes).toEqual([1000]);
+    // 5 ms later another line: held until 20 ms after the last flush, not written at once.
+    now = 1005;
+    scheduler.add(session);
+    scheduler.add(session);
+    now = 1019;
+    await jest.advanceTimersByTimeAsync(14);
+    expect(flushes).toEqual([1000]);
+    now = 1020;
+    await jest.advanceTimersByTimeAsync(1);
+    expect(flushes).toEqual([1000, 1020]);
+    // Quiet for longer than the interval: the next line goes out on the next turn.
+    now = 1100;
+    scheduler.add(session);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(flushes).toEqual([1000, 1020, 1100]);
+  });
+
+  it('intervalMs 0 flushes once per event-loop turn, however many lines were queued', async () => {
+    let n = 0;
+    const session = { flush: () => void n++ } as unknown as TailSession;
+    const scheduler = new FlushScheduler(0);
+    for (let i = 0; i < 5; i++) scheduler.add(session);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(n).toBe(1);
   });
 });
