@@ -36,7 +36,8 @@ async function main(): Promise<void> {
     // Only the bench's topic: the shared dev Kafka holds other engineers' test topics.
     topicFilter: topic ? (t) => t === topic : undefined,
     sessionBufferLines: Number(process.env.SESSION_BUFFER_LINES ?? 1000),
-    flushIntervalMs: Number(process.env.FLUSH_MS ?? 0),
+    // FLUSH_MS: the feature's flushIntervalMs (unset: its default).
+    flushIntervalMs: process.env.FLUSH_MS === undefined ? undefined : Number(process.env.FLUSH_MS),
     // Hub experiments, e.g. HUB_OPTS='{"fetchMaxBytes":33554432,"fetchMinBytes":1}'.
     ...(JSON.parse(process.env.HUB_OPTS ?? '{}') as HubOptions),
   });
