@@ -80,7 +80,7 @@ export interface LogSourceOptions {
   metrics?: SourceMetrics;
   /**
    * Tracked users only: queue each batch (its last offset resolved at once) and hand it to the user
-   * on a later event-loop turn, so kafkajs's next fetch overlaps the user's work (the tail hub).
+   * on a later event-loop turn, so kafkajs's next fetch overlaps the user's work (the tail hub's option handOff).
    * A batch that fails the user replaces the consumer, seeked back to the user's positions.
    */
   handOff?: boolean;
@@ -386,21 +386,25 @@ export class LogSource {
     while (this.queued.length > HAND_OFF_QUEUE && gen === this.generation) await new Promise<void>((r) => this.roomWaiters.push(r));
   }
 
-  /** Hands the queued batches to the user one per event-loop turn (the next fetch's response is read in between). */
+  /**
+   * Hands the queued batches to the user on the next event-loop turn, all that are queued then in
+   * that turn (a fetch's batches together: one round of session writes for them, not one per batch).
+   */
   private async drain(): Promise<void> {
     while (this.queued.length) {
       await new Promise<void>((r) => setImmediate(r));
-      const item = this.queued.shift();
-      if (this.queued.length <= HAND_OFF_QUEUE) this.wakeWaiters();
-      // Queued by a consumer since replaced or stopped, or before a seek: not ours (as isStale()).
-      if (!item || item.gen !== this.generation || item.seeks !== this.seeks || !this.running) continue;
-      try {
-        await this.user.onBatch(item.batch);
-      } catch (err) {
-        this.handOffFailed(item, err);
-        continue;
+      for (let item = this.queued.shift(); item; item = this.queued.shift()) {
+        if (this.queued.length <= HAND_OFF_QUEUE) this.wakeWaiters();
+        // Queued by a consumer since replaced or stopped, or before a seek: not ours (as isStale()).
+        if (item.gen !== this.generation || item.seeks !== this.seeks || !this.running) continue;
+        try {
+          await this.user.onBatch(item.batch);
+        } catch (err) {
+          this.handOffFailed(item, err);
+          continue;
+        }
+        this.handled(item.batch);
       }
-      this.handled(item.batch);
     }
     this.draining = false;
   }
