@@ -53,7 +53,9 @@ export interface HubOptions {
   fetchMaxWaitMs?: number;
   /**
    * Hand each batch over on a later event-loop turn so kafkajs's next fetch is in flight meanwhile
-   * (lib/source handOff; default true). false: the fetch waits for the batch (before issue 10's tail pass).
+   * (lib/source handOff; default false). On 2 shared cores it took the hub's waiting on fetches
+   * from ~36 % to ~2 % but did not raise the consume rate (the thread is then CPU-bound: JSON.parse
+   * and GC), and it added 10-15 ms to the live p50: kept as an option to measure on bigger nodes.
    */
   handOff?: boolean;
   /** Kafka read-backs running at once (default config.maxConcurrentReadbacks, 4). */
@@ -122,7 +124,7 @@ export class TailHub {
         maxBytes: opts.fetchMaxBytes,
         minBytes: opts.fetchMinBytes,
         maxWaitTimeMs: opts.fetchMaxWaitMs,
-        handOff: opts.handOff ?? true,
+        handOff: opts.handOff ?? false,
         metrics: sourceMetrics(core.prom.registry),
         quarantines: core.dependencies,
       },
