@@ -7,7 +7,12 @@
  * gzip is Node's zlib, registered here in place of kafkajs's own codec, which decodes with the
  * async zlib.unzip: its thread-pool round trip per 16 KiB chunk cost 60-100 µs of main-thread time
  * for a 1 KB batch (zlib.unzipSync: 20 µs) and, with the copies, more main-thread time than
- * unzipSync for a 1 MiB batch too (bench/kafka-codecs.ts); nor did it bound the output.
+ * unzipSync for a 1 MiB batch too (bench/kafka-codecs.ts); nor did it bound the output. Real
+ * batches (up to GZIP_SYNC_BYTES decompressed) are decoded with unzipSync; larger ones with the
+ * async zlib.unzip, so one batch never holds the event loop for long.
+ *
+ * Every gzip and zstd batch is bounded by its compressed size (batchLimit, below): a batch past
+ * its bound fails the fetch with "<codec> batch would decompress to more than N bytes".
  *
  * The others come from packages that install from the npm registry alone (no native build,
  * nothing fetched at install):
@@ -53,15 +58,64 @@ function named(codec: string, fn: (b: Buffer) => Buffer | Promise<Buffer>): (b: 
 const snappy = SnappyCodec();
 
 /**
- * The most a gzip or zstd record batch may decompress to. A batch is at most the broker's
- * message.max.bytes compressed (1 MiB by default); Akkeris JSON compresses ~16-20x, so a real batch
- * decompresses to tens of MiB at most. A batch that would exceed this fails alone instead of the
- * process: zstd is refused before anything is allocated (a few bytes can declare gigabytes, or
- * thousands of 3-byte RLE blocks of 128 KiB each), gzip stops at the limit (zlib's maxOutputLength).
+ * How much a gzip or zstd record batch may decompress to: FLOOR + RATIO x its compressed length,
+ * at most CAP. The bound is per batch, but kafkajs decodes every batch of a partition's fetch
+ * (fetch/v4/decodeMessages.js) and keeps all their records (slices of the decompressed buffers)
+ * until the batch is handed over, so what matters is the sum over a fetch; a fixed cap alone let
+ * 342 bytes of RLE blocks become 128 MiB, and 20 such batches (6.8 KB) 2.7 GB of RSS.
+ * - RATIO 128: Akkeris/fluentd log JSON in Kafka records compresses 15-40x (zstd -3 or gzip; kcat
+ *   batches here 1.1 KB -> 17 KB); even 1 MB of one identical 200-byte line, record framing
+ *   included, is 56x with zstd. Only pathological input goes beyond (identical 1 KB lines 236x).
+ * - FLOOR 8 KiB (~ 61 x RATIO): what a batch's own 61-byte header would buy at RATIO, so splitting
+ *   a fetch into many tiny batches (61 + ~10 bytes each: a frame header and one RLE block) yields
+ *   at most (8 KiB + 128 x 10) / 71 = 133x of the bytes fetched, about the same as RATIO; and
+ *   small batches of very repetitive records (a 4 KB line of one character in ~25 bytes) pass.
+ * - CAP 32 MiB: producers bound a batch to ~1 MB (librdkafka batch.size and message.max.bytes;
+ *   Java max.request.size), uncompressed for librdkafka; the Java client's batch.size is counted
+ *   compressed, so a tuned 1 MB Java batch at 30x is ~30 MB.
+ * Worst case per fetch (records held at once): 133 x the fetched bytes, and one batch at most
+ * CAP. Tail hub (maxBytesPerPartition 4 MiB, maxBytes kafkajs's 10 MiB): 532 MiB for one partition,
+ * 1.3 GiB for a whole response; drain worker (1 MiB per partition, 10 MiB a response): 133 MiB a
+ * partition, 1.3 GiB a response. (The broker sends a partition's first batch whole even when it
+ * is larger than maxBytesPerPartition; that batch is still at most CAP.)
+ * A batch beyond its bound is refused with an error naming the codec: zstd before anything is
+ * allocated (zstdFrames), gzip as soon as zlib's output passes it (maxOutputLength). The error is
+ * thrown inside kafkajs's fetch decoding, not in the source's eachBatch, so it does not quarantine
+ * one partition: the consumer crashes, restarts, fetches the same batch and crashes again, and the
+ * crash-loop rule (lib/dependencies.ts) makes /health/ready answer 503 naming that consumer until
+ * an operator deletes or fixes the topic.
  */
-export const MAX_BATCH_BYTES = 128 * 1024 * 1024;
+export const MAX_BATCH_BYTES = 32 * 1024 * 1024;
+export const BATCH_RATIO = 128;
+export const BATCH_FLOOR = 8 * 1024;
+/** The most a batch of `compressed` bytes may decompress to. */
+export const batchLimit = (compressed: number) => Math.min(MAX_BATCH_BYTES, BATCH_FLOOR + BATCH_RATIO * compressed);
+function tooLarge(codec: string, compressed: number, limit: number): Error {
+  const ratio = compressed ? `${Math.floor(limit / compressed)}x its compressed size of ${compressed} bytes` : 'it is empty';
+  return new Error(`${codec} batch would decompress to more than ${limit} bytes (${ratio})`);
+}
+/**
+ * kafkajs awaits the codec batch after batch, but a codec that answers synchronously never lets
+ * the event loop turn: a whole partition's fetch decodes as one step (4 MiB of tiny hostile zstd
+ * batches at their bound: 1.2 s). So once YIELD_BYTES have been decompressed since the last
+ * yield, the next batch waits for one turn of the event loop first (setImmediate): at most
+ * ~8 MiB of decoding, ~15-20 ms, between two turns. Real traffic (a few MB/s) pays one
+ * setImmediate per 8 MiB.
+ */
+const YIELD_BYTES = 8 * 1024 * 1024;
+let decodedSinceYield = 0;
+/** A promise to await when the event loop should turn first, else undefined (no await: no microtask hop per batch). */
+function turnEvery(bytes: number): Promise<void> | undefined {
+  decodedSinceYield += bytes;
+  if (decodedSinceYield < YIELD_BYTES) return undefined;
+  decodedSinceYield = bytes;
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** RFC 8878 §3.1.1.2.4: no block decompresses to more than min(Window_Size, 128 KiB). */
 const ZSTD_BLOCK_MAX = 128 * 1024;
+/** libzstd compiled for 32 bits (the WebAssembly build) refuses larger windows (ZSTD_WINDOWLOG_MAX_32). */
+const ZSTD_WINDOW_LOG_MAX = 30;
 
 /** One zstd frame of a batch: its compressed bytes [start, end) and the capacity its output needs. */
 interface ZstdFrame {
@@ -75,9 +129,11 @@ interface ZstdFrame {
  * output is at most their declared Frame_Content_Size or, when they declare none (librdkafka and
  * the Java client do not), the sum of their blocks' bounds (raw and RLE blocks say their size, a
  * compressed block is at most Block_Maximum_Size); skippable frames are dropped. Throws on a
- * truncated or malformed header and when the whole would exceed `limit` bytes.
+ * truncated or malformed header, a window libzstd would refuse, a block larger than
+ * Block_Maximum_Size (libzstd itself takes raw and RLE blocks up to 2^21-1 bytes: the spec's limit
+ * keeps a block at most 32,768 times its 4 bytes), and when the whole would exceed `limit` bytes.
  */
-export function zstdFrames(b: Uint8Array, limit = MAX_BATCH_BYTES): ZstdFrame[] {
+export function zstdFrames(b: Uint8Array, limit = batchLimit(b.length)): ZstdFrame[] {
   const frames: ZstdFrame[] = [];
   const u32 = (i: number) => (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)) >>> 0;
   const truncated = () => new Error('truncated zstd frame');
@@ -103,6 +159,7 @@ export function zstdFrames(b: Uint8Array, limit = MAX_BATCH_BYTES): ZstdFrame[] 
     let window = 0;
     if (!singleSegment) {
       const wd = b[q++];
+      if (10 + (wd >> 3) > ZSTD_WINDOW_LOG_MAX) throw new Error(`zstd frame window of 2^${10 + (wd >> 3)} bytes is too large`);
       const base = 2 ** (10 + (wd >> 3));
       window = base + (base / 8) * (wd & 7);
     }
@@ -125,6 +182,7 @@ export function zstdFrames(b: Uint8Array, limit = MAX_BATCH_BYTES): ZstdFrame[] 
       const size = header >>> 3;
       last = header & 1;
       if (type === 3) throw new Error('zstd block of the reserved type');
+      if (size > blockMax) throw new Error(`zstd block of ${size} bytes is larger than the frame's block maximum (${blockMax})`);
       // Raw: size bytes follow; RLE: one byte, repeated size times; compressed: size bytes in.
       bound += type === 2 ? blockMax : size;
       q += 3 + (type === 1 ? 1 : size);
@@ -135,7 +193,7 @@ export function zstdFrames(b: Uint8Array, limit = MAX_BATCH_BYTES): ZstdFrame[] 
     if (fcs > bound) throw new Error(`zstd frame declares ${fcs} bytes but its blocks hold at most ${bound}`);
     const capacity = fcs >= 0 ? fcs : bound;
     total += capacity;
-    if (total > limit) throw new Error(`zstd batch would decompress to more than ${limit} bytes (MAX_BATCH_BYTES)`);
+    if (total > limit) throw tooLarge('zstd', b.length, limit);
     frames.push({ start: p, end: q, capacity });
     p = q;
   }
@@ -143,21 +201,101 @@ export function zstdFrames(b: Uint8Array, limit = MAX_BATCH_BYTES): ZstdFrame[] 
 }
 
 let zstdReady: Promise<void> | undefined;
+let zstdLoaded = false;
+
+/**
+ * Loads libzstd once per process. Only once: a second zstdWasm.init() after the WebAssembly memory
+ * has grown leaves the binding reading and writing a stale view (every frame then fails with
+ * "unknown frame type"; measured with 1.0.x), so anything else in the process that needs the
+ * binding (the unit tests' compressor) loads it through here.
+ */
+export function loadZstd(): Promise<void> {
+  return (zstdReady ??= zstdWasm.init().then(
+    () => {
+      zstdLoaded = true;
+    },
+    (e: unknown) => {
+      zstdReady = undefined; // a failed load is retried on the next batch
+      throw e;
+    },
+  ));
+}
+
+/** libzstd's error codes (zstd_errors.h) that a bad batch produces, by what the binding returns. */
+const ZSTD_ERRORS: Record<number, string> = {
+  [-10]: 'unknown frame type',
+  [-14]: 'unsupported frame parameter',
+  [-16]: 'window too large',
+  [-20]: 'corrupt data',
+  [-22]: 'checksum wrong',
+  [-32]: 'needs a dictionary',
+  [-64]: 'out of memory',
+  [-70]: 'output larger than the frame allows (destination too small)',
+  [-72]: 'input size wrong (a frame truncated or followed by garbage)',
+};
+
+/** One frame through libzstd; the binding's "Failed to compress with code N" becomes libzstd's reason. */
+function zstdFrame(frame: Uint8Array, capacity: number): Uint8Array {
+  try {
+    // defaultHeapSize is the output capacity used when a frame declares no content size.
+    return zstdWasm.decompress(frame, { defaultHeapSize: capacity });
+  } catch (e) {
+    const code = /code (-?\d+)/.exec((e as Error)?.message ?? '');
+    if (!code) throw e;
+    throw new Error(ZSTD_ERRORS[Number(code[1])] ?? `zstd error ${code[1]}`);
+  }
+}
 
 /**
  * Decompresses a zstd batch: every frame (with or without a content size), skippable frames
  * skipped, into one Buffer. Each frame is decoded by libzstd into a buffer of exactly the capacity
  * zstdFrames allowed it; a frame that would write more fails (dstSize_tooSmall), never overruns.
+ * Synchronous: libzstd is one WebAssembly call, and the batch bound keeps it short (a CAP batch of
+ * log JSON took 45-55 ms here, 32 MiB of RLE blocks 26-30 ms). The WebAssembly memory grows to
+ * hold a frame's input and output at once and never shrinks: it stays at about its initial
+ * 16 MiB + CAP + the largest frame's compressed size (measured: 16 -> 39 MiB after a CAP batch).
  */
-async function zstdDecompress(b: Buffer): Promise<Buffer> {
+function zstdDecompress(b: Buffer): Buffer | Promise<Buffer> {
   const frames = zstdFrames(b);
-  await (zstdReady ??= zstdWasm.init().catch((e: unknown) => {
-    zstdReady = undefined; // a failed load is retried on the next batch
-    throw e;
-  }));
-  // defaultHeapSize is the output capacity used when a frame declares no content size.
-  const out = frames.map((f) => zstdWasm.decompress(b.subarray(f.start, f.end), { defaultHeapSize: f.capacity }));
+  const turn = turnEvery(frames.reduce((n, f) => n + f.capacity, 0));
+  // Synchronous in the common case (loaded, no turn due): no extra microtask hops per batch.
+  if (!zstdLoaded || turn) return Promise.all([loadZstd(), turn]).then(() => zstdFramesOut(b, frames));
+  return zstdFramesOut(b, frames);
+}
+
+function zstdFramesOut(b: Buffer, frames: ZstdFrame[]): Buffer {
+  const out = frames.map((f) => zstdFrame(b.subarray(f.start, f.end), f.capacity));
   return out.length === 1 ? asBuffer(out[0]) : Buffer.concat(out);
+}
+
+/**
+ * The most gzip output decoded in one synchronous step. A producer's batch is at most ~1 MB
+ * uncompressed, so real batches decode in one zlib.unzipSync call (~1-2 ms for 1 MiB); a batch
+ * that inflates beyond this is decoded again with the asynchronous zlib.unzip, whose inflating runs
+ * on the thread pool, so a 32 MiB batch never holds the event loop for more than the ~4 ms of the
+ * first 2 MiB (a batch of up to 16 KiB compressed has a bound of at most 2 MiB: always one step).
+ */
+export const GZIP_SYNC_BYTES = 2 * 1024 * 1024;
+
+const isTooLarge = (e: unknown) => (e as { code?: string })?.code === 'ERR_BUFFER_TOO_LARGE';
+
+function gunzip(b: Buffer): Buffer | Promise<Buffer> {
+  // Before decoding, the output is not known: its compressed size stands for it (x 20, what log JSON compresses).
+  const turn = turnEvery(Math.min(batchLimit(b.length), 20 * b.length));
+  return turn ? turn.then(() => gunzipNow(b)) : gunzipNow(b);
+}
+
+function gunzipNow(b: Buffer): Buffer | Promise<Buffer> {
+  const limit = batchLimit(b.length);
+  try {
+    return zlib.unzipSync(b, { maxOutputLength: Math.min(limit, GZIP_SYNC_BYTES) });
+  } catch (e) {
+    if (!isTooLarge(e)) throw e;
+    if (limit <= GZIP_SYNC_BYTES) throw tooLarge('gzip', b.length, limit);
+  }
+  return new Promise((resolve, reject) =>
+    zlib.unzip(b, { maxOutputLength: limit }, (e, out) => (e ? reject(isTooLarge(e) ? tooLarge('gzip', b.length, limit) : e) : resolve(out))),
+  );
 }
 
 const gzip = promisify(zlib.gzip);
@@ -166,7 +304,7 @@ export const codecs: Record<'gzip' | 'snappy' | 'lz4' | 'zstd', KafkaCodec> = {
   gzip: {
     compress: (encoder) => gzip(encoder.buffer),
     // unzip, as kafkajs: gzip or zlib-wrapped deflate, whichever the header says.
-    decompress: named('gzip', (b) => zlib.unzipSync(b, { maxOutputLength: MAX_BATCH_BYTES })),
+    decompress: named('gzip', gunzip),
   },
   snappy: {
     compress: (encoder) => snappy.compress(encoder),

@@ -11,7 +11,17 @@ import zlib from 'node:zlib';
 import { CODECS, MESSAGES, PRODUCERS } from '../fixtures/kafka-batches/make';
 import * as zstdWasm from '@bokuweb/zstd-wasm';
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
-import { codecs, MAX_BATCH_BYTES, registerCompressionCodecs, zstdFrames } from '../../lib/kafka-codecs';
+import {
+  BATCH_FLOOR,
+  BATCH_RATIO,
+  batchLimit,
+  codecs,
+  GZIP_SYNC_BYTES,
+  loadZstd,
+  MAX_BATCH_BYTES,
+  registerCompressionCodecs,
+  zstdFrames,
+} from '../../lib/kafka-codecs';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs's internal decoder, the code under test's caller */
 const decodeRecordBatch: (d: unknown) => Promise<{ records: { value: Buffer }[] }> = require('kafkajs/src/protocol/recordBatch/v0/decoder');
@@ -26,6 +36,25 @@ const recordCount = (batch: Buffer) => batch.readInt32BE(57);
 const compressedRecords = (batch: Buffer) => batch.subarray(61);
 
 beforeAll(() => registerCompressionCodecs());
+
+/** About `bytes` of Akkeris app-log JSON lines, as a space topic carries them (bench/kafka-codecs.ts). */
+function appLogJson(bytes: number): Buffer {
+  const lines: string[] = [];
+  for (let i = 0, size = 0; size < bytes; i++) {
+    const app = `app${i % 10}`;
+    const time = new Date(1_700_000_000_000 + i * 37).toISOString();
+    const line = JSON.stringify({
+      log: `${time} GET /api/items/${(i * 7919) % 100_000} 200 ${i % 97} ms request_id=${((i * 2654435761) >>> 0).toString(16)}\n`,
+      stream: i % 7 === 0 ? 'stderr' : 'stdout',
+      time,
+      kubernetes: { namespace_name: 'space', pod_name: `${app}-web-1562910588-d${i % 4}`, container_name: app, host: 'ip-10-0-0-1' },
+      topic: 'space',
+    });
+    lines.push(line);
+    size += line.length + 1;
+  }
+  return Buffer.from(lines.join('\n'));
+}
 
 describe.each(PRODUCERS)('record batches written by %s', (producer) => {
   it.each(CODECS)('%s: kafkajs decodes every record of the batch', async (codec) => {
@@ -107,10 +136,15 @@ function block(type: 0 | 1, size: number, last: boolean, content: Buffer): Buffe
   const h = (size << 3) | (type << 1) | (last ? 1 : 0);
   return Buffer.concat([Buffer.from([h & 255, (h >> 8) & 255, (h >> 16) & 255]), content]);
 }
+/** A compressed block's header with `size` bytes of (garbage) content: the walker reads only its header. */
+const compressedBlock = (size: number) => {
+  const h = (size << 3) | (2 << 1) | 1;
+  return Buffer.concat([Buffer.from([h & 255, (h >> 8) & 255, (h >> 16) & 255]), Buffer.alloc(size)]);
+};
 const skippable = (data: Buffer) => Buffer.concat([Buffer.from([0x5a, 0x2a, 0x4d, 0x18]), Buffer.from(Uint32Array.of(data.length).buffer), data]);
 
 describe('zstd frames', () => {
-  beforeAll(() => zstdWasm.init());
+  beforeAll(() => loadZstd());
 
   it('reads every frame of a batch, with and without a content size, and drops skippable frames', async () => {
     const librdkafka = compressedRecords(fixture('zstd', 'rdkafka')); // compressed blocks, no content size
@@ -129,34 +163,97 @@ describe('zstd frames', () => {
   });
 
   it('a frame without a content size is given what its blocks can hold, which is enough at the bound', async () => {
-    // 100 RLE blocks of 128 KiB (the most a block may hold): 12.5 MiB from 406 bytes.
+    // 100 RLE blocks of 128 KiB (the most a block may hold): 12.5 MiB, from a batch padded (by a
+    // skippable frame) to the compressed size the ratio bound asks for it.
     const blocks = Array.from({ length: 100 }, (_, i) => block(1, 128 * 1024, i === 99, Buffer.from('a')));
     const frame = Buffer.concat([headerWithoutSize(), ...blocks]);
-    expect(zstdFrames(frame)[0].capacity).toBe(100 * 128 * 1024);
-    const out = await codecs.zstd.decompress(frame);
+    const input = Buffer.concat([skippable(Buffer.alloc(Math.ceil((100 * 128 * 1024 - BATCH_FLOOR) / BATCH_RATIO))), frame]);
+    expect(batchLimit(input.length)).toBeGreaterThanOrEqual(100 * 128 * 1024);
+    expect(zstdFrames(input)[0].capacity).toBe(100 * 128 * 1024);
+    const out = await codecs.zstd.decompress(input);
     expect(out.length).toBe(100 * 128 * 1024);
     expect(out.every((c) => c === 0x61)).toBe(true);
   });
 
-  it('a batch that would decompress beyond MAX_BATCH_BYTES fails before anything is allocated', async () => {
+  it('a batch may decompress to FLOOR + RATIO x its compressed size, at most MAX_BATCH_BYTES', () => {
+    expect(batchLimit(0)).toBe(BATCH_FLOOR);
+    expect(batchLimit(1000)).toBe(BATCH_FLOOR + BATCH_RATIO * 1000);
+    expect(batchLimit(1024 * 1024)).toBe(MAX_BATCH_BYTES);
+    // The floor is about what a batch's 61-byte header buys at the ratio: splitting a fetch into
+    // tiny batches (a 10-byte frame each) does not yield much more per fetched byte than RATIO.
+    expect(batchLimit(10) / (61 + 10)).toBeLessThan(BATCH_RATIO * 1.1);
+  });
+
+  it("the reviewer's 128 MiB RLE bombs are refused by the walker, before anything is allocated", async () => {
+    // 342 bytes: 64 RLE blocks of 2^21-1 bytes (libzstd takes them; the spec's block maximum does not).
+    const bigBlocks = Buffer.concat([headerWithoutSize(), ...Array.from({ length: 65 }, (_, i) => block(1, (1 << 21) - 1, i === 64, Buffer.from('a')))]);
+    expect(bigBlocks.length).toBeLessThan(400);
+    expect(() => zstdFrames(bigBlocks)).toThrow(/^zstd block of 2097151 bytes is larger than the frame's block maximum \(131072\)$/);
+    // 4 KB: 1,024 RLE blocks of 128 KiB, every one within the block maximum; the ratio bound refuses it.
+    const n = 1024;
+    const bomb = Buffer.concat([headerWithoutSize(), ...Array.from({ length: n }, (_, i) => block(1, 128 * 1024, i === n - 1, Buffer.from('a')))]);
+    const limit = BATCH_FLOOR + BATCH_RATIO * bomb.length;
+    const message = `zstd batch would decompress to more than ${limit} bytes (${Math.floor(limit / bomb.length)}x its compressed size of ${bomb.length} bytes)`;
+    expect(() => zstdFrames(bomb)).toThrow(message);
+    await expect(codecs.zstd.decompress(bomb)).rejects.toThrow(`zstd decompression failed: ${message}`);
+    // The walker stops at the first frame past the bound: it never reads what follows.
+    expect(() => zstdFrames(Buffer.concat([bomb, Buffer.from('not zstd')]))).toThrow(/^zstd batch would decompress to more than \d+ bytes/);
+  });
+
+  it('a batch that would decompress beyond MAX_BATCH_BYTES fails, whatever its size', async () => {
     // A content size of 1 TiB over one empty block: refused, the frame cannot hold what it declares.
     const liar = Buffer.concat([headerWithSize(2 ** 40), block(0, 0, true, Buffer.alloc(0))]);
     await expect(codecs.zstd.decompress(liar)).rejects.toThrow(
       /^zstd decompression failed: zstd frame declares 1099511627776 bytes but its blocks hold at most 0/,
     );
-    // 5 KB of 128 KiB RLE blocks: ~160 MiB, over the limit.
-    const n = Math.ceil(MAX_BATCH_BYTES / (128 * 1024)) + 1;
-    const bomb = Buffer.concat([headerWithoutSize(), ...Array.from({ length: n }, (_, i) => block(1, 128 * 1024, i === n - 1, Buffer.from('a')))]);
-    expect(bomb.length).toBeLessThan(8 * 1024);
-    await expect(codecs.zstd.decompress(bomb)).rejects.toThrow(/^zstd decompression failed: zstd batch would decompress to more than 134217728 bytes/);
+    // MAX_BATCH_BYTES of RLE blocks padded to 1 MiB fits; one block more does not.
+    const n = MAX_BATCH_BYTES / (128 * 1024);
+    const rle = (count: number) =>
+      Buffer.concat([headerWithoutSize(), ...Array.from({ length: count }, (_, i) => block(1, 128 * 1024, i === count - 1, Buffer.from('a')))]);
+    const pad = skippable(Buffer.alloc(1024 * 1024));
+    expect(zstdFrames(Buffer.concat([pad, rle(n)]))[0].capacity).toBe(MAX_BATCH_BYTES);
+    expect(() => zstdFrames(Buffer.concat([pad, rle(n + 1)]))).toThrow(`zstd batch would decompress to more than ${MAX_BATCH_BYTES} bytes`);
     // The limit is the sum over the frames of a batch.
-    const half = Buffer.concat([headerWithoutSize(), ...Array.from({ length: 600 }, (_, i) => block(1, 128 * 1024, i === 599, Buffer.from('a')))]);
-    expect(() => zstdFrames(half)).not.toThrow();
-    expect(() => zstdFrames(Buffer.concat([half, half]))).toThrow(/more than 134217728 bytes/);
+    expect(() => zstdFrames(Buffer.concat([pad, rle(n / 2), rle(n / 2)]))).not.toThrow();
+    expect(() => zstdFrames(Buffer.concat([pad, rle(n / 2), rle(n / 2 + 1)]))).toThrow(`more than ${MAX_BATCH_BYTES} bytes`);
+  });
+
+  it('a block larger than the block maximum, min(window, 128 KiB), is refused', () => {
+    const ok = [
+      Buffer.concat([headerWithoutSize(), block(0, 128 * 1024, true, Buffer.alloc(128 * 1024))]), // raw, 2 MiB window
+      Buffer.concat([Buffer.from([...ZSTD_MAGIC, 0x00, 0x00]), block(1, 1024, true, Buffer.from('a'))]), // RLE, 1 KiB window
+    ];
+    for (const b of ok) expect(() => zstdFrames(b)).not.toThrow();
+    const tooBig = [
+      Buffer.concat([headerWithoutSize(), block(0, 128 * 1024 + 1, true, Buffer.alloc(128 * 1024 + 1))]), // raw
+      Buffer.concat([headerWithoutSize(), block(1, 128 * 1024 + 1, true, Buffer.from('a'))]), // RLE
+      Buffer.concat([headerWithoutSize(), compressedBlock(128 * 1024 + 1)]), // compressed size
+      Buffer.concat([Buffer.from([...ZSTD_MAGIC, 0x00, 0x00]), block(1, 1025, true, Buffer.from('a'))]), // over a 1 KiB window
+      Buffer.concat([headerWithSize(100), block(0, 101, true, Buffer.alloc(101))]), // single segment: window = content size
+    ];
+    for (const b of tooBig) expect(() => zstdFrames(b, Infinity)).toThrow(/^zstd block of \d+ bytes is larger than the frame's block maximum/);
+  });
+
+  it('a window libzstd (32-bit) would refuse is refused by the walker', async () => {
+    // Window_Log 31 (exponent 21): the binding would otherwise be handed libzstd's error as a size.
+    const wide = Buffer.concat([Buffer.from([...ZSTD_MAGIC, 0x00, 21 << 3]), block(0, 3, true, Buffer.from('abc'))]);
+    await expect(codecs.zstd.decompress(wide)).rejects.toThrow(/^zstd decompression failed: zstd frame window of 2\^31 bytes is too large$/);
+    const widest = Buffer.concat([Buffer.from([...ZSTD_MAGIC, 0x00, 20 << 3]), block(0, 3, true, Buffer.from('abc'))]);
+    expect((await codecs.zstd.decompress(widest)).toString()).toBe('abc');
+  });
+
+  it("libzstd's errors read as what went wrong", async () => {
+    // Declares 3 bytes, a raw block of 3 then one more raw block of 1: the output does not fit.
+    const over = Buffer.concat([headerWithSize(3), block(0, 3, false, Buffer.from('abc')), block(0, 1, true, Buffer.from('d'))]);
+    expect(zstdFrames(over)[0].capacity).toBe(3);
+    await expect(codecs.zstd.decompress(over)).rejects.toThrow('zstd decompression failed: output larger than the frame allows (destination too small)');
+    // A content checksum that does not match.
+    const sum = Buffer.concat([Buffer.from([...ZSTD_MAGIC, 0x04, 0x58]), block(0, 3, true, Buffer.from('abc')), Buffer.from([1, 2, 3, 4])]);
+    await expect(codecs.zstd.decompress(sum)).rejects.toThrow('zstd decompression failed: checksum wrong');
   });
 
   it('a frame whose blocks write more than its declared content size fails, never overruns', async () => {
-    const short = Buffer.concat([headerWithSize(3), block(0, 6, true, Buffer.from('abcdef'))]);
+    const short = Buffer.concat([headerWithSize(3), block(0, 3, false, Buffer.from('abc')), block(0, 3, true, Buffer.from('def'))]);
     expect(zstdFrames(short)[0].capacity).toBe(3);
     await expect(codecs.zstd.decompress(short)).rejects.toThrow(/^zstd decompression failed/);
   });
@@ -185,10 +282,55 @@ describe('gzip', () => {
     expect((await codecs.gzip.decompress(zlib.deflateSync(data))).equals(data)).toBe(true);
   });
 
-  it('a batch that would decompress beyond MAX_BATCH_BYTES fails alone', async () => {
+  it('a batch that would decompress beyond its bound fails alone, with the bound in the message', async () => {
+    // 32 MiB + 1 of zeros is 32 KB of gzip: its bound is FLOOR + RATIO x that, ~4 MiB.
     const bomb = zlib.gzipSync(Buffer.alloc(MAX_BATCH_BYTES + 1));
-    expect(bomb.length).toBeLessThan(200 * 1024);
-    await expect(codecs.gzip.decompress(bomb)).rejects.toThrow(/^gzip decompression failed/);
-    expect((await codecs.gzip.decompress(zlib.gzipSync(Buffer.alloc(1024 * 1024)))).length).toBe(1024 * 1024);
+    const limit = batchLimit(bomb.length);
+    expect(limit).toBeLessThan(MAX_BATCH_BYTES);
+    await expect(codecs.gzip.decompress(bomb)).rejects.toThrow(
+      `gzip decompression failed: gzip batch would decompress to more than ${limit} bytes (${Math.floor(limit / bomb.length)}x its compressed size of ${bomb.length} bytes)`,
+    );
+    // A small one (one synchronous step): 1 MiB of zeros in ~1 KB.
+    const small = zlib.gzipSync(Buffer.alloc(1024 * 1024));
+    await expect(codecs.gzip.decompress(small)).rejects.toThrow(`gzip batch would decompress to more than ${batchLimit(small.length)} bytes`);
+    // Within the bound: the floor, 8 KiB of zeros in ~40 bytes.
+    expect((await codecs.gzip.decompress(zlib.gzipSync(Buffer.alloc(BATCH_FLOOR)))).length).toBe(BATCH_FLOOR);
+  });
+
+  it('a batch that inflates beyond GZIP_SYNC_BYTES is decoded by the asynchronous zlib.unzip, and still capped', async () => {
+    const unzip = jest.spyOn(zlib, 'unzip');
+    try {
+      // A real 1 MiB batch decodes in one synchronous step.
+      const logs = appLogJson(1024 * 1024);
+      expect((await codecs.gzip.decompress(zlib.gzipSync(logs))).equals(logs)).toBe(true);
+      expect(unzip).not.toHaveBeenCalled();
+      // 4 MiB of log JSON: past the synchronous step, decoded on the thread pool.
+      const big = appLogJson(4 * 1024 * 1024);
+      expect(big.length).toBeGreaterThan(GZIP_SYNC_BYTES);
+      expect((await codecs.gzip.decompress(zlib.gzipSync(big))).equals(big)).toBe(true);
+      expect(unzip).toHaveBeenCalledTimes(1);
+      // MAX_BATCH_BYTES still holds there: 300 KB of incompressible bytes (a bound of the full
+      // MAX_BATCH_BYTES) then a second gzip member of 32 MiB of zeros.
+      const pad = zlib.gzipSync(Buffer.from(Array.from({ length: 300 * 1024 }, (_, i) => (i * 2654435761) >>> 24)), { level: 0 });
+      const capped = Buffer.concat([pad, zlib.gzipSync(Buffer.alloc(MAX_BATCH_BYTES))]);
+      expect(batchLimit(capped.length)).toBe(MAX_BATCH_BYTES);
+      await expect(codecs.gzip.decompress(capped)).rejects.toThrow(`gzip batch would decompress to more than ${MAX_BATCH_BYTES} bytes`);
+      expect(unzip).toHaveBeenCalledTimes(2);
+    } finally {
+      unzip.mockRestore();
+    }
+  });
+});
+
+describe('real-size batches', () => {
+  beforeAll(() => loadZstd());
+
+  it('1 MiB of app-log JSON compressed at zstd level 3 and by gzip decodes whole', async () => {
+    const logs = appLogJson(1024 * 1024);
+    const zstd = Buffer.from(zstdWasm.compress(logs, 3));
+    expect((await codecs.zstd.decompress(zstd)).equals(logs)).toBe(true);
+    expect((await codecs.gzip.decompress(zlib.gzipSync(logs))).equals(logs)).toBe(true);
+    // Its ratio is far below the bound's.
+    expect(logs.length / zstd.length).toBeLessThan(BATCH_RATIO / 2);
   });
 });
