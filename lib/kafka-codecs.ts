@@ -117,11 +117,15 @@ const ZSTD_BLOCK_MAX = 128 * 1024;
 /** libzstd compiled for 32 bits (the WebAssembly build) refuses larger windows (ZSTD_WINDOWLOG_MAX_32). */
 const ZSTD_WINDOW_LOG_MAX = 30;
 
-/** One zstd frame of a batch: its compressed bytes [start, end) and the capacity its output needs. */
+/**
+ * One zstd frame of a batch: its compressed bytes [start, end), the most its output can be
+ * (capacity) and the least (least: what its header or its raw and RLE blocks say for sure).
+ */
 interface ZstdFrame {
   start: number;
   end: number;
   capacity: number;
+  least: number;
 }
 
 /**
@@ -131,7 +135,9 @@ interface ZstdFrame {
  * compressed block is at most Block_Maximum_Size); skippable frames are dropped. Throws on a
  * truncated or malformed header, a window libzstd would refuse, a block larger than
  * Block_Maximum_Size (libzstd itself takes raw and RLE blocks up to 2^21-1 bytes: the spec's limit
- * keeps a block at most 32,768 times its 4 bytes), and when the whole would exceed `limit` bytes.
+ * keeps a block at most 32,768 times its 4 bytes), and when the whole would certainly exceed
+ * `limit` bytes: its declared content sizes and raw and RLE blocks (a compressed block counts as
+ * one byte more than its compressed size, the least it decompresses to).
  */
 export function zstdFrames(b: Uint8Array, limit = batchLimit(b.length)): ZstdFrame[] {
   const frames: ZstdFrame[] = [];
@@ -175,6 +181,7 @@ export function zstdFrames(b: Uint8Array, limit = batchLimit(b.length)): ZstdFra
     }
     const blockMax = Math.min(window, ZSTD_BLOCK_MAX);
     let bound = 0;
+    let least = 0;
     for (let last = 0; !last;) {
       if (q + 3 > b.length) throw truncated();
       const header = b[q] | (b[q + 1] << 8) | (b[q + 2] << 16);
@@ -185,6 +192,8 @@ export function zstdFrames(b: Uint8Array, limit = batchLimit(b.length)): ZstdFra
       if (size > blockMax) throw new Error(`zstd block of ${size} bytes is larger than the frame's block maximum (${blockMax})`);
       // Raw: size bytes follow; RLE: one byte, repeated size times; compressed: size bytes in.
       bound += type === 2 ? blockMax : size;
+      // RFC 8878 §3.1.1.2.3: a compressed block decompresses to more than its compressed size.
+      least += type === 2 ? size + 1 : size;
       q += 3 + (type === 1 ? 1 : size);
       if (q > b.length) throw truncated();
     }
@@ -192,9 +201,10 @@ export function zstdFrames(b: Uint8Array, limit = batchLimit(b.length)): ZstdFra
     if (q > b.length) throw truncated();
     if (fcs > bound) throw new Error(`zstd frame declares ${fcs} bytes but its blocks hold at most ${bound}`);
     const capacity = fcs >= 0 ? fcs : bound;
-    total += capacity;
+    if (fcs >= 0) least = fcs;
+    total += least;
     if (total > limit) throw tooLarge('zstd', b.length, limit);
-    frames.push({ start: p, end: q, capacity });
+    frames.push({ start: p, end: q, capacity, least });
     p = q;
   }
   return frames;
@@ -248,23 +258,47 @@ function zstdFrame(frame: Uint8Array, capacity: number): Uint8Array {
 
 /**
  * Decompresses a zstd batch: every frame (with or without a content size), skippable frames
- * skipped, into one Buffer. Each frame is decoded by libzstd into a buffer of exactly the capacity
- * zstdFrames allowed it; a frame that would write more fails (dstSize_tooSmall), never overruns.
+ * skipped, into one Buffer. Each frame is decoded by libzstd into a buffer of exactly its declared
+ * size, or of what its blocks can hold but at most what is left of the batch's bound; a frame that
+ * would write more fails (dstSize_tooSmall), never overruns. zstdFrames has already refused, before
+ * anything is allocated, a batch whose content sizes or raw and RLE blocks alone pass the bound.
  * Synchronous: libzstd is one WebAssembly call, and the batch bound keeps it short (a CAP batch of
  * log JSON took 45-55 ms here, 32 MiB of RLE blocks 26-30 ms). The WebAssembly memory grows to
  * hold a frame's input and output at once and never shrinks: it stays at about its initial
  * 16 MiB + CAP + the largest frame's compressed size (measured: 16 -> 39 MiB after a CAP batch).
  */
 function zstdDecompress(b: Buffer): Buffer | Promise<Buffer> {
-  const frames = zstdFrames(b);
-  const turn = turnEvery(frames.reduce((n, f) => n + f.capacity, 0));
+  const limit = batchLimit(b.length);
+  const frames = zstdFrames(b, limit);
+  const turn = turnEvery(
+    Math.min(
+      limit,
+      frames.reduce((n, f) => n + f.capacity, 0),
+    ),
+  );
   // Synchronous in the common case (loaded, no turn due): no extra microtask hops per batch.
-  if (!zstdLoaded || turn) return Promise.all([loadZstd(), turn]).then(() => zstdFramesOut(b, frames));
-  return zstdFramesOut(b, frames);
+  if (!zstdLoaded || turn) return Promise.all([loadZstd(), turn]).then(() => zstdFramesOut(b, frames, limit));
+  return zstdFramesOut(b, frames, limit);
 }
 
-function zstdFramesOut(b: Buffer, frames: ZstdFrame[]): Buffer {
-  const out = frames.map((f) => zstdFrame(b.subarray(f.start, f.end), f.capacity));
+function zstdFramesOut(b: Buffer, frames: ZstdFrame[], limit: number): Buffer {
+  const out: Uint8Array[] = [];
+  let left = limit;
+  for (const f of frames) {
+    // A frame with a content size gets exactly that (zstdFrames made sure they all fit); one
+    // without gets what its blocks can hold, but no more than the batch has left: a compressed
+    // block may hold up to 128 KiB, so a small batch's capacity would be far above its bound.
+    const capacity = Math.min(f.capacity, left);
+    let frame: Uint8Array;
+    try {
+      frame = zstdFrame(b.subarray(f.start, f.end), capacity);
+    } catch (e) {
+      if (capacity < f.capacity && e instanceof Error && e.message === ZSTD_ERRORS[-70]) throw tooLarge('zstd', b.length, limit);
+      throw e;
+    }
+    out.push(frame);
+    left -= frame.length;
+  }
   return out.length === 1 ? asBuffer(out[0]) : Buffer.concat(out);
 }
 

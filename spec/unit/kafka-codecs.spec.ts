@@ -141,6 +141,17 @@ const compressedBlock = (size: number) => {
   const h = (size << 3) | (2 << 1) | 1;
   return Buffer.concat([Buffer.from([h & 255, (h >> 8) & 255, (h >> 16) & 255]), Buffer.alloc(size)]);
 };
+/**
+ * The frame libzstd's one-shot API writes (single segment, content size declared), rewritten the
+ * way librdkafka and the Java client write theirs: no content size, a 2 MiB window.
+ */
+function withoutContentSize(frame: Buffer): Buffer {
+  const fhd = frame[4];
+  expect(fhd & 0x20).toBe(0x20); // single segment
+  const fcsBytes = fhd >> 6 ? 1 << (fhd >> 6) : 1;
+  const dictBytes = [0, 1, 2, 4][fhd & 3];
+  return Buffer.concat([frame.subarray(0, 4), Buffer.from([fhd & 0x07, 0x58]), frame.subarray(5, 5 + dictBytes), frame.subarray(5 + dictBytes + fcsBytes)]);
+}
 const skippable = (data: Buffer) => Buffer.concat([Buffer.from([0x5a, 0x2a, 0x4d, 0x18]), Buffer.from(Uint32Array.of(data.length).buffer), data]);
 
 describe('zstd frames', () => {
@@ -152,7 +163,7 @@ describe('zstd frames', () => {
     expect(expected.includes(Buffer.from(MESSAGES[0]))).toBe(true);
     const text = Buffer.from(MESSAGES.join('\n'));
     const withSize = Buffer.from(zstdWasm.compress(text, 3)); // libzstd's one-shot API declares the size
-    expect(zstdFrames(withSize)).toEqual([{ start: 0, end: withSize.length, capacity: text.length }]);
+    expect(zstdFrames(withSize)).toEqual([{ start: 0, end: withSize.length, capacity: text.length, least: text.length }]);
     const rawAndRle = Buffer.concat([headerWithoutSize(), block(0, 3, false, Buffer.from('abc')), block(1, 5, true, Buffer.from('z'))]);
     const input = Buffer.concat([skippable(Buffer.from('meta')), librdkafka, withSize, skippable(Buffer.alloc(0)), rawAndRle, skippable(Buffer.from('end'))]);
     const out = await codecs.zstd.decompress(input);
@@ -173,6 +184,29 @@ describe('zstd frames', () => {
     const out = await codecs.zstd.decompress(input);
     expect(out.length).toBe(100 * 128 * 1024);
     expect(out.every((c) => c === 0x61)).toBe(true);
+  });
+
+  it('a small batch without a content size decodes though its compressed blocks could hold 128 KiB each', async () => {
+    // kcat's batches of a few lines are ~300 bytes: a bound of ~47 KB, under one block's 128 KiB.
+    const text = Buffer.from(MESSAGES.join('\n'));
+    const frame = withoutContentSize(Buffer.from(zstdWasm.compress(text, 3)));
+    expect(frame.length).toBeLessThan(1000);
+    const [f] = zstdFrames(frame);
+    expect(f.capacity).toBeGreaterThan(batchLimit(frame.length));
+    expect((await codecs.zstd.decompress(frame)).equals(text)).toBe(true);
+  });
+
+  it('compressed blocks that decompress beyond the bound fail at the bound, with the bound in the message', async () => {
+    const text = Buffer.from('GET /health 200 OK\n'.repeat(100_000)); // ~1.9 MB
+    const frame = withoutContentSize(Buffer.from(zstdWasm.compress(text, 3)));
+    const limit = batchLimit(frame.length);
+    expect(limit).toBeLessThan(text.length);
+    expect(zstdFrames(frame)[0].least).toBeLessThan(limit); // the walker cannot tell: libzstd stops at the bound
+    await expect(codecs.zstd.decompress(frame)).rejects.toThrow(
+      `zstd decompression failed: zstd batch would decompress to more than ${limit} bytes (${Math.floor(limit / frame.length)}x its compressed size of ${frame.length} bytes)`,
+    );
+    // The same frame with its content size declared is refused by the walker, before anything is allocated.
+    expect(() => zstdFrames(Buffer.from(zstdWasm.compress(text, 3)))).toThrow(/^zstd batch would decompress to more than/);
   });
 
   it('a batch may decompress to FLOOR + RATIO x its compressed size, at most MAX_BATCH_BYTES', () => {
