@@ -233,15 +233,16 @@ export function loadZstd(): Promise<void> {
 
 /** libzstd's error codes (zstd_errors.h) that a bad batch produces, by what the binding returns. */
 const ZSTD_ERRORS: Record<number, string> = {
-  [-10]: 'unknown frame type',
-  [-14]: 'unsupported frame parameter',
-  [-16]: 'window too large',
-  [-20]: 'corrupt data',
-  [-22]: 'checksum wrong',
-  [-32]: 'needs a dictionary',
-  [-64]: 'out of memory',
-  [-70]: 'output larger than the frame allows (destination too small)',
-  [-72]: 'input size wrong (a frame truncated or followed by garbage)',
+  [-10]: 'unknown frame type (prefix_unknown)',
+  [-14]: 'unsupported frame parameter (frameParameter_unsupported)',
+  [-16]: 'window too large (frameParameter_windowTooLarge)',
+  [-20]: 'corrupt data (corruption_detected)',
+  [-22]: 'checksum wrong (checksum_wrong)',
+  [-30]: 'corrupt entropy tables (dictionary_corrupted)',
+  [-32]: 'needs a dictionary (dictionary_wrong)',
+  [-64]: 'out of memory (memory_allocation)',
+  [-70]: 'output larger than the frame allows (dstSize_tooSmall)',
+  [-72]: 'input size wrong: a frame truncated or followed by garbage (srcSize_wrong)',
 };
 
 /** One frame through libzstd; the binding's "Failed to compress with code N" becomes libzstd's reason. */
