@@ -7,11 +7,15 @@ import { Logger } from './logger';
 import { Unavailable } from './errors';
 import { withTimeout } from './timeout';
 import { registerCompressionCodecs } from './kafka-codecs';
+import { installUndecodableBatches, undecodableOf, type Undecodable } from './kafka-undecodable';
 import { isTopicGone } from './topics';
 import type { DependencyTracker } from './dependencies';
 
 // snappy, lz4 and zstd batches (kafkajs has only gzip): without them one such topic crash-loops every consumer.
 registerCompressionCodecs();
+// An undecodable record batch ends its partition's batch (Batch.undecodable) instead of failing the fetch.
+installUndecodableBatches();
+export type { Undecodable } from './kafka-undecodable';
 
 export interface KafkaRecord {
   topic: string;
@@ -34,6 +38,12 @@ export interface Batch {
   partition: number;
   highWatermark: string;
   records: KafkaRecord[];
+  /**
+   * The partition's next record batch could not be decoded (corrupt, or past a codec's bound):
+   * `records` are the ones before it. Until something changes, every fetch of this partition ends
+   * there again: never resolve at or past `firstOffset` (the user quarantines the partition).
+   */
+  undecodable?: Undecodable;
   /** Marks an offset as processed (the committed position becomes offset+1 on the next commit). */
   resolveOffset(offset: string): void;
   heartbeat(): Promise<void>;
@@ -348,11 +358,14 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
         partitionsConsumedConcurrently: copts.partitionsConsumedConcurrently ?? 1,
         eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
           failing = true;
+          const messages = batch.messages;
+          const undecodable = messages.length ? undecodableOf(messages[messages.length - 1]) : undefined;
           await eachBatch({
             topic: batch.topic,
             partition: batch.partition,
             highWatermark: batch.highWatermark,
-            records: batch.messages.map((m) => ({
+            ...(undecodable ? { undecodable } : {}),
+            records: (undecodable ? messages.slice(0, -1) : messages).map((m) => ({
               topic: batch.topic,
               partition: batch.partition,
               offset: m.offset,
@@ -408,6 +421,8 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
       if (wanted.size === 0) return { records: [], complete: true };
       const topics = [...new Set(ranges.filter((r) => wanted.has(`${r.topic}:${r.partition}`)).map((r) => r.topic))];
       const remaining = new Set(wanted.keys());
+      /** Partitions whose range runs into an undecodable batch: not complete, and not waited for. */
+      const undecodables: ({ topic: string; partition: number } & Undecodable)[] = [];
       const consumer = kafka.consumer({
         groupId: `${ropts.groupIdPrefix ?? 'logway-read'}-${crypto.randomUUID()}`,
         sessionTimeout: 10000,
@@ -429,7 +444,17 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
             const w = wanted.get(key);
             // A batch fetched before our seek took effect is stale: its offsets are not ours.
             if (!w || !remaining.has(key) || isStale()) return;
-            for (const m of batch.messages) {
+            let messages = batch.messages;
+            const undecodable = messages.length ? undecodableOf(messages[messages.length - 1]) : undefined;
+            if (undecodable) {
+              // What comes before it is read; the range ends there (the read is reported incomplete).
+              messages = messages.slice(0, -1);
+              if (BigInt(undecodable.firstOffset) < w.to) {
+                remaining.delete(key);
+                undecodables.push({ topic: batch.topic, partition: batch.partition, ...undecodable });
+              }
+            }
+            for (const m of messages) {
               const o = BigInt(m.offset);
               if (o < w.from) continue;
               if (o >= w.to) {
@@ -443,7 +468,7 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
               }
             }
             // The next fetch starts after the last resolved offset (nothing is committed).
-            const last = batch.messages[batch.messages.length - 1];
+            const last = messages[messages.length - 1];
             if (last) resolveOffset(last.offset);
             if (!remaining.has(key)) consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
             if (remaining.size === 0) finish();
@@ -462,7 +487,8 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
         await consumer.disconnect().catch(() => undefined);
       }
       if (remaining.size > 0) log.warn({ unfinished: [...remaining] }, 'readRanges timed out; returning a partial read');
-      return { records: [...wanted.values()].flatMap((w) => w.records), complete: remaining.size === 0 };
+      for (const u of undecodables) log.warn(u, 'readRanges stopped at an undecodable record batch; returning a partial read');
+      return { records: [...wanted.values()].flatMap((w) => w.records), complete: remaining.size === 0 && undecodables.length === 0 };
     },
 
     async startGroupAtEnd(groupId, topics) {

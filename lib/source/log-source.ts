@@ -341,6 +341,7 @@ export class LogSource {
       async (batch) => {
         // A batch of a replaced consumer, or fetched before our seek took effect, is not ours.
         if (gen !== this.generation || !this.running || batch.isStale()) return;
+        if (batch.undecodable) return this.undecodable(batch, gen, handOff);
         if (handOff) return this.handOff(batch, gen);
         try {
           await this.user.onBatch(batch);
@@ -455,19 +456,54 @@ export class LogSource {
     const n = (this.failures.get(key) ?? 0) + 1;
     this.failures.set(key, n);
     if (n < (this.opts.poisonAfter ?? 3)) return false;
-    this.failures.delete(key);
     const error = (err as Error)?.message ?? String(err);
+    this.quarantine(topic, partition, error);
+    this.log.error(
+      { topic, partition, err: error, failures: n, retryInMs: this.opts.quarantineMs ?? 300_000 },
+      'Kafka partition quarantined: every batch of it failed; the other partitions go on',
+    );
+    return true;
+  }
+
+  /** Holds a partition: paused, reported and counted (the caller logs why). */
+  private quarantine(topic: string, partition: number, error: string): void {
+    const key = `${topic}:${partition}`;
+    this.failures.delete(key);
     const until = Date.now() + (this.opts.quarantineMs ?? 300_000);
     this.quarantined.set(key, { topic, partition, until, error });
     this.lifted.delete(key);
     this.opts.quarantines?.partitionQuarantined(this.opts.name, topic, partition, error, until);
     this.consumer?.pause([{ topic, partitions: [partition] }]);
     this.opts.metrics?.quarantined.set({ consumer: this.opts.name, topic, partition: String(partition) }, 1);
+  }
+
+  /**
+   * A batch that ends at a record batch kafkajs could not decode (lib/kafka: Batch.undecodable;
+   * every fetch of the partition would end there again): the partition is quarantined at once,
+   * and the records before the bad batch go to the user as any batch (handOff: queued). Nothing
+   * at or past the bad batch is resolved, so the partition resumes there when the quarantine is
+   * lifted, and is held again if it still cannot be decoded.
+   */
+  private async undecodable(batch: Batch, gen: number, handOff: boolean): Promise<void> {
+    const { topic, partition } = batch;
+    const bad = batch.undecodable!;
+    const error = `record batch at offset ${bad.firstOffset} cannot be decoded: ${bad.reason}`;
+    this.quarantine(topic, partition, error);
     this.log.error(
-      { topic, partition, err: error, failures: n, retryInMs: this.opts.quarantineMs ?? 300_000 },
-      'Kafka partition quarantined: every batch of it failed; the other partitions go on',
+      { topic, partition, offset: bad.firstOffset, lastOffset: bad.lastOffset, err: bad.reason, retryInMs: this.opts.quarantineMs ?? 300_000 },
+      'Kafka partition quarantined: a record batch of it cannot be decoded; the other partitions go on',
     );
-    return true;
+    if (batch.records.length === 0) return;
+    if (handOff) return this.handOff(batch, gen);
+    try {
+      await this.user.onBatch(batch);
+    } catch (err) {
+      // Whatever it left unresolved is read again when the quarantine is lifted.
+      this.log.warn(
+        { topic, partition, err: (err as Error)?.message ?? String(err) },
+        'the records before an undecodable batch failed; read again after the quarantine',
+      );
+    }
   }
 
   /** Quarantines past their time are tried again (resumed where they stopped). */
