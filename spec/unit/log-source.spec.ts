@@ -473,6 +473,73 @@ describe('LogSource poison partitions', () => {
     await source.stop();
   });
 
+  it('an undecodable record batch quarantines its partition at once; the records before it are delivered, nothing at or past it resolved', async () => {
+    const k = scripted({ space: 2 });
+    const seen: string[][] = [];
+    const user: SourceUser = {
+      onBatch: (b) => {
+        seen.push(b.records.map((r) => `${r.partition}/${r.offset}`));
+        for (const r of b.records) b.resolveOffset(r.offset);
+      },
+    };
+    const reported: unknown[][] = [];
+    const quarantines = {
+      partitionQuarantined: (...a: unknown[]) => void reported.push(a),
+      partitionRetrying: () => undefined,
+      quarantineLifted: (...a: unknown[]) => void reported.push(['lifted', ...a]),
+      quarantinesDropped: () => undefined,
+    };
+    const set: Record<string, number> = {};
+    const metrics = { quarantined: { set: (l: { partition: string }, v: number) => void (set[l.partition] = v), remove: () => undefined } };
+    const source = new LogSource(
+      k.kafka,
+      user,
+      options({ start: 'earliest', commit: 'resolved', quarantineMs: 60_000, pollMs: 1000, metrics: metrics as never, quarantines }),
+      silent,
+    );
+    await source.start();
+    const c = k.started[0];
+    const undecodable = { firstOffset: '2', lastOffset: '4', reason: 'zstd decompression failed: too large' };
+    const bad = { ...batchOf('space', 1, [{ offset: '0' }, { offset: '1' }]), undecodable };
+    await c.eachBatch(bad);
+    expect(seen).toEqual([['1/0', '1/1']]);
+    expect(bad.resolved).toEqual(['0', '1']);
+    expect(c.paused).toEqual(['space:1']);
+    expect(source.quarantinedPartitions).toEqual(['space:1']);
+    expect(set).toEqual({ '1': 1 });
+    expect(reported).toEqual([['test', 'space', 1, 'record batch at offset 2 cannot be decoded: zstd decompression failed: too large', expect.any(Number)]]);
+    // The other partition flows.
+    await c.eachBatch(batchOf('space', 0, [{}]));
+    expect(seen).toHaveLength(2);
+    // Tried again after quarantineMs, it ends at the same batch (nothing before it now): held again, never reported lifted.
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(c.resumed).toEqual(['space:1']);
+    const again = { ...batchOf('space', 1, []), undecodable };
+    await c.eachBatch(again);
+    expect(seen).toHaveLength(2);
+    expect(again.resolved).toEqual([]);
+    expect(c.paused).toEqual(['space:1', 'space:1']);
+    expect(reported.filter((r) => r[0] === 'lifted')).toEqual([]);
+    expect(source.quarantinedPartitions).toEqual(['space:1']);
+    await source.stop();
+  });
+
+  it('handOff: the records before an undecodable batch are queued (resolved), the partition quarantined before eachBatch returns', async () => {
+    const k = scripted({ space: 2 });
+    const user = recorder();
+    const source = new LogSource(k.kafka, user, options({ start: 'tracked', commit: 'none', handOff: true, quarantineMs: 60_000 }), silent);
+    await source.start();
+    const c = k.started[0];
+    const bad = { ...batchOf('space', 1, [{ offset: '5' }]), undecodable: { firstOffset: '6', lastOffset: '6', reason: 'corrupt' } };
+    await c.eachBatch(bad);
+    expect(c.paused).toEqual(['space:1']);
+    expect(bad.resolved).toEqual(['5']);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(user.batches.map((b) => b.records.map((r) => r.offset))).toEqual([['5']]);
+    expect(source.quarantinedPartitions).toEqual(['space:1']);
+    await source.stop();
+  });
+
   it('an outage (Unavailable) is never poison: kafkajs keeps retrying the batch', async () => {
     const { Unavailable } = await import('../../lib/errors');
     const k = scripted({ builds: 1 });
