@@ -12,7 +12,8 @@
  * async zlib.unzip, so one batch never holds the event loop for long.
  *
  * Every gzip and zstd batch is bounded by its compressed size (batchLimit, below): a batch past
- * its bound fails the fetch with "<codec> batch would decompress to more than N bytes".
+ * its bound fails with "<codec> batch would decompress to more than N bytes" (its partition is
+ * quarantined: ./kafka-undecodable).
  *
  * The others come from packages that install from the npm registry alone (no native build,
  * nothing fetched at install):
@@ -80,10 +81,8 @@ const snappy = SnappyCodec();
  * is larger than maxBytesPerPartition; that batch is still at most CAP.)
  * A batch beyond its bound is refused with an error naming the codec: zstd before anything is
  * allocated (zstdFrames), gzip as soon as zlib's output passes it (maxOutputLength). The error is
- * thrown inside kafkajs's fetch decoding, not in the source's eachBatch, so it does not quarantine
- * one partition: the consumer crashes, restarts, fetches the same batch and crashes again, and the
- * crash-loop rule (lib/dependencies.ts) makes /health/ready answer 503 naming that consumer until
- * an operator deletes or fixes the topic.
+ * thrown inside kafkajs's fetch decoding; ./kafka-undecodable turns it into Batch.undecodable of
+ * that partition alone, which lib/source quarantines (the other partitions keep flowing).
  */
 export const MAX_BATCH_BYTES = 32 * 1024 * 1024;
 export const BATCH_RATIO = 128;
