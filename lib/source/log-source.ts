@@ -19,7 +19,9 @@
  *   the wire while the user works through this one (at most HAND_OFF_QUEUE batches wait);
  * - a poison partition (the user's handler failed on its batches `poisonAfter` times in a row,
  *   not for an outage) is quarantined: paused, with nothing resolved or committed past it, logged
- *   and counted, and tried again after `quarantineMs`. The other partitions keep flowing.
+ *   and counted, and tried again after `quarantineMs`. The other partitions keep flowing. A
+ *   record batch kafkajs cannot decode (Batch.undecodable: corrupt, or past a codec's bound)
+ *   quarantines its partition at once; the records before it are delivered.
  *
  * Parsing into LogLine with malformed accounting and app learning is ./lines (LogLineReader),
  * called by the users per record: the build consumer parses its own message kind.
