@@ -165,7 +165,7 @@ function schemas(cfg: OpenApiConfig): Record<string, Schema> {
       required: ['state', 'dependencies'],
       properties: {
         state: { type: 'string', enum: ['UP', 'DOWN', 'DEGRADED'] },
-        message: { type: 'string', examples: ['Not ready: influxdb down.'] },
+        message: { type: 'string', examples: ['Not ready: kafka down.'] },
         dependencies: {
           type: 'object',
           description:
@@ -175,7 +175,7 @@ function schemas(cfg: OpenApiConfig): Record<string, Schema> {
         quarantined: {
           type: 'array',
           description:
-            'Kafka partitions a consumer holds as poison (every batch of theirs failed); present only when there is one. The other partitions keep flowing.',
+            'Kafka partitions a consumer holds as poison (every batch of theirs failed, or a record batch could not be decoded); present only when there is one. The other partitions keep flowing.',
           items: ref('QuarantinedPartition'),
         },
       },
@@ -194,7 +194,11 @@ function schemas(cfg: OpenApiConfig): Record<string, Schema> {
         },
         since: { type: 'string', format: 'date-time', description: 'When it was first quarantined.' },
         retry_at: { type: 'string', format: 'date-time', description: 'When it is (or was) tried again.' },
-        reason: { type: 'string', maxLength: 200, description: "The handler's error message: its first line, at most 200 characters." },
+        reason: {
+          type: 'string',
+          maxLength: 200,
+          description: "The handler's error message, or why a record batch could not be decoded: its first line, at most 200 characters.",
+        },
       },
     },
     AppSeen: {
