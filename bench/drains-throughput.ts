@@ -284,6 +284,10 @@ class CpuWindow {
   pids(): number {
     return this.base.size;
   }
+  /** CPU seconds per pid, the root first. */
+  split(): number[] {
+    return [...this.base].map(([p, b]) => ((this.last.get(p) ?? b) - b) / CLK_TCK);
+  }
 }
 
 function rssBytes(pid: number): number {
@@ -307,6 +311,8 @@ interface Result {
   cpuPercent: number;
   /** Processes whose CPU was counted. */
   processes: number;
+  /** CPU seconds per process, the root (node or rsyslogd) first. */
+  cpuSplit: number[];
   /** Pids that appeared or vanished mid-run (their CPU is incomplete); empty when none. */
   cpuFlags: string;
   peakRssMb: number;
@@ -391,6 +397,7 @@ async function measure(
     cpuWindow: window,
     cpuPercent: Math.round((cpuSeconds / window) * 100),
     processes: cpu.pids(),
+    cpuSplit: cpu.split(),
     cpuFlags: flags.join('; '),
     peakRssMb: Math.round(peakRss / 1024 / 1024),
   };
@@ -472,7 +479,7 @@ async function runLogway(kind: 'tls' | 'https', core: Core, store: DrainStore, w
     await waitForGroup(groupId, Math.max(1, DRAIN_WORKERS));
     await sleep(SETTLE_MS);
     live = probeLive(httpPort);
-    const label = `logway${DRAIN_WORKERS ? ` ×${DRAIN_WORKERS} processes` : ''} → ${kind === 'tls' ? 'TLS syslog' : 'HTTPS'}`;
+    const label = `logway${DRAIN_WORKERS ? ` ×${DRAIN_WORKERS} process${DRAIN_WORKERS > 1 ? 'es' : ''}` : ''} → ${kind === 'tls' ? 'TLS syslog' : 'HTTPS'}`;
     const counter = () => (kind === 'tls' ? sinks.tls : sinks.https);
     const r = await measure(label, child.pid!, counter, work.commit);
     const liveFigures = live();
@@ -530,7 +537,7 @@ input(type="imkafka" topic="${space}" broker=["${BROKER}"] consumergroup="${grou
 
 function print(r: Result): void {
   console.log(
-    `${r.name.padEnd(40)} ${String(r.linesPerSec).padStart(8)} lines/s  (${r.lines} lines in ${r.seconds.toFixed(2)} s)  CPU ${r.cpuSeconds.toFixed(2)} s over ${r.cpuWindow.toFixed(2)} s (${r.processes} processes) = ${r.cpuPercent}% of a core, ${((r.cpuSeconds / r.lines) * 1e6).toFixed(1)} µs/line  peak RSS ${r.peakRssMb} MB` +
+    `${r.name.padEnd(40)} ${String(r.linesPerSec).padStart(8)} lines/s  (${r.lines} lines in ${r.seconds.toFixed(2)} s)  CPU ${r.cpuSeconds.toFixed(2)} s over ${r.cpuWindow.toFixed(2)} s (${r.processes} processes: ${r.cpuSplit.map((c) => c.toFixed(2)).join(' + ')}) = ${r.cpuPercent}% of a core, ${((r.cpuSeconds / r.lines) * 1e6).toFixed(1)} µs/line  peak RSS ${r.peakRssMb} MB` +
       (r.cpuFlags ? `  CPU INCOMPLETE: ${r.cpuFlags}` : '') +
       (r.live ? `  /health/live p50 ${r.live.p50} ms p99 ${r.live.p99} ms max ${r.live.max} ms` : '') +
       (r.framesLater !== undefined ? `  frames at the sink 2 s later: ${r.framesLater}` : ''),
