@@ -57,6 +57,14 @@ export interface ConsumerState {
  */
 export const CRASH_LOOP = { crashes: 3, graceMs: 30_000 };
 
+/**
+ * How long after a dependency is back a connection failure is taken for a late report of the
+ * outage that just ended (a request, retry or socket of the client begun before the recovery,
+ * failing after it) rather than a new outage: not logged, the gauge left up. A dependency that
+ * really goes again keeps failing, and its first failure after this is logged as usual.
+ */
+export const SETTLE_MS = 5_000;
+
 interface Outage {
   since: number;
   detail?: string;
@@ -116,6 +124,8 @@ export function isReported(err: unknown): boolean {
 
 export class DependencyTracker {
   private outages = new Map<DependencyName, Outage>();
+  /** When each dependency last came back (see SETTLE_MS). */
+  private backAt = new Map<DependencyName, number>();
   private consumers = new Map<string, ConsumerState>();
   /** This process's quarantined partitions, by consumer/topic/partition. */
   private held = new Map<string, PartitionQuarantine>();
@@ -145,11 +155,13 @@ export class DependencyTracker {
     return o ? new Date(o.since) : undefined;
   }
 
-  /** A connection-level failure. Logs (warn) only when the dependency was up until now. */
+  /** A connection-level failure. Logs (warn) only when the dependency was up until now, and not just back (SETTLE_MS). */
   down(name: DependencyName, detail?: string, err?: unknown): void {
     if (err && typeof err === 'object') reported.add(err);
     if (this.outages.has(name)) return;
     const since = this.now();
+    const back = this.backAt.get(name);
+    if (back !== undefined && since - back < SETTLE_MS) return;
     this.outages.set(name, { since, detail });
     this.prom?.dependencyUp.set({ dependency: name }, 0);
     this.prom?.dependencyChanges.inc({ dependency: name, state: 'down' });
@@ -164,6 +176,7 @@ export class DependencyTracker {
     const o = this.outages.get(name);
     if (!o) return;
     this.outages.delete(name);
+    this.backAt.set(name, this.now());
     const downMs = Math.max(0, this.now() - o.since);
     this.prom?.dependencyUp.set({ dependency: name }, 1);
     this.prom?.dependencyChanges.inc({ dependency: name, state: 'up' });

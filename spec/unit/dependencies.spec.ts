@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { logLevel } from 'kafkajs';
 import { createLogger } from '../../lib/logger';
 import { createProm } from '../../lib/prom';
-import { boundedReason, DependencyTracker, isReported, REASON_MAX } from '../../lib/dependencies';
+import { boundedReason, DependencyTracker, isReported, REASON_MAX, SETTLE_MS } from '../../lib/dependencies';
 import { kafkaLogCreator } from '../../lib/kafka';
 import { Unavailable } from '../../lib/errors';
 
@@ -52,6 +52,36 @@ describe('DependencyTracker', () => {
     expect(await gauge(prom, 'influxdb')).toBe(1);
     expect(await changes(prom, 'influxdb', 'down')).toBe(1);
     expect(await changes(prom, 'influxdb', 'up')).toBe(1);
+  });
+
+  it('a failure within SETTLE_MS of coming back is a late report of the outage just ended, not a new one; later failures are', async () => {
+    const { logger, lines } = captureLogger();
+    const prom = createProm({ defaultMetrics: false });
+    let now = Date.parse('2026-01-01T20:11:03.000Z');
+    const t = new DependencyTracker(logger, prom, () => now);
+    t.down('kafka', 'ECONNREFUSED');
+    now += 4_000;
+    t.up('kafka');
+    now += SETTLE_MS - 1;
+    const late = new Unavailable('kafka', 'Connection error: connect ECONNREFUSED');
+    t.failed(late);
+    t.down('kafka', 'Closed connection');
+    expect(t.isUp('kafka')).toBe(true);
+    expect(isReported(late)).toBe(true);
+    expect(await gauge(prom, 'kafka')).toBe(1);
+    now += 1;
+    t.down('kafka', 'ECONNREFUSED');
+    expect(t.isUp('kafka')).toBe(false);
+    now += 2_000;
+    t.up('kafka');
+    await flush();
+    expect(lines.filter((l) => l.dependency === 'kafka').map((l) => l.msg)).toEqual([
+      expect.stringMatching(/^kafka unreachable; /),
+      'kafka is back after 4 s',
+      expect.stringMatching(/^kafka unreachable; /),
+      'kafka is back after 2 s',
+    ]);
+    expect(await changes(prom, 'kafka', 'down')).toBe(2);
   });
 
   it('says nothing for successes while up', async () => {
