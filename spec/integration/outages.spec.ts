@@ -276,6 +276,9 @@ describe('Kafka stopped and started', () => {
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     const gone = during.filter((l) => l.dependency === 'kafka' && l.level === 40);
     const back = during.filter((l) => l.dependency === 'kafka' && l.level === 30);
+    // On a failure, what the tracker saw and when (a flake here once logged "unreachable" twice).
+    if (gone.length !== 1 || back.length !== 1)
+      console.log(during.filter((l) => l.dependency === 'kafka' || Number(l.level) >= 40).map((l) => JSON.stringify(l)));
     expect(gone.map((l) => l.msg)).toEqual([expect.stringMatching(/^kafka unreachable; affected: /)]);
     expect(back.map((l) => l.msg)).toEqual([expect.stringMatching(/^kafka is back after /)]);
     // What a Kafka restart writes (every level but the access log), for the issue note (OUTAGE_LOG=<file> to keep it).
