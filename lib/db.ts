@@ -20,11 +20,14 @@ export interface Db {
 
 export function createDb(databaseUrl: string, opts: { max?: number; queryTimeoutMs?: number; dependencies?: DependencyTracker } = {}): Db {
   const deps = opts.dependencies;
-  /** A connection-level failure (→ 503) is an outage to report; anything PostgreSQL answered means it is up. */
-  const failed = (e: unknown): unknown => {
+  /**
+   * A connection-level failure (→ 503) is an outage to report; anything PostgreSQL answered means
+   * it is up. `askedAt`: when the call began (lib/dependencies: calls older than a change do not undo it).
+   */
+  const failed = (e: unknown, askedAt?: number): unknown => {
     const out = asUnavailable(e);
-    if (out instanceof Unavailable) deps?.failed(out);
-    else deps?.up('postgresql');
+    if (out instanceof Unavailable) deps?.failed(out, askedAt);
+    else deps?.up('postgresql', askedAt);
     return out;
   };
   const pool = new Pool({
@@ -39,12 +42,13 @@ export function createDb(databaseUrl: string, opts: { max?: number; queryTimeout
   pool.on('error', () => undefined);
 
   async function query<R extends QueryResultRow>(text: string, params?: unknown[]): Promise<R[]> {
+    const askedAt = Date.now();
     try {
       const res = await pool.query<R>(text, params as unknown[]);
-      deps?.up('postgresql');
+      deps?.up('postgresql', askedAt);
       return res.rows;
     } catch (e) {
-      throw failed(e);
+      throw failed(e, askedAt);
     }
   }
 
@@ -52,21 +56,22 @@ export function createDb(databaseUrl: string, opts: { max?: number; queryTimeout
     pool,
     query,
     async tx(fn) {
+      const askedAt = Date.now();
       let client: PoolClient;
       try {
         client = await pool.connect();
       } catch (e) {
-        throw failed(e);
+        throw failed(e, askedAt);
       }
       try {
         await client.query('BEGIN');
         const out = await fn(client);
         await client.query('COMMIT');
-        deps?.up('postgresql');
+        deps?.up('postgresql', askedAt);
         return out;
       } catch (e) {
         await client.query('ROLLBACK').catch(() => undefined);
-        throw failed(e);
+        throw failed(e, askedAt);
       } finally {
         client.release();
       }

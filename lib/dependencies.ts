@@ -57,14 +57,6 @@ export interface ConsumerState {
  */
 export const CRASH_LOOP = { crashes: 3, graceMs: 30_000 };
 
-/**
- * How long after a dependency is back a connection failure is taken for a late report of the
- * outage that just ended (a request, retry or socket of the client begun before the recovery,
- * failing after it) rather than a new outage: not logged, the gauge left up. A dependency that
- * really goes again keeps failing, and its first failure after this is logged as usual.
- */
-export const SETTLE_MS = 5_000;
-
 interface Outage {
   since: number;
   detail?: string;
@@ -124,7 +116,7 @@ export function isReported(err: unknown): boolean {
 
 export class DependencyTracker {
   private outages = new Map<DependencyName, Outage>();
-  /** When each dependency last came back (see SETTLE_MS). */
+  /** When each dependency last came back (the `askedAt` rule below). */
   private backAt = new Map<DependencyName, number>();
   private consumers = new Map<string, ConsumerState>();
   /** This process's quarantined partitions, by consumer/topic/partition. */
@@ -155,13 +147,17 @@ export class DependencyTracker {
     return o ? new Date(o.since) : undefined;
   }
 
-  /** A connection-level failure. Logs (warn) only when the dependency was up until now, and not just back (SETTLE_MS). */
-  down(name: DependencyName, detail?: string, err?: unknown): void {
+  /**
+   * A connection-level failure. Logs (warn) only when the dependency was up until now.
+   * `askedAt` (epoch ms): when the failed request was sent. A request sent before the dependency
+   * last came back failed in the outage that ended: not a new one.
+   */
+  down(name: DependencyName, detail?: string, err?: unknown, askedAt?: number): void {
     if (err && typeof err === 'object') reported.add(err);
     if (this.outages.has(name)) return;
-    const since = this.now();
     const back = this.backAt.get(name);
-    if (back !== undefined && since - back < SETTLE_MS) return;
+    if (askedAt !== undefined && back !== undefined && askedAt < back) return;
+    const since = this.now();
     this.outages.set(name, { since, detail });
     this.prom?.dependencyUp.set({ dependency: name }, 0);
     this.prom?.dependencyChanges.inc({ dependency: name, state: 'down' });
@@ -171,10 +167,15 @@ export class DependencyTracker {
     );
   }
 
-  /** Something talked to it successfully. Logs (info) only when it was down until now. */
-  up(name: DependencyName): void {
+  /**
+   * Something talked to it successfully. Logs (info) only when it was down until now.
+   * `askedAt` (epoch ms): when the answered request was sent. An answer to a request sent before
+   * the outage began says nothing about now (a fetch answered just as the broker went away).
+   */
+  up(name: DependencyName, askedAt?: number): void {
     const o = this.outages.get(name);
     if (!o) return;
+    if (askedAt !== undefined && askedAt < o.since) return;
     this.outages.delete(name);
     this.backAt.set(name, this.now());
     const downMs = Math.max(0, this.now() - o.since);
@@ -187,10 +188,10 @@ export class DependencyTracker {
   }
 
   /** For an Unavailable error naming a dependency we track (by its `dependency` field): down(). */
-  failed(err: unknown): void {
+  failed(err: unknown, askedAt?: number): void {
     const e = err as { dependency?: unknown; detail?: unknown; message?: unknown } | undefined;
     const name = typeof e?.dependency === 'string' ? BY_ERROR_NAME[e.dependency.toLowerCase()] : undefined;
-    if (name) this.down(name, typeof e?.detail === 'string' ? e.detail : String(e?.message ?? ''), err);
+    if (name) this.down(name, typeof e?.detail === 'string' ? e.detail : String(e?.message ?? ''), err, askedAt);
   }
 
   /**

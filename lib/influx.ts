@@ -185,14 +185,15 @@ export function createInflux(opts: InfluxOptions): Influx {
   }
 
   function request(method: string, path: string, query: Record<string, string>, body: string | undefined, timeoutMs: number) {
+    const askedAt = Date.now();
     return send(method, path, query, body, timeoutMs).then(
       (res) => {
         // 5xx and 401/403 are outages for the callers below; any other answer means InfluxDB is there.
-        if (res.status < 500 && res.status !== 401 && res.status !== 403) opts.dependencies?.up('influxdb');
+        if (res.status < 500 && res.status !== 401 && res.status !== 403) opts.dependencies?.up('influxdb', askedAt);
         return res;
       },
       (e) => {
-        opts.dependencies?.failed(e);
+        opts.dependencies?.failed(e, askedAt);
         throw e;
       },
     );

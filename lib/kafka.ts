@@ -190,13 +190,14 @@ const PRODUCER_RETRY = { initialRetryTime: 200, maxRetryTime: 5000, retries: 8 }
 export function createKafka(opts: { brokers: string[]; clientId: string; logger: Logger; dependencies?: DependencyTracker }): LogwayKafka {
   const log = opts.logger.child({ component: 'kafka' });
   const deps = opts.dependencies;
-  /** Our error for a failed call; a connection-level one is an outage for the tracker. */
-  const unavailable = (e: unknown): unknown => {
+  /** Our error for a failed call (sent at `askedAt`); a connection-level one is an outage for the tracker. */
+  const unavailable = (e: unknown, askedAt?: number): unknown => {
     const out = kafkaUnavailable(e);
-    if (isConnectionFailure(e)) deps?.failed(out);
+    if (isConnectionFailure(e)) deps?.failed(out, askedAt);
     return out;
   };
-  const answered = () => deps?.up('kafka');
+  /** A call sent at `askedAt` was answered (lib/dependencies: answers to calls older than an outage do not end it). */
+  const answered = (askedAt: number) => deps?.up('kafka', askedAt);
   const kafka = new KafkaJs({
     clientId: opts.clientId,
     brokers: opts.brokers,
@@ -267,9 +268,10 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
 
   async function withAdmin<T>(fn: (a: Admin) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
+      const askedAt = Date.now();
       try {
         const out = await fn(await getAdmin());
-        answered();
+        answered(askedAt);
         return out;
       } catch (e) {
         // kafkajs's admin names every topic it was ever asked about in each metadata request, so
@@ -281,13 +283,14 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
           void old?.disconnect().catch(() => undefined);
           continue;
         }
-        throw unavailable(e);
+        throw unavailable(e, askedAt);
       }
     }
   }
 
   return {
     async produce(topic, records, popts = {}) {
+      const askedAt = Date.now();
       try {
         const autoCreate = popts.autoCreateTopic ?? true;
         const p = await getProducer(autoCreate);
@@ -308,9 +311,9 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
             throw e;
           });
         }
-        answered();
+        answered(askedAt);
       } catch (e) {
-        throw unavailable(e);
+        throw unavailable(e, askedAt);
       }
     },
 
@@ -340,8 +343,8 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
         deps?.consumerCrashed(name, err?.message ?? String(err), ev.payload.restart);
         if (!ev.payload.restart) crashListeners.forEach((l) => l(err));
       });
-      consumer.on(consumer.events.FETCH, () => {
-        answered();
+      consumer.on(consumer.events.FETCH, (ev) => {
+        answered(Date.now() - ev.payload.duration);
         if (!failing) deps?.consumerProgressed(name);
       });
       try {
@@ -536,13 +539,14 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
     },
 
     async ping(timeoutMs) {
+      const askedAt = Date.now();
       await withTimeout(
         (async () => {
           const a = await getAdmin();
           await a.describeCluster();
-          answered();
+          answered(askedAt);
         })().catch((e) => {
-          throw unavailable(e);
+          throw unavailable(e, askedAt);
         }),
         timeoutMs,
         'Kafka',

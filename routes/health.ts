@@ -73,13 +73,14 @@ export function healthRouter(core: Core): Router {
 
   /** Kafka, PostgreSQL and InfluxDB outages are logged by the dependency tracker, once per change. */
   async function check(name: DependencyName, fn: () => Promise<unknown>): Promise<DependencyState> {
+    const askedAt = Date.now();
     try {
       await fn();
-      core.dependencies.up(name);
+      core.dependencies.up(name, askedAt);
       return { state: 'UP' };
     } catch (e) {
       const err = e as Error & { detail?: string };
-      core.dependencies.down(name, err?.detail ?? err?.message ?? String(e), e);
+      core.dependencies.down(name, err?.detail ?? err?.message ?? String(e), e, askedAt);
       return { state: 'DOWN', error: publicError(e) };
     }
   }

@@ -260,10 +260,10 @@ describe('Kafka stopped and started', () => {
 
     await kafka.start();
     const up = await waitFor(
-      'readiness 200 once Kafka is back',
+      'readiness 200 UP once Kafka is back (DEGRADED meanwhile while the hub consumer restarts from its crash)',
       async () => {
         const r = await ready(server);
-        return r.status === 200 ? r : undefined;
+        return r.status === 200 && r.body.state === 'UP' ? r : undefined;
       },
       90_000,
     );
