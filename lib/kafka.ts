@@ -340,7 +340,8 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
         // Said once per crash loop by the tracker (and readiness names the consumer), not once per crash here.
         log.debug({ groupId: copts.groupId, err: err?.message, restart: ev.payload.restart }, 'consumer crashed');
         if (isConnectionFailure(err)) deps?.down('kafka', err?.message);
-        deps?.consumerCrashed(name, err?.message ?? String(err), ev.payload.restart);
+        // kafkajs gave up (restart false), but an owner listening for that (lib/source) starts it again.
+        deps?.consumerCrashed(name, err?.message ?? String(err), ev.payload.restart || crashListeners.length > 0);
         if (!ev.payload.restart) crashListeners.forEach((l) => l(err));
       });
       consumer.on(consumer.events.FETCH, (ev) => {

@@ -526,7 +526,11 @@ export class LogSource {
   private crashed(consumer: RunningConsumer, err: Error): void {
     if (this.consumer !== consumer || !this.running) return;
     const wait = this.backoff.crashed();
-    this.log.error({ err: err?.message, topicGone: isTopicGone(err), restartInMs: wait, crashes: this.backoff.streak }, 'Kafka consumer crashed; restarting');
+    // The crash itself is said by the dependency tracker (one warn per crash loop); this is the restart's detail.
+    this.log.info(
+      { err: err?.message, topicGone: isTopicGone(err), restartInMs: wait, crashes: this.backoff.streak },
+      'Kafka consumer restarting after its crash',
+    );
     this.consumer = undefined;
     this.subscribed = [];
     this.generation++;
