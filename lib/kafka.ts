@@ -67,6 +67,11 @@ export interface ConsumerOptions {
    * kafkajs restart rejoins the group without them and reads from the end, skipping lines.
    */
   kafkajsRestarts?: boolean;
+  /**
+   * The caller starts a new consumer when this one gives up (onCrash; lib/source does): a crash is
+   * then "restarting" for readiness and the log, not "will not restart".
+   */
+  ownerRestarts?: boolean;
   sessionTimeoutMs?: number;
   maxBytesPerPartition?: number;
   partitionsConsumedConcurrently?: number;
@@ -84,7 +89,10 @@ export interface RunningConsumer {
   seek(topic: string, partition: number, offset: string): void;
   pause(topics: { topic: string; partitions?: number[] }[]): void;
   resume(topics: { topic: string; partitions?: number[] }[]): void;
-  /** Fires when the consumer crashes for good (kafkajs gave up restarting). */
+  /**
+   * Fires when the consumer crashes for good (kafkajs gave up restarting); on a later turn for a
+   * listener added after that crash (it can happen while consume() is still joining the group).
+   */
   onCrash(listener: (err: Error) => void): void;
 }
 
@@ -333,6 +341,8 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
       consumers.add(consumer);
       const name = copts.name ?? copts.groupId;
       const crashListeners: ((err: Error) => void)[] = [];
+      /** Its crash for good, if any: a listener added after it still hears of it. */
+      let gaveUp: Error | undefined;
       /** eachBatch threw since the last batch it handled: a fetch alone is not progress then. */
       let failing = false;
       consumer.on(consumer.events.CRASH, (ev) => {
@@ -340,9 +350,10 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
         // Said once per crash loop by the tracker (and readiness names the consumer), not once per crash here.
         log.debug({ groupId: copts.groupId, err: err?.message, restart: ev.payload.restart }, 'consumer crashed');
         if (isConnectionFailure(err)) deps?.down('kafka', err?.message);
-        // kafkajs gave up (restart false), but an owner listening for that (lib/source) starts it again.
-        deps?.consumerCrashed(name, err?.message ?? String(err), ev.payload.restart || crashListeners.length > 0);
-        if (!ev.payload.restart) crashListeners.forEach((l) => l(err));
+        deps?.consumerCrashed(name, err?.message ?? String(err), ev.payload.restart || copts.ownerRestarts === true);
+        if (ev.payload.restart) return;
+        gaveUp = err;
+        crashListeners.forEach((l) => l(err));
       });
       consumer.on(consumer.events.FETCH, (ev) => {
         answered(Date.now() - ev.payload.duration);
@@ -397,7 +408,11 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
         seek: (topic, partition, offset) => consumer.seek({ topic, partition, offset }),
         pause: (t) => consumer.pause(t),
         resume: (t) => consumer.resume(t),
-        onCrash: (l) => crashListeners.push(l),
+        onCrash: (l) => {
+          crashListeners.push(l);
+          const err = gaveUp;
+          if (err) setImmediate(() => l(err));
+        },
       };
     },
 

@@ -333,6 +333,7 @@ export class LogSource {
         autoCommit: this.opts.commit === 'resolved',
         // A tracked consumer's positions are only seeked here: kafkajs restarting it would read from the end.
         kafkajsRestarts: !tracked,
+        ownerRestarts: true,
         sessionTimeoutMs: this.opts.sessionTimeoutMs,
         maxBytesPerPartition: this.opts.maxBytesPerPartition,
         partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently,
