@@ -161,9 +161,17 @@ const CONNECTION_FAILURE =
   /connect(ion)? (error|timeout)|Failed to connect|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|Closed connection|socket hang up|broker not connected|not connected/i;
 
 /**
+ * kafkajs lines that the dependency tracker already says (a consumer's crash and kafkajs restarting
+ * it: `Kafka consumer crashed; restarting`, once per crash loop) or that are routine (a member told
+ * to rejoin while its group rebalances, as every restart and every new drain process causes).
+ */
+const SAID_ELSEWHERE = /^(Crash: |Restarting the consumer in )|The group is rebalancing, so a rejoin is needed/;
+
+/**
  * kafkajs's own log lines, mapped to our levels (its ERROR → warn, WARN → info, the rest debug;
- * connection failures → debug, since the tracker's one warn says it) and rate-limited: at most one
- * line per distinct namespace+message per `windowMs`, the next one carrying how many were suppressed.
+ * connection failures and SAID_ELSEWHERE → debug, since the tracker says them) and rate-limited: at
+ * most one line per distinct namespace+message per `windowMs`, the next one carrying how many were
+ * suppressed.
  */
 export function kafkaLogCreator(log: Logger, dependencies?: DependencyTracker, windowMs = 30_000, now: () => number = Date.now) {
   const seen = new Map<string, { at: number; suppressed: number }>();
@@ -173,7 +181,8 @@ export function kafkaLogCreator(log: Logger, dependencies?: DependencyTracker, w
       const text = `${message} ${String(extra.error ?? '')}`;
       const connection = level <= KafkaLogLevel.ERROR && CONNECTION_FAILURE.test(text);
       if (connection) dependencies?.down('kafka', `${message}${extra.error ? `: ${String(extra.error)}` : ''}`);
-      const fn = connection ? 'debug' : level <= KafkaLogLevel.ERROR ? 'warn' : level === KafkaLogLevel.WARN ? 'info' : 'debug';
+      const quiet = connection || SAID_ELSEWHERE.test(text);
+      const fn = quiet ? 'debug' : level <= KafkaLogLevel.ERROR ? 'warn' : level === KafkaLogLevel.WARN ? 'info' : 'debug';
       if (!log.isLevelEnabled(fn)) return;
       const key = `${namespace}\u0000${message}`;
       const t = now();

@@ -311,6 +311,31 @@ describe('kafkaLogCreator', () => {
     ]);
   });
 
+  it("kafkajs's consumer crash and restart lines and a group rebalance answer go to debug (the tracker's 'Kafka consumer crashed' says the crash)", async () => {
+    const { logger, lines } = captureLogger('info');
+    const log = kafkaLogCreator(logger)();
+    log({
+      namespace: 'Consumer',
+      level: logLevel.ERROR,
+      label: 'ERROR',
+      log: entry('Crash: KafkaJSNoBrokerAvailableError: No broker available', {
+        groupId: 'logway-drains',
+        stack: 'KafkaJSNoBrokerAvailableError: No broker available\n    at x',
+      }),
+    });
+    log({ namespace: 'Consumer', level: logLevel.ERROR, label: 'ERROR', log: entry('Restarting the consumer in 200ms', { retryTime: 200 }) });
+    log({
+      namespace: 'Connection',
+      level: logLevel.ERROR,
+      label: 'ERROR',
+      log: entry('Response Heartbeat(key: 12, version: 3)', { error: 'The group is rebalancing, so a rejoin is needed' }),
+    });
+    // Other Consumer errors stay warnings.
+    log({ namespace: 'Consumer', level: logLevel.ERROR, label: 'ERROR', log: entry('Offset out of range') });
+    await flush();
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([[40, 'Offset out of range']]);
+  });
+
   it('connection failures become one warn from the tracker (the raw lines go to debug)', async () => {
     const { logger, lines } = captureLogger('info');
     const t = new DependencyTracker(logger);
