@@ -12,7 +12,7 @@ import { AFFECTED as DEPENDENCY_AFFECTED, DependencyName, PartitionQuarantine } 
 type DependencyState = { state: 'UP' | 'DOWN' | 'DEGRADED'; error?: string };
 
 /** A quarantined partition as /health/ready lists it (`quarantined`). */
-interface QuarantineDetail {
+export interface QuarantineDetail {
   consumer: string;
   topic: string;
   partition: number;

@@ -19,6 +19,7 @@ import { LogSource } from '../../lib/source/log-source';
 import { createTestCore, testEnv, uniqueName } from '../helpers/env';
 import { deleteTopicWithTopicCommand } from '../helpers/topic-command';
 import { waitFor } from '../helpers/wait';
+import type { QuarantineDetail } from '../../routes/health';
 
 jest.setTimeout(120_000);
 
@@ -43,16 +44,6 @@ afterAll(async () => {
 
 /** One record into one partition (the gateway's producer picks partitions by key). */
 const produceTo = (topic: string, partition: number, value: string) => producer.send({ topic, acks: -1, messages: [{ partition, value }] });
-
-interface Detail {
-  consumer: string;
-  topic: string;
-  partition: number;
-  state: string;
-  since: string;
-  retry_at: string;
-  reason: string;
-}
 
 /**
  * A source over one topic, as the node's consumers run it (reporting to the node's tracker), whose
@@ -89,12 +80,15 @@ function poisonedSource(topic: string, quarantineMs: number) {
   return { source, name, poison, seen };
 }
 
-async function ready(): Promise<{ status: number; body: { state: string; message?: string; dependencies: Record<string, unknown>; quarantined?: Detail[] } }> {
+async function ready(): Promise<{
+  status: number;
+  body: { state: string; message?: string; dependencies: Record<string, unknown>; quarantined?: QuarantineDetail[] };
+}> {
   const res = await request(app).get('/health/ready');
   return { status: res.status, body: res.body };
 }
 
-const about = (topic: string) => (q: Detail) => q.topic === topic;
+const about = (topic: string) => (q: QuarantineDetail) => q.topic === topic;
 
 it('a poison partition: 200 DEGRADED naming it while the other partition flows; gone once its retried batch goes through', async () => {
   const topic = uniqueName('qready');

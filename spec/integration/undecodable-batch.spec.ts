@@ -20,6 +20,7 @@ import { createLogger } from '../../lib/logger';
 import { LogSource } from '../../lib/source/log-source';
 import { createTestCore, testEnv, uniqueName } from '../helpers/env';
 import { waitFor } from '../helpers/wait';
+import type { QuarantineDetail } from '../../routes/health';
 
 jest.setTimeout(120_000);
 
@@ -47,17 +48,7 @@ function kcat(topic: string, partition: number, lines: string[], codec?: 'zstd')
   );
 }
 
-interface Detail {
-  consumer: string;
-  topic: string;
-  partition: number;
-  state: string;
-  since: string;
-  retry_at: string;
-  reason: string;
-}
-
-async function ready(): Promise<{ status: number; body: { state: string; dependencies: Record<string, unknown>; quarantined?: Detail[] } }> {
+async function ready(): Promise<{ status: number; body: { state: string; dependencies: Record<string, unknown>; quarantined?: QuarantineDetail[] } }> {
   const res = await request(app).get('/health/ready');
   return { status: res.status, body: res.body };
 }
