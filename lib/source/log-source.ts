@@ -206,11 +206,7 @@ export class LogSource {
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.restartTimer) clearTimeout(this.restartTimer);
     await this.refreshing.catch(() => undefined);
-    const c = this.consumer;
-    this.consumer = undefined;
-    this.subscribed = [];
-    this.generation++;
-    this.dropQueued();
+    const c = this.detachConsumer();
     this.opts.quarantines?.quarantinesDropped(this.opts.name);
     await c?.stop();
   }
@@ -433,12 +429,9 @@ export class LogSource {
   private handOffFailed(item: HandedOff, err: unknown): void {
     const { topic, partition } = item.batch;
     this.poison(topic, partition, err);
-    const consumer = this.consumer;
-    this.consumer = undefined;
-    this.subscribed = [];
-    this.generation++;
-    this.dropQueued();
-    void consumer?.stop().catch(() => undefined);
+    void this.detachConsumer()
+      ?.stop()
+      .catch(() => undefined);
     const wait = this.backoff.crashed();
     this.log.error(
       { topic, partition, err: (err as Error)?.message ?? String(err), restartInMs: wait },
@@ -462,17 +455,21 @@ export class LogSource {
     const error = (err as Error)?.message ?? String(err);
     this.quarantine(topic, partition, error);
     this.log.error(
-      { topic, partition, err: error, failures: n, retryInMs: this.opts.quarantineMs ?? 300_000 },
+      { topic, partition, err: error, failures: n, retryInMs: this.quarantineMs },
       'Kafka partition quarantined: every batch of it failed; the other partitions go on',
     );
     return true;
+  }
+
+  private get quarantineMs(): number {
+    return this.opts.quarantineMs ?? 300_000;
   }
 
   /** Holds a partition: paused, reported and counted (the caller logs why). */
   private quarantine(topic: string, partition: number, error: string): void {
     const key = `${topic}:${partition}`;
     this.failures.delete(key);
-    const until = Date.now() + (this.opts.quarantineMs ?? 300_000);
+    const until = Date.now() + this.quarantineMs;
     this.quarantined.set(key, { topic, partition, until, error });
     this.lifted.delete(key);
     this.opts.quarantines?.partitionQuarantined(this.opts.name, topic, partition, error, until);
@@ -493,7 +490,7 @@ export class LogSource {
     const error = `record batch at offset ${bad.firstOffset} cannot be decoded: ${bad.reason}`;
     this.quarantine(topic, partition, error);
     this.log.error(
-      { topic, partition, offset: bad.firstOffset, lastOffset: bad.lastOffset, err: bad.reason, retryInMs: this.opts.quarantineMs ?? 300_000 },
+      { topic, partition, offset: bad.firstOffset, lastOffset: bad.lastOffset, err: bad.reason, retryInMs: this.quarantineMs },
       'Kafka partition quarantined: a record batch of it cannot be decoded; the other partitions go on',
     );
     if (batch.records.length === 0) return;
@@ -532,13 +529,23 @@ export class LogSource {
       { err: err?.message, topicGone: isTopicGone(err), restartInMs: wait, crashes: this.backoff.streak },
       'Kafka consumer restarting after its crash',
     );
+    // kafkajs disconnected it already. Not stop()ped here: that would tell readiness the consumer
+    // stopped, while it is crash-looping until a new one handles a batch (lib/dependencies).
+    this.detachConsumer();
+    this.restartAfter(wait);
+  }
+
+  /**
+   * Forgets the running consumer: a new generation, so its batches (queued or in flight) never
+   * reach the user. Returns it for the caller to stop, or not.
+   */
+  private detachConsumer(): RunningConsumer | undefined {
+    const c = this.consumer;
     this.consumer = undefined;
     this.subscribed = [];
     this.generation++;
     this.dropQueued();
-    // kafkajs disconnected it already. Not stop()ped here: that would tell readiness the consumer
-    // stopped, while it is crash-looping until a new one handles a batch (lib/dependencies).
-    this.restartAfter(wait);
+    return c;
   }
 
   private restartAfter(wait: number): void {
