@@ -1,5 +1,5 @@
 /**
- * Decompression cost of the Kafka codecs logway reads (lib/kafka-codecs.ts), per batch, on one
+ * Decompression cost of the Kafka codecs logway reads (lib/kafka/codecs.ts), per batch, on one
  * CPU: MB/s of decompressed records and µs per batch.
  * - Large: one ~1 MiB batch of Akkeris app-log JSON like a space topic's; snappy and lz4 are
  *   compressed by the registered codecs (lz4: 64 KB blocks, as librdkafka and the Java client
@@ -29,7 +29,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import * as fzstd from 'fzstd';
-import { batchLimit, codecs, loadZstd, MAX_BATCH_BYTES } from '../lib/kafka-codecs';
+import { batchLimit, codecs, loadZstd, MAX_BATCH_BYTES } from '../lib/kafka/codecs';
 
 const BATCH_KB = Number(process.env.BATCH_KB ?? 1024);
 const ROUNDS = Number(process.env.ROUNDS ?? 15);
@@ -193,7 +193,7 @@ function recordBatch(offset: number, frame: Buffer): Buffer {
 }
 
 async function bounds(): Promise<void> {
-  const { registerCompressionCodecs } = await import('../lib/kafka-codecs');
+  const { registerCompressionCodecs } = await import('../lib/kafka/codecs');
   registerCompressionCodecs();
   await loadZstd();
   const mib = (n: number) => `${(n / 1048576).toFixed(0)} MiB`;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `logway` CLI entry point (package.json bin → dist/bin/logway.js). */
-import { run } from '../lib/cli/program';
-import { processIo } from '../lib/cli/io';
+import { run } from '../cli/program';
+import { processIo } from '../cli/io';
 
 run(process.argv.slice(2), processIo()).then(
   (code) => {

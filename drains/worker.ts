@@ -1,15 +1,15 @@
 /**
  * The drain worker (DESIGN §3 "Guarantees"): each line parsed once and offered to each drain of
  * its app through that drain's sender; offsets committed only once every drain of every earlier
- * line acknowledged it or parked it in the DLQ. Its parts: lib/source (the Kafka consumer),
+ * line acknowledged it or parked it in the DLQ. Its parts: lib/kafka/source (the Kafka consumer),
  * ./dispatch (dispatch, backpressure, commits), ./registry (drains and transports), ./dlq-pump.
  */
 import type { Core } from '../lib/core';
 import type { Logger } from '../lib/logger';
 import { isLogTopic } from '../lib/log/parse';
-import { LogSource } from '../lib/source/log-source';
-import { LogLineReader } from '../lib/source/lines';
-import { sourceMetrics } from '../lib/source/metrics';
+import { LogSource } from '../lib/kafka/source/log-source';
+import { LogLineReader } from '../lib/kafka/source/lines';
+import { sourceMetrics } from '../lib/kafka/source/metrics';
 import { DEFAULT_RETRY, RetryPolicy } from './backoff';
 import { DestinationPolicy } from './destination';
 import { Dispatcher, sleep } from './dispatch';
@@ -88,7 +88,7 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
 };
 
 /**
- * The drain worker: a Kafka log source (lib/source, group `groupId` shared by every node, manual
+ * The drain worker: a Kafka log source (lib/kafka/source, group `groupId` shared by every node, manual
  * commits, a new group starting at the end of today's topics) whose batches go to the Dispatcher,
  * the drains of the DrainRegistry, and the DlqPump for operator retries; PostgreSQL NOTIFY wakes
  * the registry and the pump. This class only wires them and runs their timers.

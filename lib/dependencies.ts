@@ -63,7 +63,7 @@ interface Outage {
 }
 
 /**
- * A Kafka partition a consumer holds as poison (lib/source LogSource: every batch of it failed;
+ * A Kafka partition a consumer holds as poison (lib/kafka/source LogSource: every batch of it failed;
  * paused, nothing committed past it, the other partitions flowing), as /health/ready names it.
  * Plain data (times in epoch ms): it crosses the drain worker processes' IPC as it is.
  */

@@ -12,7 +12,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { registerCompressionCodecs } from '../../lib/kafka-codecs';
+import { registerCompressionCodecs } from '../../lib/kafka/codecs';
 
 export interface ValueBatch {
   partition: number;
@@ -49,11 +49,11 @@ async function load(name: string): Promise<unknown> {
   }
 }
 
-/** kafkajs 2.x (logway's client today), group subscription + seek, with lib/kafka-codecs.ts registered. */
+/** kafkajs 2.x (logway's client today), group subscription + seek, with lib/kafka/codecs.ts registered. */
 export function kafkajs(o: CandidateOptions): CandidateSource {
   registerCompressionCodecs();
   const kafka = new Kafka({ clientId: 'bench-kc', brokers: [o.broker], logLevel: logLevel.NOTHING });
-  // The settings of lib/kafka.ts consume() (maxWaitTimeInMs 1000; kafkajs's default fetch sizes).
+  // The settings of lib/kafka/client.ts consume() (maxWaitTimeInMs 1000; kafkajs's default fetch sizes).
   const consumer = kafka.consumer({ groupId: o.groupId, sessionTimeout: 30000, maxWaitTimeInMs: 1000 });
   return {
     async start(topic, from, onBatch) {

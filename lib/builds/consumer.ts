@@ -1,8 +1,8 @@
 /** The `alamobuildlogs` consumer: Kafka batches → BuildStore, offsets resolved only after PostgreSQL committed them. */
 import type { Core } from '../core';
-import type { Batch } from '../kafka';
-import { LogSource } from '../source/log-source';
-import { sourceMetrics } from '../source/metrics';
+import type { Batch } from '../kafka/client';
+import { LogSource } from '../kafka/source/log-source';
+import { sourceMetrics } from '../kafka/source/metrics';
 import type { Counter } from 'prom-client';
 import { counter } from '../prom';
 import { BuildStore, SkipKind } from './store';
@@ -36,7 +36,7 @@ export function buildMetrics(core: Core): BuildMetrics {
 }
 
 /**
- * A user of the Kafka log source (lib/source): the build-log topic (created if missing) read by a
+ * A user of the Kafka log source (lib/kafka/source): the build-log topic (created if missing) read by a
  * shared group, kafkajs committing only the offsets resolved after PostgreSQL stored them.
  */
 export class BuildConsumer {

@@ -1,5 +1,5 @@
 /**
- * The tail hub: ONE Kafka log source per logway node over every log topic (lib/source, tracked
+ * The tail hub: ONE Kafka log source per logway node over every log topic (lib/kafka/source, tracked
  * positions, never committing), each line fanned out to the open sessions of its app (or site)
  * and into the app's recent-lines ring. Its parts: ./hub-positions (where the hub is in each
  * partition: the seam between a session's history and its live lines), ./fanout (rings and
@@ -8,13 +8,13 @@
 import os from 'node:os';
 import crypto from 'node:crypto';
 import type { Core } from '../core';
-import type { Batch } from '../kafka';
+import type { Batch } from '../kafka/client';
 import type { LogLine } from '../log/line';
 import type { Logger } from '../logger';
 import { isLogTopic } from '../log/parse';
-import { LogSource } from '../source/log-source';
-import { malformedBy, sourceMetrics } from '../source/metrics';
-import { LogLineReader } from '../source/lines';
+import { LogSource } from '../kafka/source/log-source';
+import { malformedBy, sourceMetrics } from '../kafka/source/metrics';
+import { LogLineReader } from '../kafka/source/lines';
 import { RingStore } from './ring';
 import { Positions, tpKey } from './positions';
 import { createTailMetrics, TailMetrics } from './metrics';
@@ -53,7 +53,7 @@ export interface HubOptions {
   fetchMaxWaitMs?: number;
   /**
    * Hand each batch over on a later event-loop turn so kafkajs's next fetch is in flight meanwhile
-   * (lib/source handOff; default false). On 2 shared cores it took the hub's waiting on fetches
+   * (lib/kafka/source handOff; default false). On 2 shared cores it took the hub's waiting on fetches
    * from ~36 % to ~2 % but did not raise the consume rate (the thread is then CPU-bound: JSON.parse
    * and GC), and it added 10-15 ms to the live p50: kept as an option to measure on bigger nodes.
    */

@@ -1,7 +1,7 @@
 /** The tail's Prometheus metrics (DESIGN §3 "Operating logway itself"). */
 import type { Counter, Gauge, Registry } from 'prom-client';
 import { counter, gauge } from '../prom';
-import { sourceMetrics } from '../source/metrics';
+import { sourceMetrics } from '../kafka/source/metrics';
 
 export interface TailMetrics {
   sessionsActive: Gauge;

@@ -1,4 +1,4 @@
-/** Types for the untyped pure-JS compression packages lib/kafka-codecs.ts registers with kafkajs. */
+/** Types for the untyped pure-JS compression packages lib/kafka/codecs.ts registers with kafkajs. */
 declare module 'kafkajs-snappy' {
   interface SnappyCodec {
     compress(encoder: { buffer: Buffer }): Promise<Buffer>;

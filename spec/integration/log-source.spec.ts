@@ -1,14 +1,14 @@
 /**
- * lib/source on the real broker: a partition added to a topic the source already reads
+ * lib/kafka/source on the real broker: a partition added to a topic the source already reads
  * (admin createPartitions) is read without any other topic change, every record once; and the
  * running consumer seeks by timestamp to the first record at or after it. On the code before, a
  * new partition was read only once the topic set changed (kafkajs resolves a subscription once).
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { closeCore, Core } from '../../lib/core';
-import type { Batch } from '../../lib/kafka';
+import type { Batch } from '../../lib/kafka/client';
 import { createLogger } from '../../lib/logger';
-import { LogSource, SourceTopics } from '../../lib/source/log-source';
+import { LogSource, SourceTopics } from '../../lib/kafka/source/log-source';
 import { createTestCore, testEnv, uniqueName } from '../helpers/env';
 import { waitFor } from '../helpers/wait';
 

@@ -10,7 +10,7 @@
  */
 import { closeCore, Core } from '../../lib/core';
 import { createLogger } from '../../lib/logger';
-import { LogSource } from '../../lib/source/log-source';
+import { LogSource } from '../../lib/kafka/source/log-source';
 import { createTestCore, uniqueName } from '../helpers/env';
 import { waitFor } from '../helpers/wait';
 

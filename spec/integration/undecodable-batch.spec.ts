@@ -1,8 +1,8 @@
 /**
  * An undecodable record batch on the real broker (issue 10 Build 1: a poison partition is isolated,
  * reported and skipped; it never stops the others): kcat writes, on partition 1 of a 2-partition
- * topic, a zstd batch far past lib/kafka-codecs' bound (one ~2 MB line of one character) between
- * two plain lines. Before lib/kafka-undecodable, kafkajs failed the whole fetch on it and the
+ * topic, a zstd batch far past lib/kafka/codecs.ts' bound (one ~2 MB line of one character) between
+ * two plain lines. Before lib/kafka/undecodable.ts, kafkajs failed the whole fetch on it and the
  * consumer crash-looped for every partition (/health/ready 503). Now a LogSource reporting to the
  * node's tracker gets the line before it, quarantines partition 1 with the codec's reason
  * (/health/ready 200 DEGRADED naming it), keeps delivering partition 0, and after quarantineMs
@@ -15,9 +15,9 @@ import request from 'supertest';
 import type { Express } from 'express';
 import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
-import type { Batch } from '../../lib/kafka';
+import type { Batch } from '../../lib/kafka/client';
 import { createLogger } from '../../lib/logger';
-import { LogSource } from '../../lib/source/log-source';
+import { LogSource } from '../../lib/kafka/source/log-source';
 import { createTestCore, testEnv, uniqueName } from '../helpers/env';
 import { waitFor } from '../helpers/wait';
 import type { QuarantineDetail } from '../../routes/health';

@@ -1,8 +1,8 @@
-import { run } from '../../lib/cli/program';
-import type { CliIo } from '../../lib/cli/io';
-import { sessionBody, LineSplitter } from '../../lib/cli/logs';
-import { colorLogLine, colorsEnabled } from '../../lib/cli/render';
-import { sparkline, resample, bar } from '../../lib/cli/chart';
+import { run } from '../../cli/program';
+import type { CliIo } from '../../cli/io';
+import { sessionBody, LineSplitter } from '../../cli/logs';
+import { colorLogLine, colorsEnabled } from '../../cli/render';
+import { sparkline, resample, bar } from '../../cli/chart';
 
 interface Call {
   method: string;

@@ -1,4 +1,4 @@
-import { PartitionLedger, sendAcknowledged } from '../../lib/kafka-acks';
+import { PartitionLedger, sendAcknowledged } from '../../lib/kafka/acks';
 
 type Msg = { key: string; value: string; partition?: number };
 

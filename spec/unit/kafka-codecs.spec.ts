@@ -1,5 +1,5 @@
 /**
- * The snappy, lz4 and zstd codecs registered with kafkajs (lib/kafka-codecs.ts), on record batches
+ * The snappy, lz4 and zstd codecs registered with kafkajs (lib/kafka/codecs.ts), on record batches
  * written by real producers: librdkafka (kcat -z) and the Java client (Kafka's ConsoleProducer,
  * whose snappy is xerial-framed). The fixtures are the first record batch of a segment file, byte
  * for byte (spec/fixtures/kafka-batches/make.ts), decoded here by kafkajs's own record-batch
@@ -21,7 +21,7 @@ import {
   MAX_BATCH_BYTES,
   registerCompressionCodecs,
   zstdFrames,
-} from '../../lib/kafka-codecs';
+} from '../../lib/kafka/codecs';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs's internal decoder, the code under test's caller */
 const decodeRecordBatch: (d: unknown) => Promise<{ records: { value: Buffer }[] }> = require('kafkajs/src/protocol/recordBatch/v0/decoder');

@@ -1,14 +1,14 @@
 /**
- * lib/kafka-undecodable.ts on fetch responses encoded with kafkajs's own encoders (RecordBatch,
+ * lib/kafka/undecodable.ts on fetch responses encoded with kafkajs's own encoders (RecordBatch,
  * Record, Encoder): an undecodable record batch (here a gzip batch past its bound in
- * lib/kafka-codecs) ends its partition's records with one marker, and the other partitions of the
+ * lib/kafka/codecs.ts) ends its partition's records with one marker, and the other partitions of the
  * response decode as before. Decoded through kafkajs's fetch v11 response module, so this fails
  * if kafkajs stops taking decodeMessages from the module the wrapper replaces (a kafkajs upgrade).
  */
 import zlib from 'node:zlib';
 import { CompressionTypes } from 'kafkajs';
-import { registerCompressionCodecs } from '../../lib/kafka-codecs';
-import { DECODE_MESSAGES, FETCH_RESPONSES, installUndecodableBatches, undecodableOf } from '../../lib/kafka-undecodable';
+import { registerCompressionCodecs } from '../../lib/kafka/codecs';
+import { DECODE_MESSAGES, FETCH_RESPONSES, installUndecodableBatches, undecodableOf } from '../../lib/kafka/undecodable';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs's encoders and decoders, the code under test's neighbours */
 const KAFKAJS = 'kafkajs/src/protocol';

@@ -1,14 +1,14 @@
 /**
- * lib/source: the Kafka log source's own logic against a scripted client (no broker): new topics
+ * lib/kafka/source: the Kafka log source's own logic against a scripted client (no broker): new topics
  * and new partitions restart the consumer over the new set, a deleted topic leaves it, a crash
  * restarts after a growing back-off (never at once), batches of a replaced consumer are dropped,
  * and malformed records are counted and skipped.
  */
-import type { Batch, ConsumerOptions, KafkaRecord, PartitionOffsets, RunningConsumer } from '../../lib/kafka';
+import type { Batch, ConsumerOptions, KafkaRecord, PartitionOffsets, RunningConsumer } from '../../lib/kafka/client';
 import { createLogger } from '../../lib/logger';
-import { HAND_OFF_QUEUE, LogSource, LogSourceOptions, SourceKafka, SourceTopics, SourceUser } from '../../lib/source/log-source';
-import { RestartBackoff } from '../../lib/source/restart';
-import { LogLineReader } from '../../lib/source/lines';
+import { HAND_OFF_QUEUE, LogSource, LogSourceOptions, SourceKafka, SourceTopics, SourceUser } from '../../lib/kafka/source/log-source';
+import { RestartBackoff } from '../../lib/kafka/source/restart';
+import { LogLineReader } from '../../lib/kafka/source/lines';
 
 const silent = createLogger('silent');
 

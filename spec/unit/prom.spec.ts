@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import { counter, gauge, histogram } from '../../lib/prom';
 import { createTailMetrics } from '../../lib/tail/metrics';
 import { drainMetrics } from '../../drains/metrics';
-import { malformedBy } from '../../lib/source/metrics';
+import { malformedBy } from '../../lib/kafka/source/metrics';
 
 describe('counter / gauge / histogram', () => {
   it('create a metric once per registry and hand the same one back by name', () => {

@@ -12,11 +12,11 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { Core } from '../../lib/core';
 import { DependencyTracker, PartitionQuarantine } from '../../lib/dependencies';
-import type { Batch, RunningConsumer } from '../../lib/kafka';
+import type { Batch, RunningConsumer } from '../../lib/kafka/client';
 import { createLogger } from '../../lib/logger';
 import { listMigrations } from '../../lib/migrate';
 import { openApiDocument } from '../../lib/openapi';
-import { LogSource, SourceKafka } from '../../lib/source/log-source';
+import { LogSource, SourceKafka } from '../../lib/kafka/source/log-source';
 import { DrainSupervisor } from '../../drains/supervisor';
 import { healthRouter } from '../../routes/health';
 

@@ -1,5 +1,5 @@
-/** lib/topics: what changed between two looks at Kafka's topic list, and which errors mean "the topic is gone". */
-import { isTopicGone, TopicDiscovery } from '../../lib/topics';
+/** lib/kafka/topics.ts: what changed between two looks at Kafka's topic list, and which errors mean "the topic is gone". */
+import { isTopicGone, TopicDiscovery } from '../../lib/kafka/topics';
 import { createLogger } from '../../lib/logger';
 
 function discovery(listings: string[][]) {

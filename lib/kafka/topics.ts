@@ -1,10 +1,10 @@
 /**
- * Topic discovery of the Kafka log source (lib/source): which log topics exist now, which
+ * Topic discovery of the Kafka log source (lib/kafka/source): which log topics exist now, which
  * appeared, which gained partitions and which were deleted since the last look. A deleted topic (an Akkeris
  * space removed) must leave the subscription: a consumer that keeps asking for it crash-loops on
  * "This server does not host this topic-partition" and serves no topic at all meanwhile.
  */
-import type { Logger } from './logger';
+import type { Logger } from '../logger';
 
 export interface TopicChanges {
   /** Every wanted topic that exists now, sorted. */

@@ -3,10 +3,10 @@
  * malformed-message accounting (a counter by kind, one warn per kind) and app learning (the first
  * line of an app registers it), the same for the tail hub and the drain worker.
  */
-import type { KafkaMessageInput, ParseFailureKind } from '../log/parse';
-import { parseKafkaMessage } from '../log/parse';
-import type { LogLine } from '../log/line';
-import type { Logger } from '../logger';
+import type { KafkaMessageInput, ParseFailureKind } from '../../log/parse';
+import { parseKafkaMessage } from '../../log/parse';
+import type { LogLine } from '../../log/line';
+import type { Logger } from '../../logger';
 
 export interface ParsedRecord {
   line: LogLine;

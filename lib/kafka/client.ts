@@ -2,20 +2,20 @@
  * so the client can be swapped without touching the hub, drains or builds. */
 import crypto from 'node:crypto';
 import { Kafka as KafkaJs, logLevel as KafkaLogLevel, Producer, Consumer, Admin, CompressionTypes, Partitioners } from 'kafkajs';
-import { PartitionLedger, sendAcknowledged } from './kafka-acks';
-import { Logger } from './logger';
-import { Unavailable } from './errors';
-import { withTimeout } from './timeout';
-import { registerCompressionCodecs } from './kafka-codecs';
-import { installUndecodableBatches, undecodableOf, type Undecodable } from './kafka-undecodable';
+import { PartitionLedger, sendAcknowledged } from './acks';
+import { Logger } from '../logger';
+import { Unavailable } from '../errors';
+import { withTimeout } from '../timeout';
+import { registerCompressionCodecs } from './codecs';
+import { installUndecodableBatches, undecodableOf, type Undecodable } from './undecodable';
 import { isTopicGone } from './topics';
-import type { DependencyTracker } from './dependencies';
+import type { DependencyTracker } from '../dependencies';
 
 // snappy, lz4 and zstd batches (kafkajs has only gzip): without them one such topic crash-loops every consumer.
 registerCompressionCodecs();
 // An undecodable record batch ends its partition's batch (Batch.undecodable) instead of failing the fetch.
 installUndecodableBatches();
-export type { Undecodable } from './kafka-undecodable';
+export type { Undecodable } from './undecodable';
 
 export interface KafkaRecord {
   topic: string;
@@ -68,7 +68,7 @@ export interface ConsumerOptions {
    */
   kafkajsRestarts?: boolean;
   /**
-   * The caller starts a new consumer when this one gives up (onCrash; lib/source does): a crash is
+   * The caller starts a new consumer when this one gives up (onCrash; lib/kafka/source does): a crash is
    * then "restarting" for readiness and the log, not "will not restart".
    */
   ownerRestarts?: boolean;
@@ -232,7 +232,7 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
   let adminReady: Promise<Admin> | undefined;
   const consumers = new Set<Consumer>();
 
-  /** Each message's partition, so a send kafkajs resolved with a partition left out is completed (./kafka-acks). */
+  /** Each message's partition, so a send kafkajs resolved with a partition left out is completed (./acks). */
   const ledger = new PartitionLedger();
   /** Sends of the idempotent producer, one at a time (see getProducer). */
   let idempotentChain: Promise<unknown> = Promise.resolve();

@@ -1,5 +1,5 @@
 /**
- * An undecodable record batch (corrupt, or a gzip/zstd batch past its bound in ./kafka-codecs)
+ * An undecodable record batch (corrupt, or a gzip/zstd batch past its bound in ./codecs)
  * becomes a poison of its own partition instead of failing the whole fetch.
  *
  * kafkajs decodes each partition's record set in fetch/v4/decodeMessages, which every fetch
@@ -15,8 +15,8 @@
  * decode the record set again batch by batch, keeping the records of the batches before the bad
  * one and ending with ONE marker record standing for the bad batch (undecodableOf(record) says
  * why). The partition's record set was already read whole from the response, so the other
- * partitions decode as before. lib/kafka.ts takes the marker off a batch and hands it on as
- * Batch.undecodable; lib/source quarantines the partition there.
+ * partitions decode as before. lib/kafka/client.ts takes the marker off a batch and hands it on as
+ * Batch.undecodable; lib/kafka/source quarantines the partition there.
  *
  * The marker's offset is the bad batch's LAST offset (first offset + lastOffsetDelta): kafkajs
  * drops records below the fetch position (consumer/batch.js), and a position inside the bad
@@ -149,7 +149,7 @@ let installed = false;
 export function installUndecodableBatches(): void {
   if (installed) return;
   const loaded = FETCH_RESPONSES.filter((f) => require.cache[f]);
-  if (loaded.length) throw new Error(`kafkajs fetch responses loaded before lib/kafka-undecodable: ${loaded.join(', ')}`);
+  if (loaded.length) throw new Error(`kafkajs fetch responses loaded before lib/kafka/undecodable.ts: ${loaded.join(', ')}`);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const original = require(DECODE_MESSAGES) as DecodeMessages;
   const cached = require.cache[DECODE_MESSAGES];

@@ -3,7 +3,7 @@
  * feed). The tail hub, the drain worker and the build consumer each run one, with their own
  * settings (group, start position, commit policy), and receive batches; the source does the rest:
  *
- * - topic discovery (lib/topics): new topics, new partitions of known topics and deleted topics
+ * - topic discovery (lib/kafka/topics.ts): new topics, new partitions of known topics and deleted topics
  *   each restart the consumer over the topics that exist now (kafkajs resolves a subscription
  *   once, so a new topic or partition is read only by a new subscription);
  * - subscription and seek: `tracked` users (the hub) keep their own positions and never commit;
@@ -26,13 +26,13 @@
  * Parsing into LogLine with malformed accounting and app learning is ./lines (LogLineReader),
  * called by the users per record: the build consumer parses its own message kind.
  */
-import type { Batch, LogwayKafka, PartitionOffsets, RunningConsumer } from '../kafka';
-import type { Logger } from '../logger';
+import type { Batch, LogwayKafka, PartitionOffsets, RunningConsumer } from '../client';
+import type { Logger } from '../../logger';
 import { isTopicGone, TopicChanges, TopicDiscovery } from '../topics';
-import { Unavailable } from '../errors';
+import { Unavailable } from '../../errors';
 import { DEFAULT_RESTART, RestartBackoff, RestartPolicy } from './restart';
 import type { SourceMetrics } from './metrics';
-import type { QuarantineReporter } from '../dependencies';
+import type { QuarantineReporter } from '../../dependencies';
 
 /**
  * Where reading starts:

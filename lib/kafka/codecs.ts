@@ -13,7 +13,7 @@
  *
  * Every gzip and zstd batch is bounded by its compressed size (batchLimit, below): a batch past
  * its bound fails with "<codec> batch would decompress to more than N bytes" (its partition is
- * quarantined: ./kafka-undecodable).
+ * quarantined: ./undecodable).
  *
  * The others come from packages that install from the npm registry alone (no native build,
  * nothing fetched at install):
@@ -25,7 +25,7 @@
  *   fzstd, which allocated, zeroed and shifted the frame's whole window (2 MiB for librdkafka's
  *   level 3) for every batch: 230-260 µs for a 1 KB batch, where libzstd takes 17 µs, and 4 ms
  *   for a 1 MiB batch, where libzstd takes 0.7 ms (bench/kafka-codecs.ts).
- * Only lib/kafka.ts imports this module (it is part of the Kafka client edge).
+ * Only lib/kafka/client.ts imports this module (it is part of the Kafka client edge).
  */
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
@@ -81,8 +81,8 @@ const snappy = SnappyCodec();
  * is larger than maxBytesPerPartition; that batch is still at most CAP.)
  * A batch beyond its bound is refused with an error naming the codec: zstd before anything is
  * allocated (zstdFrames), gzip as soon as zlib's output passes it (maxOutputLength). The error is
- * thrown inside kafkajs's fetch decoding; ./kafka-undecodable turns it into Batch.undecodable of
- * that partition alone, which lib/source quarantines (the other partitions keep flowing).
+ * thrown inside kafkajs's fetch decoding; ./undecodable turns it into Batch.undecodable of
+ * that partition alone, which lib/kafka/source quarantines (the other partitions keep flowing).
  */
 export const MAX_BATCH_BYTES = 32 * 1024 * 1024;
 export const BATCH_RATIO = 128;

@@ -3,7 +3,7 @@
  * workers) count into the same series, told apart by a `consumer` label.
  */
 import type { Counter, Gauge, Registry } from 'prom-client';
-import { counter, gauge } from '../prom';
+import { counter, gauge } from '../../prom';
 import type { LogLineReaderDeps } from './lines';
 
 export interface SourceMetrics {
