@@ -1,4 +1,4 @@
-// typescript-eslint's recommended rules over the whole project (STYLE.md "Habits").
+// typescript-eslint's recommended rules over the whole project (docs/architecture.md "Habits").
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 

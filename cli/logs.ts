@@ -24,7 +24,7 @@ interface LogSession {
   logplex_url: string;
 }
 
-/** The log-session body (DESIGN.md §3): only the filters given, so the server's defaults apply otherwise. */
+/** The log-session body (docs/design.md §3): only the filters given, so the server's defaults apply otherwise. */
 export function sessionBody(o: LogsOptions): Record<string, unknown> {
   const body: Record<string, unknown> = { lines: o.num ?? 100, tail: o.tail };
   if (o.dyno) body.dyno = o.dyno;

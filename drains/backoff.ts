@@ -1,4 +1,4 @@
-/** Retry timing for drains: exponential backoff with full jitter (DESIGN §3; AWS Architecture Blog, "Exponential Backoff And Jitter"). */
+/** Retry timing for drains: exponential backoff with full jitter (docs/design.md §3; AWS Architecture Blog, "Exponential Backoff And Jitter"). */
 
 export interface RetryPolicy {
   /** First backoff ceiling, ms. */

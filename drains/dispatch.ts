@@ -3,7 +3,7 @@
  * offered to every drain of its app and of its site, with backpressure (a burst waits a bounded
  * time for room; a PostgreSQL-down DLQ backlog holds the consumer), and the commits: an offset is
  * committed only once every drain of every earlier line acknowledged it or parked it in the DLQ
- * (OffsetTracker, DESIGN §3 "Guarantees").
+ * (OffsetTracker, docs/design.md §3 "Guarantees").
  */
 import type { Batch } from '../lib/kafka/client';
 import type { Logger } from '../lib/logger';

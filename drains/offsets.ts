@@ -1,5 +1,5 @@
 /**
- * Commit tracking for at-least-once delivery (DESIGN §3 "Guarantees"): a Kafka offset may be
+ * Commit tracking for at-least-once delivery (docs/design.md §3 "Guarantees"): a Kafka offset may be
  * committed only when every line before it was acknowledged by every drain or parked in the DLQ.
  * Per partition, the lines dispatched and not yet settled, oldest first; the committable offset is
  * the first unsettled one (or one past the last settled).

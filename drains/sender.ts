@@ -101,7 +101,7 @@ export interface ParkSink {
   park(drain: DrainRef, items: SendItem[], info: ParkInfo): void;
 }
 
-/** RFC5424 message caps (DESIGN §3): UDP datagrams 1024 bytes, TCP/TLS/HTTP messages 100,000 bytes. */
+/** RFC5424 message caps (docs/design.md §3): UDP datagrams 1024 bytes, TCP/TLS/HTTP messages 100,000 bytes. */
 export const UDP_MAX_BYTES = 1024;
 export const STREAM_MAX_BYTES = 100_000;
 

@@ -3,7 +3,7 @@
  * processes (./process), each one member of the drains consumer group, so the server process
  * (HTTP, the tail hub) never shares its event loop with delivery. This supervisor forks them,
  * restarts a dead one with back-off (Kafka hands its partitions to the others meanwhile and back
- * after the rebalance; what it had not committed is resent, DESIGN §3), stops them within the
+ * after the rebalance; what it had not committed is resent, docs/design.md §3), stops them within the
  * shutdown budget, reports each one's consumer health to readiness as `consumer:drains/<n>` (with
  * the partitions it holds quarantined), and merges their Prometheus figures into this process's
  * /metrics on every scrape.

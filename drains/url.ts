@@ -1,4 +1,4 @@
-/** Drain urls (DESIGN §3 "Log drains"): which schemes, what a sane host:port is, and what a sender needs from one. */
+/** Drain urls (docs/design.md §3 "Log drains"): which schemes, what a sane host:port is, and what a sender needs from one. */
 import net from 'node:net';
 import { BadRequest, Unprocessable } from '../lib/errors';
 

@@ -1,5 +1,5 @@
 /**
- * The drain worker (DESIGN §3 "Guarantees"): each line parsed once and offered to each drain of
+ * The drain worker (docs/design.md §3 "Guarantees"): each line parsed once and offered to each drain of
  * its app through that drain's sender; offsets committed only once every drain of every earlier
  * line acknowledged it or parked it in the DLQ. Its parts: lib/kafka/source (the Kafka consumer),
  * ./dispatch (dispatch, backpressure, commits), ./registry (drains and transports), ./dlq-pump.

@@ -1,4 +1,4 @@
-/** API authentication (DESIGN.md §3): raw key (aka's API_AUTH), `Bearer <key>` (Heroku CLI), or `Bearer <JWT>`. */
+/** API authentication (docs/design.md §3): raw key (aka's API_AUTH), `Bearer <key>` (Heroku CLI), or `Bearer <JWT>`. */
 import crypto from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { RequestHandler } from 'express';

@@ -1,4 +1,4 @@
-/** Configuration, read and validated once from the environment (DESIGN.md §4). Nothing else reads process.env. */
+/** Configuration, read and validated once from the environment (docs/design.md §4). Nothing else reads process.env. */
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';

@@ -1,5 +1,5 @@
 /**
- * The web console (DESIGN §3 "Operating logway itself": `GET /`): the static bundle web/build.mjs
+ * The web console (docs/design.md §3 "Operating logway itself": `GET /`): the static bundle web/build.mjs
  * writes to dist/web, served same-origin under a strict Content-Security-Policy. The console is
  * a client of the public API like any other; this router serves files and nothing else.
  */

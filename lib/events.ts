@@ -39,7 +39,7 @@ const PLATFORM_POD_RE = /^akkeris\/[a-z0-9._-]+$/;
 export const MAX_LOG_BYTES = 100_000;
 /** tag, docker.container_id and the kubernetes.* strings: real ones are tens of characters. */
 export const MAX_EVENT_FIELD_LENGTH = 256;
-/** Platform topics (DESIGN.md §2): router and build logs, never a space. */
+/** Platform topics (docs/design.md §2): router and build logs, never a space. */
 const PLATFORM_TOPICS: ReadonlySet<string> = new Set([ROUTER_TOPIC, BUILD_TOPIC]);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,5 +1,5 @@
 /** The one module that talks to InfluxDB, through the v1 HTTP API (/ping, /query, /write) that every
- * InfluxDB major version serves (DESIGN.md §1): 1.x natively, 2.x through DBRP mappings, 3.x Core/Enterprise.
+ * InfluxDB major version serves (docs/design.md §1): 1.x natively, 2.x through DBRP mappings, 3.x Core/Enterprise.
  *
  * Credentials: a token `user:password` is sent as HTTP Basic (InfluxDB 1.x users; 2.x accepts it too),
  * any other token as `Authorization: Token <token>` (2.x, 3.x), or, with `authMode: 'query'`, as the

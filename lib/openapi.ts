@@ -1,5 +1,5 @@
 /**
- * The published API contract (DESIGN.md §3): an OpenAPI 3.1 document of every route, served at
+ * The published API contract (docs/design.md §3): an OpenAPI 3.1 document of every route, served at
  * GET /openapi.json. Written as a typed object so the limits it states come from the same Config the
  * routes enforce (MAX_SESSION_LINES, MAX_FILTER_LENGTH, ...). spec/integration/openapi.spec.ts validates
  * real responses against it, and scripts/schemathesis fuzzes a running node with it.

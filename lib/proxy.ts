@@ -1,6 +1,6 @@
 /**
  * Upstream pass-through: requests logway does not own go to the Akkeris controller, so `aka` needs
- * one API host (DESIGN.md §3 "Operating logway itself"). Mounted by bin/wiring (startServer) as the app's fallback,
+ * one API host (docs/design.md §3 "Operating logway itself"). Mounted by bin/wiring (startServer) as the app's fallback,
  * after every feature router; feature routers parse bodies per route, so a request that reaches
  * here normally still has its body stream untouched and is piped through as it arrives.
  *

@@ -1,4 +1,4 @@
--- Log drains (DESIGN §3 "Log drains"). token = the app key (`api-space`) or the site name; kind says which.
+-- Log drains (docs/design.md §3 "Log drains"). token = the app key (`api-space`) or the site name; kind says which.
 CREATE TABLE log_drains (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   kind text NOT NULL CHECK (kind IN ('app', 'site')),

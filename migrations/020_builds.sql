@@ -1,4 +1,4 @@
--- Builds and their output lines, consumed from the alamobuildlogs topic (DESIGN.md §2 "Build logs").
+-- Builds and their output lines, consumed from the alamobuildlogs topic (docs/design.md §2 "Build logs").
 CREATE TABLE builds (
   id uuid PRIMARY KEY,
   app_id uuid NOT NULL REFERENCES apps (id) ON DELETE CASCADE,

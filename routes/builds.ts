@@ -1,4 +1,4 @@
-/** GET /apps/:app/builds/:id/result (DESIGN.md §3 "Builds"), streamed. */
+/** GET /apps/:app/builds/:id/result (docs/design.md §3 "Builds"), streamed. */
 import { Router } from 'express';
 import type { Core } from '../lib/core';
 import { NotFound, Unprocessable } from '../lib/errors';

@@ -1,5 +1,5 @@
 /**
- * `/apps/:app/log-drains` and `/sites/:site/log-drains` (DESIGN §3 "Log drains"): thin; the store
+ * `/apps/:app/log-drains` and `/sites/:site/log-drains` (docs/design.md §3 "Log drains"): thin; the store
  * validates (url, destination policy, MAX_DRAINS_PER_APP) and stores.
  */
 import { Router, Request } from 'express';

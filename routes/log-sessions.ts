@@ -1,4 +1,4 @@
-/** Log sessions (DESIGN §3): create (authenticated) and the stream URL (the signed token is the auth). */
+/** Log sessions (docs/design.md §3): create (authenticated) and the stream URL (the signed token is the auth). */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router } from 'express';
 import type { Core } from '../lib/core';

@@ -1,5 +1,5 @@
 /** A sample metrics writer for newcomers and benchmarks: realistic container metrics for an app, written to
- * InfluxDB through lib/influx in the schema the metrics API reads (DESIGN.md §3: one measurement per metric,
+ * InfluxDB through lib/influx in the schema the metrics API reads (docs/design.md §3: one measurement per metric,
  * tags app/process_type/instance, field value).
  *
  *   sample-metrics [appKey] [--duration 1d] [--interval 10s] [--instances 3] [--live] [--db NAME] [--no-register]

@@ -11,7 +11,7 @@
  * TIMEOUT_S (120 per run), KEEP_TOPICS=1, CKJS_CONF / CKJS_CONSUME_N (see candidates.ts).
  *
  * The topics are named `_bench-kc-…` (a leading `_` is internal: no logway node reads them as
- * logs, DESIGN §2) and deleted at the end. Each candidate run is a fresh child process
+ * logs, docs/design.md §2) and deleted at the end. Each candidate run is a fresh child process
  * (child.ts): connect, read every message from offset 0 of each partition, JSON.parse each value;
  * its wall time includes connecting and joining (as kcat's does). The order of the candidates
  * rotates each round so none is always first after kcat warmed the broker's page cache.
@@ -49,7 +49,7 @@ const load = () =>
     .map((l) => l.toFixed(2))
     .join(' ');
 
-/** One Akkeris app-log message (DESIGN §2), 10 apps, a realistic router-ish line. */
+/** One Akkeris app-log message (docs/design.md §2), 10 apps, a realistic router-ish line. */
 function message(i: number, space: string): string {
   const app = `app${i % 10}`;
   const t = new Date(1_780_000_000_000 + i).toISOString();

@@ -1,4 +1,4 @@
-/** Log-session filters (DESIGN §3 "Log sessions"): dyno, type, source, since, regex. */
+/** Log-session filters (docs/design.md §3 "Log sessions"): dyno, type, source, since, regex. */
 import type { LogLine } from './line';
 import type { LogRegex } from './regex';
 import { parseRfc3339OrDate } from './time';

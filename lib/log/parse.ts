@@ -1,5 +1,5 @@
 /**
- * Kafka message → LogLine, once, at the edge (DESIGN §2). Pure: takes plain inputs, no kafkajs.
+ * Kafka message → LogLine, once, at the edge (docs/design.md §2). Pure: takes plain inputs, no kafkajs.
  * The Akkeris renderings follow akkeris/logshuttle (shuttle/common.go, shuttle/shuttle.go) so
  * lines look the same to `aka` users and to drains.
  */
@@ -234,7 +234,7 @@ function dynoOf(names: ContainerNames, pod: string): string {
   return dyno;
 }
 
-/** Fluentd JSON from an app container on the space's topic (DESIGN §2 "App logs"). */
+/** Fluentd JSON from an app container on the space's topic (docs/design.md §2 "App logs"). */
 function parseAppLog(text: string, msg: KafkaMessageInput, now: Date): ParseResult {
   const obj = parseJsonObject(text);
   if (isFailure(obj)) return obj;

@@ -1,4 +1,4 @@
-/** The metrics DESIGN.md §3 names, and how each is read: gauges are averaged, counters become rates. */
+/** The metrics docs/design.md §3 names, and how each is read: gauges are averaged, counters become rates. */
 export type MetricKind = 'gauge' | 'counter';
 
 export interface MetricDef {

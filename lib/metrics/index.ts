@@ -1,4 +1,4 @@
-/** The metrics slice: the service behind GET /apps/:app/metrics and /metrics/current (routes/metrics.ts), read from InfluxDB (DESIGN.md §3 "Metrics"). */
+/** The metrics slice: the service behind GET /apps/:app/metrics and /metrics/current (routes/metrics.ts), read from InfluxDB (docs/design.md §3 "Metrics"). */
 import type { Core, Feature } from '../core';
 import { createMetricsService, MetricsService, MetricsServiceOptions } from './service';
 

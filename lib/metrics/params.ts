@@ -1,4 +1,4 @@
-/** Validation of GET /apps/:app/metrics parameters (DESIGN.md §3 "Metrics"): every rejection is a 422 whose
+/** Validation of GET /apps/:app/metrics parameters (docs/design.md §3 "Metrics"): every rejection is a 422 whose
  * message names the parameter and says why. Nothing here reaches InfluxDB as text: resolution becomes an
  * integer number of seconds, dates become integer epoch seconds, stat one of two constants. */
 import { Unprocessable } from '../errors';

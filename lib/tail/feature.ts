@@ -1,5 +1,5 @@
 /**
- * The log-session feature (DESIGN §3 "Log sessions"): session creation, the stream URL and the
+ * The log-session feature (docs/design.md §3 "Log sessions"): session creation, the stream URL and the
  * tail hub behind them. Its routes (routes/log-sessions.ts, and routes/apps.ts so the Heroku CLI
  * can be pointed at logway) are wired by the composition root, bin/wiring.ts.
  */

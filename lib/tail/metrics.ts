@@ -1,4 +1,4 @@
-/** The tail's Prometheus metrics (DESIGN §3 "Operating logway itself"). */
+/** The tail's Prometheus metrics (docs/design.md §3 "Operating logway itself"). */
 import type { Counter, Gauge, Registry } from 'prom-client';
 import { counter, gauge } from '../prom';
 import { sourceMetrics } from '../kafka/source/metrics';

@@ -1,5 +1,5 @@
 /**
- * Validation of a log-session request body (DESIGN.md §3 "Log sessions"). The two `lines`
+ * Validation of a log-session request body (docs/design.md §3 "Log sessions"). The two `lines`
  * messages are Akkeris's, verbatim (akkeris/controller-api lib/log-sessions.js).
  */
 import { Unprocessable } from '../errors';

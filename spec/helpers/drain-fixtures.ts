@@ -10,7 +10,7 @@ export interface ProducedLine {
   message: string;
 }
 
-/** Fluentd JSON as an app container writes it to its space's topic (DESIGN §2); dyno = web.<pod suffix>. */
+/** Fluentd JSON as an app container writes it to its space's topic (docs/design.md §2); dyno = web.<pod suffix>. */
 export function appLog(app: string, space: string, podSuffix: string, text: string, stream = 'stdout'): string {
   return JSON.stringify({
     log: `${text}\n`,

@@ -1,7 +1,7 @@
 /**
  * A real client: the Heroku CLI from npm (installed by scripts/test-deps.d/heroku.sh into
  * .stack/tools/heroku) pointed at a listening logway with HEROKU_HOST. It calls GET /apps/APP,
- * POST /apps/APP/log-sessions, then reads logplex_url as SSE (DESIGN §3).
+ * POST /apps/APP/log-sessions, then reads logplex_url as SSE (docs/design.md §3).
  */
 import fs from 'node:fs';
 import os from 'node:os';

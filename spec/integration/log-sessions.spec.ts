@@ -1,4 +1,4 @@
-/** Log sessions and live tail against the real local Kafka and PostgreSQL (DESIGN §2, §3). */
+/** Log sessions and live tail against the real local Kafka and PostgreSQL (docs/design.md §2, §3). */
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import jwt from 'jsonwebtoken';

@@ -1,4 +1,4 @@
-/** GET /apps/:app/metrics and /metrics/current against the real InfluxDB 1.6 (DESIGN.md §3 "Metrics"). */
+/** GET /apps/:app/metrics and /metrics/current against the real InfluxDB 1.6 (docs/design.md §3 "Metrics"). */
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';

@@ -1,6 +1,6 @@
 /**
  * The shape of the code, read from the sources: imports run one way (bin → routes → drains → lib;
- * STYLE.md "arrows running up") and no files import each other in a circle, type-only imports
+ * docs/architecture.md "arrows running up") and no files import each other in a circle, type-only imports
  * included (a circle of types is still two files that cannot be read apart).
  */
 import fs from 'node:fs';

@@ -50,7 +50,7 @@ const appLogObject = fc.record(
   { requiredKeys: ['log', 'kubernetes'] },
 );
 
-/** Build messages (DESIGN §2) with every field possibly missing, mistyped or hostile. */
+/** Build messages (docs/design.md §2) with every field possibly missing, mistyped or hostile. */
 const buildObject = fc.record(
   {
     build: often(fc.oneof(fc.uuid(), text, fc.integer())),

@@ -14,7 +14,7 @@ import {
 import { COUNTERS, GAUGES, METRIC_KIND, METRICS } from '../../lib/metrics/catalog';
 
 describe('catalog', () => {
-  it('has the 13 metrics of DESIGN.md §3, 5 gauges and 8 counters', () => {
+  it('has the 13 metrics of docs/design.md §3, 5 gauges and 8 counters', () => {
     expect(METRICS.map((m) => m.name)).toEqual([
       'cpu_system_seconds_total',
       'cpu_usage_seconds_total',

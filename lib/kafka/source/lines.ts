@@ -1,5 +1,5 @@
 /**
- * Kafka record → LogLine for the source's users, once per record (DESIGN §2): parsing, the
+ * Kafka record → LogLine for the source's users, once per record (docs/design.md §2): parsing, the
  * malformed-message accounting (a counter by kind, one warn per kind) and app learning (the first
  * line of an app registers it), the same for the tail hub and the drain worker.
  */

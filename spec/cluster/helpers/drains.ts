@@ -151,7 +151,7 @@ export function tallyLines(produced: string[], delivered: string[], parkedLines:
 /**
  * Rounds of probe lines (3 per app) until one round arrives whole: a drain reaches every node
  * within seconds of its creation (LISTEN/NOTIFY), and a line a node handles before it knows the
- * drain is not the drain's yet (DESIGN §3), so the first round may miss a partition.
+ * drain is not the drain's yet (docs/design.md §3), so the first round may miss a partition.
  */
 export async function warmUp(core: Core, sink: Sink, space: string, apps: string[], timeoutMs = 150_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

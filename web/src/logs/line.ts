@@ -1,4 +1,4 @@
-/** A log line as the console holds it: the Akkeris text split once (DESIGN §3 line format). */
+/** A log line as the console holds it: the Akkeris text split once (docs/design.md §3 line format). */
 export interface Line {
   /** SSE id (resume cursor) or '' for lines read as NDJSON. */
   id: string;
