@@ -1,5 +1,5 @@
 /**
- * What logway's outside systems and Kafka consumers are doing, told as state changes (DESIGN
+ * What logway's outside systems and Kafka consumers are doing, told as state changes (docs/design.md
  * "Operating logway itself"): one warn when a dependency goes away, naming what it affects, one
  * info when it is back, with how long it was gone. Requests and retries failing during an outage
  * say nothing more (lib/http logs their 503 at debug once the outage is known here).
@@ -43,7 +43,7 @@ export interface ConsumerState {
 }
 
 /**
- * When a crashed consumer counts as crash-looping (DESIGN: a consumer crash-looping is not UP;
+ * When a crashed consumer counts as crash-looping (docs/design.md: a consumer crash-looping is not UP;
  * one crash that kafkajs or the source restarts from is not a loop). A consumer that crashed and
  * has made no progress since (no batch handled, no fetch completed) is crash-looping once
  * - it crashed `crashes` times in a row with no progress in between (a poison topic, a codec it

@@ -132,7 +132,7 @@ export function healthRouter(core: Core): Router {
     const restarting = core.dependencies.crashedConsumers().filter((name) => !crashed.includes(name));
     const dependencies = { kafka, influxdb, postgresql, migrations, ...consumers };
     const detail = quarantined.length ? { quarantined } : {};
-    // Not ready only when the node cannot do its main job (DESIGN "Operating logway itself"): Kafka
+    // Not ready only when the node cannot do its main job (docs/design.md "Operating logway itself"): Kafka
     // unreachable, migrations known to be pending, or a consumer crash-looping (a poison topic, a
     // codec it cannot read: the node would take traffic it cannot serve). PostgreSQL or InfluxDB
     // down leaves tails working, so the node stays in the load balancer, DEGRADED; taking every

@@ -94,7 +94,7 @@ export function parseTime(name: string, raw: string): number {
 const iso = (s: number) => new Date(Math.round(s * 1000)).toISOString().replace('.000Z', 'Z');
 
 /** The query string of GET /apps/:app/metrics → a bucket-aligned range. `now` in epoch seconds.
- * Decision (DESIGN.md is silent): without `from`, the default week is shortened to the last 1,000 buckets,
+ * Decision (docs/design.md is silent): without `from`, the default week is shortened to the last 1,000 buckets,
  * so `aka metrics -r 10m` (which sends only the resolution) still answers; an explicit range over 1,000 is a 422. */
 export function parseMetricsQuery(query: Record<string, unknown>, now: number): MetricsRange {
   const rawRes = single('resolution', query.resolution);

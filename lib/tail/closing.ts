@@ -1,5 +1,5 @@
 /**
- * The last thing a log-session stream says when logway ends it (DESIGN "Operating logway itself",
+ * The last thing a log-session stream says when logway ends it (docs/design.md "Operating logway itself",
  * issue 13): why, and whether the client may reconnect, in the stream's own format.
  *
  * - text: an Akkeris-shaped line from `logway[gateway]`, so `aka logs -t` colours it like any

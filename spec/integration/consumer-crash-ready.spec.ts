@@ -1,5 +1,5 @@
 /**
- * A Kafka consumer that crash-loops (DESIGN "Operating logway itself"): /health/ready is 200
+ * A Kafka consumer that crash-loops (docs/design.md "Operating logway itself"): /health/ready is 200
  * DEGRADED naming it as restarting right after its crash, 503 naming it once the crash is a loop
  * (lib/dependencies CRASH_LOOP: here the grace time without progress), and 200 once it handles a
  * batch again. The failure is forced the way a codec kafkajs cannot read fails
