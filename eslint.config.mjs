@@ -1,4 +1,5 @@
-// typescript-eslint's recommended rules over the whole project (docs/architecture.md "Habits").
+// typescript-eslint's recommended rules over the whole project, and the type-checked promise rules:
+// a promise nobody awaits or handles is an error nobody sees.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -9,7 +10,19 @@ export default tseslint.config(
   {
     // CommonJS config files run under node.
     files: ['**/*.js', '**/*.cjs'],
-    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly', __dirname: 'readonly', process: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { module: 'writable', require: 'readonly', __dirname: 'readonly', process: 'readonly', console: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
   },
   {
     rules: {
