@@ -5,7 +5,8 @@
 //
 //   test-report --log-tail LOG                               the end of a failed step's log
 //   test-report --suite NAME RESULT.json LOG EXIT SECONDS    one suite's counts and failures
-//   test-report --summary RESULTS_DIR FAILED_STEPS           the closing line; exits 1 on any failure
+//   test-report --summary RESULTS_DIR                        the closing line; exits 1 on any failure
+// A step or runner that failed outside any test leaves NAME.failed-run in RESULTS_DIR; each counts as one failure.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -82,9 +83,9 @@ function suite(name, resultFile, logFile, exitCode, seconds) {
   }
 }
 
-function summary(dir, failedSteps) {
+function summary(dir) {
   let passed = 0;
-  let failed = Number(failedSteps) || 0;
+  let failed = 0;
   let skipped = 0;
   for (const f of fs.readdirSync(dir)) {
     const file = path.join(dir, f);
@@ -105,6 +106,6 @@ if (mode === '--log-tail') printTail(args[0]);
 else if (mode === '--suite') suite(...args);
 else if (mode === '--summary') summary(...args);
 else {
-  console.error('usage: test-report --log-tail LOG | --suite NAME RESULT LOG EXIT SECONDS | --summary DIR FAILED_STEPS');
+  console.error('usage: test-report --log-tail LOG | --suite NAME RESULT LOG EXIT SECONDS | --summary DIR');
   process.exitCode = 2;
 }
