@@ -75,17 +75,19 @@ export interface DesignCitation {
   heading?: string;
 }
 
+/** What may stand between `docs/design.md` and its `§N` or `"Heading"`: spaces, commas, `and`, a comment wrapped onto the next line. */
+const CITE_GAP = String.raw`(?:[\s,]|and|\*|\/\/)*`;
+const CITATION = new RegExp(String.raw`docs\/design\.md((?:${CITE_GAP}§\s?\d+(?:\s+"[^"\n]+")?)+|${CITE_GAP}"[^"\n]+")`, 'g');
+
 /** Every citation of docs/design.md in a text: `§3 "Log drains"`, `§2, §3`, `§1), as`, or `"Operating logway itself"` alone. */
 export function designCitations(text: string): DesignCitation[] {
   const out: DesignCitation[] = [];
-  text.split('\n').forEach((content, i) => {
-    const line = i + 1;
-    for (const m of content.matchAll(/docs\/design\.md((?:(?:,|\s|and)*§\s?\d+(?:\s+"[^"]+")?)+|\s+"[^"]+")/g)) {
-      const refs = [...m[1].matchAll(/§\s?(\d+)(?:\s+"([^"]+)")?/g)];
-      if (refs.length === 0) out.push({ line, heading: /"([^"]+)"/.exec(m[1])![1] });
-      for (const r of refs) out.push({ line, section: Number(r[1]), heading: r[2] });
-    }
-  });
+  for (const m of text.matchAll(CITATION)) {
+    const line = text.slice(0, m.index).split('\n').length;
+    const refs = [...m[1].matchAll(/§\s?(\d+)(?:\s+"([^"]+)")?/g)];
+    if (refs.length === 0) out.push({ line, heading: /"([^"]+)"/.exec(m[1])![1] });
+    for (const r of refs) out.push({ line, section: Number(r[1]), heading: r[2] });
+  }
   return out;
 }
 
@@ -178,16 +180,17 @@ describe('the checks themselves', () => {
       ]),
     );
     const cite = (rest: string) => `(docs/design.md ${rest})`;
-    const text = [cite('§2 "App logs"'), cite('§1, §2'), cite('"Inside"'), cite('§1 "App logs"'), cite('§5'), cite('"Nowhere"')].join('\n');
+    const wrapped = ` * (docs/design.md\n * "Inside")`;
+    const text = [cite('§2 "App logs"'), cite('§1, §2'), wrapped, cite('§1 "App logs"'), cite('§5'), cite('"Nowhere"')].join('\n');
     const citations = designCitations(text);
     expect(citations).toEqual([
       { line: 1, section: 2, heading: 'App logs' },
       { line: 2, section: 1, heading: undefined },
       { line: 2, section: 2, heading: undefined },
       { line: 3, heading: 'Inside' },
-      { line: 4, section: 1, heading: 'App logs' },
-      { line: 5, section: 5, heading: undefined },
-      { line: 6, heading: 'Nowhere' },
+      { line: 5, section: 1, heading: 'App logs' },
+      { line: 6, section: 5, heading: undefined },
+      { line: 7, heading: 'Nowhere' },
     ]);
     expect(citations.map((c) => citationProblem(c, sections))).toEqual([
       undefined,
