@@ -154,6 +154,15 @@ describe('citations of docs/design.md', () => {
   });
 });
 
+describe('references outside the repository', () => {
+  it('no code, script or doc points at a design or style file a clone does not have', () => {
+    const outside = /\bDESIGN\.md|\bDESIGN §|\bSTYLE\.md|\.\.\/shared\//;
+    const files = citingFiles();
+    expect(files).toEqual(expect.arrayContaining(['README.md', 'CONTRIBUTING.md', path.join('lib', 'config.ts')]));
+    expect(files.filter((f) => outside.test(read(f)))).toEqual([]);
+  });
+});
+
 describe('the checks themselves', () => {
   it('find repository paths, not paths inside others or URL paths', () => {
     const text = [
