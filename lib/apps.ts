@@ -74,12 +74,25 @@ export class AppRegistry {
     this.db.query('UPDATE apps SET last_seen_at = now() WHERE app_key = $1', [appKey]).catch(() => undefined);
   }
 
-  /** Apps, most recently seen first; `q` matches part of the app key (case-insensitive). */
-  async list(opts: { q?: string; limit: number }): Promise<AppSeen[]> {
+  /**
+   * Apps, most recently seen first; `q` matches part of the app key (case-insensitive); `only` keeps
+   * the apps a scoped credential may see (those it names and those of the spaces it names).
+   */
+  async list(opts: { q?: string; limit: number; only?: { appKeys: string[]; spaces: string[] } }): Promise<AppSeen[]> {
     const q = opts.q ? pgSafeText(opts.q).replace(/[\\%_]/g, (c) => `\\${c}`) : '';
+    const params: unknown[] = [opts.limit];
+    const where: string[] = [];
+    if (q) {
+      params.push(q);
+      where.push(`app_key ILIKE '%' || $${params.length} || '%'`);
+    }
+    if (opts.only) {
+      params.push(opts.only.appKeys.map(pgSafeText), opts.only.spaces.map(pgSafeText));
+      where.push(`(lower(app_key) = ANY($${params.length - 1}::text[]) OR lower(space) = ANY($${params.length}::text[]))`);
+    }
     const rows = await this.db.query<{ id: string; app_key: string; last_seen_at: Date }>(
-      `SELECT id, app_key, last_seen_at FROM apps ${q ? "WHERE app_key ILIKE '%' || $2 || '%'" : ''} ORDER BY last_seen_at DESC, app_key LIMIT $1`,
-      q ? [opts.limit, q] : [opts.limit],
+      `SELECT id, app_key, last_seen_at FROM apps ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY last_seen_at DESC, app_key LIMIT $1`,
+      params,
     );
     return rows.map((r) => ({ id: r.id, name: r.app_key, last_seen_at: r.last_seen_at.toISOString() }));
   }

@@ -1,9 +1,13 @@
-/** API authentication (docs/design.md §3): raw key (aka's API_AUTH), `Bearer <key>` (Heroku CLI), or `Bearer <JWT>`. */
+/**
+ * API authentication (docs/design.md §3): raw key (aka's API_AUTH), `Bearer <key>` (Heroku CLI), or
+ * `Bearer <JWT>`; and authorization by the credential's scope (./credential, docs/credentials.md).
+ */
 import crypto from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import type { RequestHandler } from 'express';
-import { Unauthorized } from './errors';
+import type { RequestHandler, Response } from 'express';
+import { Forbidden, Unauthorized } from './errors';
 import { SESSION_AUDIENCE } from './tail/token';
+import { Credential, credentialFromClaims, mayTouchApp, mayTouchSite, OPERATOR } from './credential';
 
 /** What lib/config's Config holds for auth; `requireAuth(config)` passes it whole. */
 export interface AuthOptions {
@@ -41,6 +45,11 @@ export const MAX_JWT_LIFETIME_SECONDS = 86_400;
  * (audience SESSION_AUDIENCE), whatever the configuration.
  */
 export function verifyJwt(token: string, opts: AuthOptions, now: number = Date.now()): boolean {
+  return verifiedJwtPayload(token, opts, now) !== null;
+}
+
+/** The payload of a JWT that passes verifyJwt, or null. */
+export function verifiedJwtPayload(token: string, opts: AuthOptions, now: number = Date.now()): jwt.JwtPayload | null {
   const verifications: [jwt.Secret, jwt.Algorithm[]][] = [];
   if (opts.jwtSecret) verifications.push([opts.jwtSecret, ['HS256']]);
   if (opts.jwtPublicKey) verifications.push([opts.jwtPublicKey, ['RS256']]);
@@ -54,26 +63,76 @@ export function verifyJwt(token: string, opts: AuthOptions, now: number = Date.n
     } catch {
       continue; // try the next key
     }
-    if ('crit' in verified.header) return false;
+    if ('crit' in verified.header) return null;
     const payload = verified.payload;
-    if (typeof payload !== 'object' || typeof payload.exp !== 'number') return false;
-    if (payload.exp > now / 1000 + MAX_JWT_LIFETIME_SECONDS) return false;
+    if (typeof payload !== 'object' || typeof payload.exp !== 'number') return null;
+    if (payload.exp > now / 1000 + MAX_JWT_LIFETIME_SECONDS) return null;
     const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-    return !audiences.includes(SESSION_AUDIENCE);
+    return audiences.includes(SESSION_AUDIENCE) ? null : payload;
   }
-  return false;
+  return null;
+}
+
+/** The credential an Authorization header carries, or null when it carries none that is valid. */
+export function credentialFor(header: string | undefined, opts: AuthOptions): Credential | null {
+  if (!header) return null;
+  const value = header.replace(/^Bearer\s+/i, '').trim();
+  if (!value) return null;
+  if (matchesApiKey(value, opts.apiKeys)) return OPERATOR;
+  if (value.split('.').length !== 3) return null;
+  const payload = verifiedJwtPayload(value, opts);
+  return payload ? credentialFromClaims(payload) : null;
 }
 
 export function authenticate(header: string | undefined, opts: AuthOptions): boolean {
-  if (!header) return false;
-  const value = header.replace(/^Bearer\s+/i, '').trim();
-  if (!value) return false;
-  if (matchesApiKey(value, opts.apiKeys)) return true;
-  return value.split('.').length === 3 && verifyJwt(value, opts);
+  return credentialFor(header, opts) !== null;
 }
 
-export function requireAuth(opts: AuthOptions): RequestHandler {
-  return (req, _res, next) => {
-    next(authenticate(req.headers.authorization, opts) ? undefined : new Unauthorized('Unauthorized: a valid API key or token is required.'));
+/** Turns `:app` (an app key or an app id) into the app's key, or null when no such app is known. */
+export type AppKeyLookup = (appKeyOrId: string) => Promise<string | null>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const READ_METHODS = new Set(['GET', 'HEAD']);
+
+export interface RequireAuthOptions {
+  /** Resolves app ids for scope checks (without it, an app id is outside every scope). */
+  appKeyOf?: AppKeyLookup;
+  /** A read-only credential may use this route whatever its method (creating a log session reads). */
+  readsOnly?: boolean;
+}
+
+/**
+ * Authenticates, then authorizes by scope: a scoped credential answers 403 for an `:app` or `:site`
+ * it does not name (whether or not it exists: a scope learns nothing of other tenants), and a
+ * read-only one for a method that writes. Routes whose target is in the body check it themselves
+ * with credentialOf().
+ */
+export function requireAuth(opts: AuthOptions, ro: RequireAuthOptions = {}): RequestHandler {
+  return async (req, res, next) => {
+    const cred = credentialFor(req.headers.authorization, opts);
+    if (!cred) return next(new Unauthorized('Unauthorized: a valid API key or token is required.'));
+    res.locals.credential = cred;
+    if (cred.kind === 'operator') return next();
+    if (cred.readOnly && !ro.readsOnly && !READ_METHODS.has(req.method)) {
+      return next(new Forbidden('Forbidden: this credential may only read.'));
+    }
+    const { app, site } = req.params as { app?: string; site?: string };
+    if (app !== undefined) {
+      const key = UUID.test(app) ? ((await ro.appKeyOf?.(app)) ?? null) : app;
+      if (key === null || !mayTouchApp(cred, key)) return next(forbiddenApp(app));
+    }
+    if (site !== undefined && !mayTouchSite(cred, site)) {
+      return next(new Forbidden(`Forbidden: this credential may not touch the site ${site.slice(0, 253)}.`));
+    }
+    next();
   };
+}
+
+export const forbiddenApp = (app: string): Forbidden => new Forbidden(`Forbidden: this credential may not touch the application ${app.slice(0, 253)}.`);
+
+/** The credential requireAuth accepted for this request. */
+export function credentialOf(res: Response): Credential {
+  const cred = res.locals.credential as Credential | undefined;
+  if (!cred) throw new Error('credentialOf: the route is not behind requireAuth');
+  return cred;
 }

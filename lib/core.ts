@@ -20,8 +20,10 @@ export interface Core {
   apps: AppRegistry;
   /** Outages of Kafka, PostgreSQL, InfluxDB and Kafka consumer crashes, logged as state changes. */
   dependencies: DependencyTracker;
-  /** Auth middleware for routers that need it (the stream URL and health do not). */
+  /** Auth middleware for routers that need it (the stream URL and health do not): authenticates and checks the scope. */
   auth: RequestHandler;
+  /** `auth` for a POST that only reads (creating a log session): read-only credentials may use it. */
+  readAuth: RequestHandler;
 }
 
 /** A slice of logway (log sessions, drains, metrics, builds...): its routes and its background work. */
@@ -38,6 +40,8 @@ export function createCore(config: Config, opts: { logger?: Logger; defaultMetri
   const prom = createProm({ defaultMetrics: opts.defaultMetrics });
   const dependencies = new DependencyTracker(logger, prom);
   const db = createDb(config.databaseUrl, { dependencies });
+  const apps = new AppRegistry(db);
+  const appKeyOf = async (appKeyOrId: string) => (await apps.find(appKeyOrId))?.appKey ?? null;
   return {
     config,
     logger,
@@ -45,9 +49,10 @@ export function createCore(config: Config, opts: { logger?: Logger; defaultMetri
     kafka: createKafka({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId, logger, dependencies }),
     influx: createInflux({ url: config.influxUrl, db: config.influxDb, token: config.influxToken, timeoutMs: config.influxTimeoutMs, dependencies }),
     prom,
-    apps: new AppRegistry(db),
+    apps,
     dependencies,
-    auth: requireAuth(config),
+    auth: requireAuth(config, { appKeyOf }),
+    readAuth: requireAuth(config, { appKeyOf, readsOnly: true }),
   };
 }
 

@@ -2,6 +2,7 @@
 import { Router } from 'express';
 import type { Core } from '../lib/core';
 import { Unprocessable } from '../lib/errors';
+import { credentialOf } from '../lib/auth';
 
 export const APPS_DEFAULT_LIMIT = 200;
 export const APPS_MAX_LIMIT = 1000;
@@ -22,7 +23,9 @@ export function appsRouter(core: Core): Router {
   router.get('/apps', core.auth, async (req, res, next) => {
     if (core.config.upstreamUrl) return next();
     const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 200) : undefined;
-    res.json(await core.apps.list({ q, limit: appsLimit(req.query.limit) }));
+    const cred = credentialOf(res);
+    const only = cred.kind === 'scoped' ? { appKeys: [...cred.apps], spaces: [...cred.spaces] } : undefined;
+    res.json(await core.apps.list({ q, limit: appsLimit(req.query.limit), only }));
   });
   router.get('/apps/:app', core.auth, async (req, res, next) => {
     if (core.config.upstreamUrl) {

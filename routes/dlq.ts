@@ -1,8 +1,10 @@
 /** The drains' dead-letter queue (docs/drains.md): list/count, retry, discard, by id or by drain. */
-import { Router, Request } from 'express';
+import { Router, Request, Response } from 'express';
 import { Core } from '../lib/core';
 import { jsonBody } from '../lib/http';
-import { BadRequest, Unprocessable } from '../lib/errors';
+import { BadRequest, Forbidden, Unprocessable } from '../lib/errors';
+import { credentialOf, forbiddenApp } from '../lib/auth';
+import { mayTouchOwner } from '../lib/credential';
 import { DlqSelector, DlqStore, dlqDropsJson, dlqEntryJson } from '../drains/dlq';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -55,13 +57,22 @@ function requireTarget(sel: DlqSelector, verb: string): void {
   }
 }
 
+/** A scoped credential reaches only the DLQ rows of an owner it may touch, and must say which. */
+function scoped(res: Response, sel: DlqSelector): DlqSelector {
+  const cred = credentialOf(res);
+  if (cred.kind === 'operator') return sel;
+  if (!sel.app) throw new Forbidden('Forbidden: a scoped credential must name the "app" (an app key or site) whose DLQ it reads.');
+  if (!mayTouchOwner(cred, sel.app)) throw forbiddenApp(sel.app);
+  return sel;
+}
+
 const wantsAll = (req: Request) => (req.body as { all?: unknown } | undefined)?.all === true || req.query.all === 'true';
 
 export function dlqRouter(core: Core, dlq: DlqStore): Router {
   const router = Router();
 
   router.get('/drains/dlq', core.auth, async (req, res) => {
-    const sel = dlqSelector(req.query as Record<string, unknown>, undefined);
+    const sel = scoped(res, dlqSelector(req.query as Record<string, unknown>, undefined));
     const limit = parseLimit(req.query.limit);
     const [{ count, items }, drops] = await Promise.all([dlq.list(sel, limit), dlq.droppedByDrain(sel)]);
     res.json({
@@ -74,7 +85,7 @@ export function dlqRouter(core: Core, dlq: DlqStore): Router {
   });
 
   router.post('/drains/dlq/retry', core.auth, jsonBody, async (req, res) => {
-    const sel = dlqSelector(req.query as Record<string, unknown>, req.body);
+    const sel = scoped(res, dlqSelector(req.query as Record<string, unknown>, req.body));
     if (!wantsAll(req)) requireTarget(sel, 'retry');
     const retried = await dlq.requestRetry(sel);
     req.log.info({ ...sel, retried }, 'dlq retry requested');
@@ -82,7 +93,7 @@ export function dlqRouter(core: Core, dlq: DlqStore): Router {
   });
 
   router.delete('/drains/dlq', core.auth, jsonBody, async (req, res) => {
-    const sel = dlqSelector(req.query as Record<string, unknown>, req.body);
+    const sel = scoped(res, dlqSelector(req.query as Record<string, unknown>, req.body));
     if (!wantsAll(req)) requireTarget(sel, 'discard');
     const discarded = await dlq.discard(sel);
     req.log.info({ ...sel, discarded }, 'dlq lines discarded');

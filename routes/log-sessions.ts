@@ -18,13 +18,13 @@ export function logSessionsRouter(core: Core, deps: LogSessionsDeps): Router {
   const max = deps.maxLines;
   const { maxFilterLength, maxSinceSeconds } = core.config;
 
-  router.post('/apps/:app/log-sessions', core.auth, jsonBody, async (req, res) => {
+  router.post('/apps/:app/log-sessions', core.readAuth, jsonBody, async (req, res) => {
     const app = await core.apps.get(String(req.params.app));
     const claims = parseSessionRequest(req.body ?? {}, { kind: 'app', key: app.appKey }, { maxLines: max, maxFilterLength, maxSinceSeconds });
     res.status(201).json(deps.createSession(claims));
   });
 
-  router.post('/sites/:site/log-sessions', core.auth, jsonBody, async (req, res) => {
+  router.post('/sites/:site/log-sessions', core.readAuth, jsonBody, async (req, res) => {
     const site = siteKey(String(req.params.site));
     const claims = parseSessionRequest(req.body ?? {}, { kind: 'site', key: site }, { maxLines: max, maxFilterLength, maxSinceSeconds });
     res.status(201).json(deps.createSession(claims));
