@@ -5,11 +5,9 @@
  * committed only once every drain of every earlier line acknowledged it or parked it in the DLQ
  * (OffsetTracker, docs/design.md §3 "Guarantees").
  */
-import type { Batch } from '../lib/kafka/client';
 import type { Logger } from '../lib/logger';
 import type { LogLine } from '../lib/log/line';
-import type { LogLineReader } from '../lib/kafka/source/lines';
-import { isTopicGone } from '../lib/kafka/topics';
+import { isTopicGone, type Batch, type LogLineReader } from '../lib/kafka';
 import type { DrainMetrics } from './metrics';
 import { OffsetTracker } from './offsets';
 import type { Parker } from './parker';

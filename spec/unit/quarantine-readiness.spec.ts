@@ -12,7 +12,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { Core } from '../../lib/core';
 import { DependencyTracker, PartitionQuarantine } from '../../lib/dependencies';
-import type { Batch, RunningConsumer } from '../../lib/kafka/client';
+import type { Batch, RunningConsumer } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
 import { listMigrations } from '../../lib/migrate';
 import { openApiDocument } from '../../lib/openapi';
@@ -149,7 +149,6 @@ function batchOf(topic: string, partition: number): Batch {
     records: [{ topic, partition, offset: '0', timestamp: '0', key: null, value: null }],
     resolveOffset: () => undefined,
     heartbeat: async () => undefined,
-    commitOffsetsIfNecessary: async () => undefined,
     isRunning: () => true,
     isStale: () => false,
   };
