@@ -25,7 +25,7 @@
  *   fzstd, which allocated, zeroed and shifted the frame's whole window (2 MiB for librdkafka's
  *   level 3) for every batch: 230-260 µs for a 1 KB batch, where libzstd takes 17 µs, and 4 ms
  *   for a 1 MiB batch, where libzstd takes 0.7 ms (bench/kafka-codecs.ts).
- * Only lib/kafka/client.ts imports this module (it is part of the Kafka client edge).
+ * Registered by ./kafkajs-patches when the first client is made (part of the Kafka client edge).
  */
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';

@@ -18,12 +18,12 @@ let installed = false;
  * kafkajs consumer fetched before this ran (see installUndecodableBatches).
  */
 export function installKafkajsPatches(found: string = kafkajsVersion()): void {
-  if (installed) return;
   if (found !== KAFKAJS_VERSION)
     throw new Error(
       `logway patches kafkajs ${KAFKAJS_VERSION} (lib/kafka/undecodable.ts reads its source files by path) but kafkajs ${found} is installed: ` +
         `install kafkajs@${KAFKAJS_VERSION} (package.json pins it), or check the patch against ${found} and change KAFKAJS_VERSION`,
     );
+  if (installed) return;
   registerCompressionCodecs();
   installUndecodableBatches();
   installed = true;

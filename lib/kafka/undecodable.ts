@@ -9,14 +9,14 @@
  * that broker: the consumer crashed, restarted, fetched the same batch and crashed again, for
  * every topic it reads.
  *
- * installUndecodableBatches() puts a wrapper in that module's place in the require cache before
- * kafkajs first requires a fetch response module (they are required on the first fetch, from
- * fetch/index.js). The wrapper runs kafkajs's own decodeMessages; only when it throws does it
+ * installUndecodableBatches() (./kafkajs-patches calls it when the first client is made) puts a
+ * wrapper in that module's place in the require cache before kafkajs first requires a fetch
+ * response module (they are required on the first fetch, from fetch/index.js). The wrapper runs kafkajs's own decodeMessages; only when it throws does it
  * decode the record set again batch by batch, keeping the records of the batches before the bad
  * one and ending with ONE marker record standing for the bad batch (undecodableOf(record) says
  * why). The partition's record set was already read whole from the response, so the other
- * partitions decode as before. lib/kafka/client.ts takes the marker off a batch and hands it on as
- * Batch.undecodable; lib/kafka/source quarantines the partition there.
+ * partitions decode as before. ./consumer takes the marker off a batch and hands it on as
+ * FetchedBatch.undecodable; lib/kafka/source quarantines the partition there.
  *
  * The marker's offset is the bad batch's LAST offset (first offset + lastOffsetDelta): kafkajs
  * drops records below the fetch position (consumer/batch.js), and a position inside the bad
@@ -24,7 +24,8 @@
  * kafkajs (Runner: isEmptyDueToFiltering).
  *
  * Written against kafkajs 2.2.4 (node_modules/kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js,
- * recordBatch/v0/decoder.js); spec/unit/kafka-undecodable.spec.ts fails if that layout changes.
+ * recordBatch/v0/decoder.js), the version package.json pins and ./kafkajs-patches checks;
+ * spec/unit/kafka-undecodable.spec.ts fails if that layout changes.
  */
 import path from 'node:path';
 
