@@ -3,105 +3,103 @@ import type { Admin } from 'kafkajs';
 import { withTimeout } from '../timeout';
 import { disconnectConsumer, type KafkaConnection } from './connection';
 import { isTopicGone } from './topics';
-import type { LogwayKafka } from './types';
+import type { PartitionOffsets } from './types';
 
-export type KafkaAdmin = Pick<
-  LogwayKafka,
-  'listTopics' | 'topicPartitions' | 'createTopic' | 'partitionOffsets' | 'offsetsByTimestamp' | 'ping' | 'startGroupAtEnd' | 'close'
->;
+/** logway's admin calls; a deleted topic or an outage is handled here, not by the caller. */
+export class KafkaAdmin {
+  private admin: Admin | undefined;
+  private adminReady: Promise<Admin> | undefined;
 
-export function kafkaAdmin(conn: KafkaConnection): KafkaAdmin {
-  let admin: Admin | undefined;
-  let adminReady: Promise<Admin> | undefined;
+  constructor(private conn: KafkaConnection) {}
 
-  function getAdmin(): Promise<Admin> {
-    if (!adminReady) {
-      const a = conn.kafka.admin();
-      adminReady = a.connect().then(
-        () => (admin = a),
+  listTopics(): Promise<string[]> {
+    return this.withAdmin((a) => a.listTopics());
+  }
+
+  topicPartitions(): Promise<{ topic: string; partitions: number }[]> {
+    return this.withAdmin(async (a) => (await a.fetchTopicMetadata()).topics.map((t) => ({ topic: t.name, partitions: t.partitions.length })));
+  }
+
+  createTopic(topic: string, partitions = 3): Promise<void> {
+    return this.withAdmin(async (a) => {
+      await a.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+    });
+  }
+
+  partitionOffsets(topic: string): Promise<PartitionOffsets[]> {
+    return this.withAdmin(async (a) => (await a.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, low: p.low, high: p.high })));
+  }
+
+  offsetsByTimestamp(topic: string, ts: number): Promise<{ partition: number; offset: string }[]> {
+    return this.withAdmin(async (a) => (await a.fetchTopicOffsetsByTimestamp(topic, ts)).map((p) => ({ partition: p.partition, offset: p.offset })));
+  }
+
+  /** LogwayKafka.startGroupAtEnd. */
+  async startGroupAtEnd(groupId: string, topics: string[]): Promise<boolean> {
+    if (topics.length === 0) return false;
+    const a = await this.connected().catch((e) => {
+      throw this.conn.unavailable(e);
+    });
+    const ends = await groupEnds(this.conn, a, groupId, topics);
+    if (!ends) return false;
+    await commitAsMember(this.conn, groupId, topics, ends);
+    return true;
+  }
+
+  async ping(timeoutMs: number): Promise<void> {
+    const askedAt = Date.now();
+    await withTimeout(
+      (async () => {
+        const a = await this.connected();
+        await a.describeCluster();
+        this.conn.answered(askedAt);
+      })().catch((e) => {
+        throw this.conn.unavailable(e, askedAt);
+      }),
+      timeoutMs,
+      'Kafka',
+    );
+  }
+
+  async close(): Promise<void> {
+    const a = this.admin;
+    this.admin = undefined;
+    this.adminReady = undefined;
+    if (a) await a.disconnect().catch(() => undefined);
+  }
+
+  private connected(): Promise<Admin> {
+    if (!this.adminReady) {
+      const a = this.conn.kafka.admin();
+      this.adminReady = a.connect().then(
+        () => (this.admin = a),
         (e) => {
-          adminReady = undefined;
+          this.adminReady = undefined;
           throw e;
         },
       );
     }
-    return adminReady;
+    return this.adminReady;
   }
 
-  /** Drops the admin client; the next call connects a new one. */
-  function forget(): void {
-    const old = admin;
-    admin = undefined;
-    adminReady = undefined;
-    void old?.disconnect().catch(() => undefined);
-  }
-
-  async function withAdmin<T>(fn: (a: Admin) => Promise<T>): Promise<T> {
+  private async withAdmin<T>(fn: (a: Admin) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const askedAt = Date.now();
       try {
-        const out = await fn(await getAdmin());
-        conn.answered(askedAt);
+        const out = await fn(await this.connected());
+        this.conn.answered(askedAt);
         return out;
       } catch (e) {
         // kafkajs's admin names every topic it was ever asked about in each metadata request, so
         // one deleted topic fails all its later calls: a new admin, once, forgets it.
         if (attempt === 0 && isTopicGone(e)) {
-          forget();
+          void this.close();
           continue;
         }
-        throw conn.unavailable(e, askedAt);
+        throw this.conn.unavailable(e, askedAt);
       }
     }
   }
-
-  return {
-    listTopics: () => withAdmin((a) => a.listTopics()),
-
-    topicPartitions: () => withAdmin(async (a) => (await a.fetchTopicMetadata()).topics.map((t) => ({ topic: t.name, partitions: t.partitions.length }))),
-
-    createTopic: (topic, partitions = 3) =>
-      withAdmin(async (a) => {
-        await a.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
-      }),
-
-    partitionOffsets: (topic) => withAdmin(async (a) => (await a.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, low: p.low, high: p.high }))),
-
-    offsetsByTimestamp: (topic, ts) =>
-      withAdmin(async (a) => (await a.fetchTopicOffsetsByTimestamp(topic, ts)).map((p) => ({ partition: p.partition, offset: p.offset }))),
-
-    async startGroupAtEnd(groupId, topics) {
-      if (topics.length === 0) return false;
-      const a = await getAdmin().catch((e) => {
-        throw conn.unavailable(e);
-      });
-      const ends = await groupEnds(conn, a, groupId, topics);
-      if (!ends) return false;
-      await commitAsMember(conn, groupId, topics, ends);
-      return true;
-    },
-
-    async ping(timeoutMs) {
-      const askedAt = Date.now();
-      await withTimeout(
-        (async () => {
-          const a = await getAdmin();
-          await a.describeCluster();
-          conn.answered(askedAt);
-        })().catch((e) => {
-          throw conn.unavailable(e, askedAt);
-        }),
-        timeoutMs,
-        'Kafka',
-      );
-    },
-
-    async close() {
-      if (admin) await admin.disconnect().catch(() => undefined);
-      admin = undefined;
-      adminReady = undefined;
-    },
-  };
 }
 
 type CommitPoint = { topic: string; partition: number; offset: string };

@@ -6,12 +6,12 @@
 import { Kafka as KafkaJs, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Logger } from '../logger';
 import type { DependencyTracker } from '../dependencies';
-import { kafkaAdmin } from './admin';
+import { KafkaAdmin } from './admin';
 import { kafkaConnection } from './connection';
 import { consume } from './consumer';
 import { kafkaLogCreator } from './kafkajs-log';
 import { installKafkajsPatches } from './kafkajs-patches';
-import { kafkaProducers } from './producer';
+import { KafkaProducers } from './producer';
 import { readRanges } from './read-back';
 import type { LogwayKafka } from './types';
 
@@ -38,13 +38,19 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
     logCreator: kafkaLogCreator(log, opts.dependencies),
   });
   const conn = kafkaConnection(kafka, log, opts.dependencies);
-  const producers = kafkaProducers(conn);
-  const admin = kafkaAdmin(conn);
+  const producers = new KafkaProducers(conn);
+  const admin = new KafkaAdmin(conn);
   return {
-    ...admin,
-    produce: producers.produce,
+    produce: (topic, records, popts) => producers.produce(topic, records, popts),
     consume: (copts, eachBatch) => consume(conn, copts, eachBatch),
     readRanges: (ranges, ropts) => readRanges(conn, ranges, ropts),
+    listTopics: () => admin.listTopics(),
+    topicPartitions: () => admin.topicPartitions(),
+    createTopic: (topic, partitions) => admin.createTopic(topic, partitions),
+    partitionOffsets: (topic) => admin.partitionOffsets(topic),
+    offsetsByTimestamp: (topic, ts) => admin.offsetsByTimestamp(topic, ts),
+    startGroupAtEnd: (groupId, topics) => admin.startGroupAtEnd(groupId, topics),
+    ping: (timeoutMs) => admin.ping(timeoutMs),
     async close() {
       await Promise.all([...conn.consumers].map((c) => c.disconnect().catch(() => undefined)));
       conn.consumers.clear();

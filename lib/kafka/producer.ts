@@ -19,80 +19,75 @@ import type { OutgoingRecord, ProduceOptions } from './types';
  */
 const PRODUCER_RETRY = { initialRetryTime: 200, maxRetryTime: 5000, retries: 8 };
 
-export interface KafkaProducers {
-  produce(topic: string, records: OutgoingRecord[], opts?: ProduceOptions): Promise<void>;
-  close(): Promise<void>;
-}
-
-export function kafkaProducers(conn: KafkaConnection): KafkaProducers {
+export class KafkaProducers {
   /** Keyed by allowAutoTopicCreation; each connected on first use. */
-  const producersReady = new Map<boolean, Promise<Producer>>();
-  const producers = new Set<Producer>();
+  private ready = new Map<boolean, Promise<Producer>>();
+  private connected = new Set<Producer>();
   /** Each message's partition, so a send kafkajs resolved with a partition left out is completed (./acks). */
-  const ledger = new PartitionLedger();
+  private ledger = new PartitionLedger();
   /** Sends of the idempotent producer, one at a time. */
-  let idempotentChain: Promise<unknown> = Promise.resolve();
+  private idempotentChain: Promise<unknown> = Promise.resolve();
 
-  function getProducer(autoCreateTopic: boolean): Promise<Producer> {
-    let ready = producersReady.get(autoCreateTopic);
+  constructor(private conn: KafkaConnection) {}
+
+  async produce(topic: string, records: OutgoingRecord[], opts: ProduceOptions = {}): Promise<void> {
+    const askedAt = Date.now();
+    try {
+      const autoCreate = opts.autoCreateTopic ?? true;
+      const p = await this.producer(autoCreate);
+      const send = () => sendAcknowledged(this.ledger, (messages) => p.send({ topic, acks: -1, compression: CompressionTypes.None, messages }), records);
+      if (autoCreate) await send();
+      else await this.sendIdempotent(p, send);
+      this.conn.answered(askedAt);
+    } catch (e) {
+      throw this.conn.unavailable(e, askedAt);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.connected].map((p) => p.disconnect().catch(() => undefined)));
+    this.connected.clear();
+    this.ready.clear();
+  }
+
+  private producer(autoCreateTopic: boolean): Promise<Producer> {
+    let ready = this.ready.get(autoCreateTopic);
     if (!ready) {
       const idempotent = !autoCreateTopic;
-      const p = conn.kafka.producer({
-        createPartitioner: () => ledger.wrap(Partitioners.DefaultPartitioner()),
+      const p = this.conn.kafka.producer({
+        createPartitioner: () => this.ledger.wrap(Partitioners.DefaultPartitioner()),
         allowAutoTopicCreation: autoCreateTopic,
         idempotent,
         ...(idempotent ? { maxInFlightRequests: 1, retry: PRODUCER_RETRY } : {}),
       });
       ready = p.connect().then(
         () => {
-          producers.add(p);
+          this.connected.add(p);
           return p;
         },
         (e) => {
-          producersReady.delete(autoCreateTopic);
+          this.ready.delete(autoCreateTopic);
           throw e;
         },
       );
-      producersReady.set(autoCreateTopic, ready);
+      this.ready.set(autoCreateTopic, ready);
     }
     return ready;
   }
 
   /** One send at a time through the idempotent producer; a failed one retires it. */
-  async function sendIdempotent(p: Producer, send: () => Promise<void>): Promise<void> {
-    const sent = idempotentChain.then(send, send);
-    idempotentChain = sent.catch(() => undefined);
+  private async sendIdempotent(p: Producer, send: () => Promise<void>): Promise<void> {
+    const sent = this.idempotentChain.then(send, send);
+    this.idempotentChain = sent.catch(() => undefined);
     await sent.catch(async (e) => {
       // A failed idempotent send leaves its sequence state unknown (OUT_OF_ORDER_SEQUENCE_NUMBER
       // would follow forever): the next send starts with a fresh producer id.
-      if (producersReady.has(false)) {
-        producersReady.delete(false);
-        producers.delete(p);
+      if (this.ready.has(false)) {
+        this.ready.delete(false);
+        this.connected.delete(p);
         await p.disconnect().catch(() => undefined);
       }
       throw e;
     });
   }
-
-  return {
-    async produce(topic, records, opts = {}) {
-      const askedAt = Date.now();
-      try {
-        const autoCreate = opts.autoCreateTopic ?? true;
-        const p = await getProducer(autoCreate);
-        const send = () => sendAcknowledged(ledger, (messages) => p.send({ topic, acks: -1, compression: CompressionTypes.None, messages }), records);
-        if (autoCreate) await send();
-        else await sendIdempotent(p, send);
-        conn.answered(askedAt);
-      } catch (e) {
-        throw conn.unavailable(e, askedAt);
-      }
-    },
-
-    async close() {
-      await Promise.all([...producers].map((p) => p.disconnect().catch(() => undefined)));
-      producers.clear();
-      producersReady.clear();
-    },
-  };
 }

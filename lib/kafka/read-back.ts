@@ -3,6 +3,7 @@
  * group, no commits) seeks each partition to its range's start and collects records until its end.
  */
 import crypto from 'node:crypto';
+import type { EachBatchPayload } from 'kafkajs';
 import { disconnectConsumer, type KafkaConnection } from './connection';
 import { fetchedRecords } from './consumer';
 import type { KafkaRecord, PartitionRange, ReadRangesOptions, Undecodable } from './types';
@@ -26,15 +27,41 @@ function collect(w: WantedRange, fetched: KafkaRecord[]): boolean {
   return false;
 }
 
-/** The non-empty ranges, by `topic:partition`. */
-function wantedRanges(ranges: PartitionRange[]): Map<string, WantedRange> {
+/** A read's progress: the ranges by `topic:partition`, those not finished, and where undecodable batches cut ranges short. */
+interface RangeRead {
+  wanted: Map<string, WantedRange>;
+  remaining: Set<string>;
+  /** Partitions whose range runs into an undecodable batch: not complete, and not waited for. */
+  undecodables: ({ topic: string; partition: number } & Undecodable)[];
+}
+
+/** The non-empty ranges, none read yet. */
+function rangeRead(ranges: PartitionRange[]): RangeRead {
   const wanted = new Map<string, WantedRange>();
   for (const r of ranges) {
     const from = BigInt(r.from);
     const to = BigInt(r.to);
     if (from < to) wanted.set(`${r.topic}:${r.partition}`, { from, to, records: [] });
   }
-  return wanted;
+  return { wanted, remaining: new Set(wanted.keys()), undecodables: [] };
+}
+
+/** Takes what a fetched batch holds of its partition's range; true when that range is finished. */
+function readBatch(read: RangeRead, batch: EachBatchPayload['batch'], resolveOffset: (offset: string) => void): boolean {
+  const key = `${batch.topic}:${batch.partition}`;
+  const w = read.wanted.get(key);
+  if (!w || !read.remaining.has(key)) return false;
+  const { records, undecodable } = fetchedRecords(batch);
+  // What comes before an undecodable batch is read; the range ends there (the read is reported incomplete).
+  if (undecodable && BigInt(undecodable.firstOffset) < w.to) {
+    read.remaining.delete(key);
+    read.undecodables.push({ topic: batch.topic, partition: batch.partition, ...undecodable });
+  }
+  if (collect(w, records)) read.remaining.delete(key);
+  // The next fetch starts after the last resolved offset (nothing is committed).
+  const last = records[records.length - 1];
+  if (last) resolveOffset(last.offset);
+  return !read.remaining.has(key);
 }
 
 export async function readRanges(
@@ -42,12 +69,9 @@ export async function readRanges(
   ranges: PartitionRange[],
   opts: ReadRangesOptions = {},
 ): Promise<{ records: KafkaRecord[]; complete: boolean }> {
-  const wanted = wantedRanges(ranges);
-  if (wanted.size === 0) return { records: [], complete: true };
-  const topics = [...new Set(ranges.filter((r) => wanted.has(`${r.topic}:${r.partition}`)).map((r) => r.topic))];
-  const remaining = new Set(wanted.keys());
-  /** Partitions whose range runs into an undecodable batch: not complete, and not waited for. */
-  const undecodables: ({ topic: string; partition: number } & Undecodable)[] = [];
+  const read = rangeRead(ranges);
+  if (read.wanted.size === 0) return { records: [], complete: true };
+  const topics = [...new Set(ranges.filter((r) => read.wanted.has(`${r.topic}:${r.partition}`)).map((r) => r.topic))];
   const consumer = conn.kafka.consumer({
     groupId: `${opts.groupIdPrefix ?? 'logway-read'}-${crypto.randomUUID()}`,
     sessionTimeout: 10000,
@@ -65,26 +89,14 @@ export async function readRanges(
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, isStale, resolveOffset }) => {
-        const key = `${batch.topic}:${batch.partition}`;
-        const w = wanted.get(key);
         // A batch fetched before our seek took effect is stale: its offsets are not ours.
-        if (!w || !remaining.has(key) || isStale()) return;
-        const { records, undecodable } = fetchedRecords(batch);
-        // What comes before an undecodable batch is read; the range ends there (the read is reported incomplete).
-        if (undecodable && BigInt(undecodable.firstOffset) < w.to) {
-          remaining.delete(key);
-          undecodables.push({ topic: batch.topic, partition: batch.partition, ...undecodable });
-        }
-        if (collect(w, records)) remaining.delete(key);
-        // The next fetch starts after the last resolved offset (nothing is committed).
-        const last = records[records.length - 1];
-        if (last) resolveOffset(last.offset);
-        if (!remaining.has(key)) consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
-        if (remaining.size === 0) finish();
+        if (isStale()) return;
+        if (readBatch(read, batch, resolveOffset)) consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
+        if (read.remaining.size === 0) finish();
       },
     });
     for (const r of ranges) {
-      const w = wanted.get(`${r.topic}:${r.partition}`);
+      const w = read.wanted.get(`${r.topic}:${r.partition}`);
       if (w) consumer.seek({ topic: r.topic, partition: r.partition, offset: w.from.toString() });
     }
     await finished;
@@ -94,7 +106,7 @@ export async function readRanges(
     clearTimeout(timer);
     await disconnectConsumer(conn, consumer);
   }
-  if (remaining.size > 0) conn.log.warn({ unfinished: [...remaining] }, 'readRanges timed out; returning a partial read');
-  for (const u of undecodables) conn.log.warn(u, 'readRanges stopped at an undecodable record batch; returning a partial read');
-  return { records: [...wanted.values()].flatMap((w) => w.records), complete: remaining.size === 0 && undecodables.length === 0 };
+  if (read.remaining.size > 0) conn.log.warn({ unfinished: [...read.remaining] }, 'readRanges timed out; returning a partial read');
+  for (const u of read.undecodables) conn.log.warn(u, 'readRanges stopped at an undecodable record batch; returning a partial read');
+  return { records: [...read.wanted.values()].flatMap((w) => w.records), complete: read.remaining.size === 0 && read.undecodables.length === 0 };
 }
