@@ -19,7 +19,7 @@ export type * from './types';
 export { kafkaLogCreator } from './kafkajs-log';
 export { isTopicGone } from './topics';
 export { LogSource } from './source/log-source';
-export type { CommitPolicy, LogSourceOptions, SourceKafka, SourceTopics, SourceUser, StartPosition } from './source/log-source';
+export type { CommitPolicy, LogSourceOptions, SourceKafka, SourceTopics, SourceUser, StartPosition } from './source/options';
 export { LogLineReader } from './source/lines';
 export type { LogLineReaderDeps, ParsedRecord } from './source/lines';
 export { malformedBy, sourceMetrics } from './source/metrics';

@@ -63,11 +63,25 @@ interface KafkaDecoder {
 }
 type DecodeMessages = (decoder: KafkaDecoder) => Promise<object[]>;
 
-/* eslint-disable @typescript-eslint/no-require-imports -- kafkajs internals, by path (this module's purpose) */
-const Decoder = require(path.join(KAFKAJS_SRC, 'src/protocol/decoder')) as new (b: Buffer) => KafkaDecoder;
-const RecordBatchDecoder = require(path.join(KAFKAJS_SRC, 'src/protocol/recordBatch/v0/decoder')) as (d: KafkaDecoder) => Promise<{ records: object[] }>;
-const { MAGIC_BYTE } = require(path.join(KAFKAJS_SRC, 'src/protocol/recordBatch/v0')) as { MAGIC_BYTE: number };
-/* eslint-enable @typescript-eslint/no-require-imports */
+interface KafkajsInternals {
+  Decoder: new (b: Buffer) => KafkaDecoder;
+  RecordBatchDecoder: (d: KafkaDecoder) => Promise<{ records: object[] }>;
+  MAGIC_BYTE: number;
+}
+
+let loaded: KafkajsInternals | undefined;
+
+/** kafkajs's decoders, required on first use: importing this module reaches into no kafkajs file (./kafkajs-patches checks the version first). */
+function internals(): KafkajsInternals {
+  /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs internals, by path (this module's purpose) */
+  loaded ??= {
+    Decoder: require(path.join(KAFKAJS_SRC, 'src/protocol/decoder')),
+    RecordBatchDecoder: require(path.join(KAFKAJS_SRC, 'src/protocol/recordBatch/v0/decoder')),
+    MAGIC_BYTE: require(path.join(KAFKAJS_SRC, 'src/protocol/recordBatch/v0')).MAGIC_BYTE,
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return loaded;
+}
 
 /** As in decodeMessages.js: where the magic byte is, and the least a record batch can be. */
 const MAGIC_OFFSET = 16;
@@ -97,6 +111,7 @@ async function salvage(decoder: KafkaDecoder, first: unknown): Promise<object[]>
   // decodeMessages threw past these checks, so they hold; kept for a decoder in an odd state.
   if (size <= 0 || !decoder.canReadBytes(size)) throw first;
   const bytes = decoder.readBytes(size);
+  const { Decoder, RecordBatchDecoder, MAGIC_BYTE } = internals();
   // A legacy message set (magic 0/1) has no batch header to name: its failure stays kafkajs's.
   if (bytes.length <= MAGIC_OFFSET || bytes.readInt8(MAGIC_OFFSET) !== MAGIC_BYTE) throw first;
   const batches = new Decoder(bytes);
@@ -126,7 +141,7 @@ function marker(bytes: Buffer, at: number, e: unknown): object {
     reason: (e as Error)?.message ?? String(e),
   };
   return {
-    magicByte: MAGIC_BYTE,
+    magicByte: internals().MAGIC_BYTE,
     attributes: 0,
     timestamp: '-1',
     offset: undecodable.lastOffset,
