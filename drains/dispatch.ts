@@ -51,7 +51,7 @@ export class Dispatcher {
   async onBatch(batch: Batch): Promise<void> {
     if (this.parker.backlog > this.opts.parkBacklogMax) {
       // PostgreSQL is not taking parked lines: wait rather than hold an unbounded backlog in memory.
-      while (this.parker.backlog > this.opts.parkBacklogMax / 2 && batch.isRunning() && !batch.isStale()) {
+      while (this.parker.backlog > this.opts.parkBacklogMax / 2 && batch.isCurrent()) {
         await sleep(200);
         await batch.heartbeat().catch(() => undefined);
       }
@@ -63,7 +63,7 @@ export class Dispatcher {
     for (let i = 0; i < batch.records.length; i++) {
       const rec = batch.records[i];
       // kafkajs's checks build strings per call: look every 256 records, not every record.
-      if ((i & 255) === 0 && (!batch.isRunning() || batch.isStale())) break;
+      if ((i & 255) === 0 && !batch.isCurrent()) break;
       last = rec.offset;
       // Kafka re-fetches from the last commit after a resubscribe: what this process dispatched is skipped.
       if (track.seen(rec.offset)) continue;

@@ -98,7 +98,7 @@ export async function consume(conn: KafkaConnection, copts: ConsumerOptions, eac
         ...fetchedRecords(batch),
         resolveOffset,
         heartbeat,
-        isRunning,
+        isCurrent: () => isRunning() && !isStale(),
         isStale,
       });
       watch.failing = false;

@@ -30,14 +30,17 @@ export interface Batch {
   resolveOffset(offset: string): void;
   /** Tells the group this member is alive during a long batch. */
   heartbeat(): Promise<void>;
-  /** False once the consumer is stopping: a long batch can end early. */
-  isRunning(): boolean;
-  /** True when the batch was fetched before a seek or rebalance: its offsets are no longer ours. */
-  isStale(): boolean;
+  /**
+   * False once the batch is no longer this consumer's to handle (it is stopping, or a seek or
+   * rebalance came after the fetch): a long batch ends early, resolving nothing more.
+   */
+  isCurrent(): boolean;
 }
 
-/** A batch as the consumer fetched it: it may end at a record batch that cannot be decoded. */
+/** A batch as the consumer fetched it (what the log source sees before its user does). */
 export interface FetchedBatch extends Batch {
+  /** Fetched before a seek or rebalance: its offsets are not this consumer's any more. */
+  isStale(): boolean;
   /**
    * The partition's next record batch could not be decoded (corrupt, or past a codec's bound):
    * `records` are the ones before it. Until something changes, every fetch of this partition ends

@@ -58,7 +58,7 @@ export function scripted(initial: Record<string, number>) {
   return { kafka, topics, started, groupsAtEnd, created };
 }
 
-export function batchOf(topic: string, partition: number, records: Partial<KafkaRecord>[], stale = false): Batch & { resolved: string[] } {
+export function batchOf(topic: string, partition: number, records: Partial<KafkaRecord>[], stale = false): FetchedBatch & { resolved: string[] } {
   const resolved: string[] = [];
   return {
     topic,
@@ -67,7 +67,7 @@ export function batchOf(topic: string, partition: number, records: Partial<Kafka
     records: records.map((r, i) => ({ topic, partition, offset: String(i), timestamp: '0', key: null, value: null, ...r })),
     resolveOffset: (o) => void resolved.push(o),
     heartbeat: async () => undefined,
-    isRunning: () => true,
+    isCurrent: () => !stale,
     isStale: () => stale,
     resolved,
   };
