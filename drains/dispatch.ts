@@ -5,11 +5,9 @@
  * committed only once every drain of every earlier line acknowledged it or parked it in the DLQ
  * (OffsetTracker, docs/design.md §3 "Guarantees").
  */
-import type { Batch } from '../lib/kafka/client';
 import type { Logger } from '../lib/logger';
 import type { LogLine } from '../lib/log/line';
-import type { LogLineReader } from '../lib/kafka/source/lines';
-import { isTopicGone } from '../lib/kafka/topics';
+import { isTopicGone, type Batch, type LogLineReader } from '../lib/kafka';
 import type { DrainMetrics } from './metrics';
 import { OffsetTracker } from './offsets';
 import type { Parker } from './parker';
@@ -53,7 +51,7 @@ export class Dispatcher {
   async onBatch(batch: Batch): Promise<void> {
     if (this.parker.backlog > this.opts.parkBacklogMax) {
       // PostgreSQL is not taking parked lines: wait rather than hold an unbounded backlog in memory.
-      while (this.parker.backlog > this.opts.parkBacklogMax / 2 && batch.isRunning() && !batch.isStale()) {
+      while (this.parker.backlog > this.opts.parkBacklogMax / 2 && batch.isCurrent()) {
         await sleep(200);
         await batch.heartbeat().catch(() => undefined);
       }
@@ -65,7 +63,7 @@ export class Dispatcher {
     for (let i = 0; i < batch.records.length; i++) {
       const rec = batch.records[i];
       // kafkajs's checks build strings per call: look every 256 records, not every record.
-      if ((i & 255) === 0 && (!batch.isRunning() || batch.isStale())) break;
+      if ((i & 255) === 0 && !batch.isCurrent()) break;
       last = rec.offset;
       // Kafka re-fetches from the last commit after a resubscribe: what this process dispatched is skipped.
       if (track.seen(rec.offset)) continue;

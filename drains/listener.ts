@@ -3,8 +3,7 @@
  * worker learns about a new or deleted drain within a second. If the connection drops it is
  * reopened with backoff, and `onReconnect` runs (a full refresh covers notifications missed meanwhile).
  */
-import type { PoolClient, Notification } from 'pg';
-import type { Db } from '../lib/db';
+import type { Db, Notification, PoolClient } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { cappedExponential } from './backoff';
 

@@ -1,8 +1,7 @@
 /** Drain metrics on the core's registry (prefix logway_drain_): per drain delivered, failed, retried, parked, queue depth, last success; DLQ depth, drops and quarantined lines. */
 import type { Counter, Gauge, Registry } from 'prom-client';
 import { counter, gauge } from '../lib/prom';
-import { malformedBy, sourceMetrics } from '../lib/kafka/source/metrics';
-import type { LogLineReaderDeps } from '../lib/kafka/source/lines';
+import { malformedBy, sourceMetrics, type LogLineReaderDeps } from '../lib/kafka';
 
 export interface DepthSource {
   /** Per drain: lines queued, in flight or waiting for a retry. */

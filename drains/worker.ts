@@ -7,9 +7,7 @@
 import type { Core } from '../lib/core';
 import type { Logger } from '../lib/logger';
 import { isLogTopic } from '../lib/log/parse';
-import { LogSource } from '../lib/kafka/source/log-source';
-import { LogLineReader } from '../lib/kafka/source/lines';
-import { sourceMetrics } from '../lib/kafka/source/metrics';
+import { LogLineReader, LogSource, sourceMetrics } from '../lib/kafka';
 import { DEFAULT_RETRY, RetryPolicy } from './backoff';
 import { DestinationPolicy } from './destination';
 import { Dispatcher, sleep } from './dispatch';

@@ -3,7 +3,7 @@ import type { RequestHandler, Router } from 'express';
 import { Config } from './config';
 import { createLogger, Logger } from './logger';
 import { createDb, Db } from './db';
-import { createKafka, LogwayKafka } from './kafka/client';
+import { createKafka, LogwayKafka } from './kafka';
 import { createInflux, Influx } from './influx';
 import { createProm, Prom } from './prom';
 import { AppRegistry } from './apps';

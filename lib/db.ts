@@ -6,6 +6,8 @@ import { withTimeout } from './timeout';
 
 /** A client inside Db.tx (the pg type, named here so pg stays imported by this module alone). */
 export type DbClient = PoolClient;
+/** For the drain listener's dedicated LISTEN connection (drains/listener.ts): pg stays behind this module. */
+export type { PoolClient, Notification } from 'pg';
 
 export interface Db {
   pool: Pool;

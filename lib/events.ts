@@ -5,7 +5,7 @@
  * logshuttle-server.go `CreateLogEvent`, controller-api lib/log-drains.js `event`).
  */
 import type { Core, Feature } from './core';
-import type { LogwayKafka } from './kafka/client';
+import type { LogwayKafka } from './kafka';
 import type { AppRegistry } from './apps';
 import { BadRequest, Unprocessable } from './errors';
 import { parseRfc3339 } from './log/time';

@@ -3,7 +3,7 @@
 import os from 'node:os';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
-import { createKafka } from '../lib/kafka/client';
+import { createKafka } from '../lib/kafka';
 
 const appKey = process.argv[2] ?? 'demo-default';
 const intervalMs = Number(process.argv[3] ?? 1000);

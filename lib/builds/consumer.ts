@@ -1,8 +1,6 @@
 /** The `alamobuildlogs` consumer: Kafka batches → BuildStore, offsets resolved only after PostgreSQL committed them. */
 import type { Core } from '../core';
-import type { Batch } from '../kafka/client';
-import { LogSource } from '../kafka/source/log-source';
-import { sourceMetrics } from '../kafka/source/metrics';
+import { LogSource, sourceMetrics, type Batch } from '../kafka';
 import type { Counter } from 'prom-client';
 import { counter } from '../prom';
 import { BuildStore, SkipKind } from './store';

@@ -1,7 +1,7 @@
 /** The build-log store: builds and their lines in PostgreSQL, written idempotently from Kafka, read page by page. */
 import { type Db, pgSafeText, writeQuarantining } from '../db';
 import type { AppRegistry } from '../apps';
-import type { KafkaRecord } from '../kafka/client';
+import type { KafkaRecord } from '../kafka';
 import { parseBuildMessage, type BuildStatus, type ParseFailureKind } from '../log/parse';
 import { nextStatus, statusOfMessage, SQL_NEXT_STATUS } from './status';
 

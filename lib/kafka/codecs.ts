@@ -25,7 +25,7 @@
  *   fzstd, which allocated, zeroed and shifted the frame's whole window (2 MiB for librdkafka's
  *   level 3) for every batch: 230-260 µs for a 1 KB batch, where libzstd takes 17 µs, and 4 ms
  *   for a 1 MiB batch, where libzstd takes 0.7 ms (bench/kafka-codecs.ts).
- * Only lib/kafka/client.ts imports this module (it is part of the Kafka client edge).
+ * Registered by ./kafkajs-patches when the first client is made (part of the Kafka client edge).
  */
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
@@ -140,73 +140,87 @@ interface ZstdFrame {
  */
 export function zstdFrames(b: Uint8Array, limit = batchLimit(b.length)): ZstdFrame[] {
   const frames: ZstdFrame[] = [];
-  const u32 = (i: number) => (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)) >>> 0;
-  const truncated = () => new Error('truncated zstd frame');
   let total = 0;
   let p = 0;
   while (p < b.length) {
     if (p + 4 > b.length) throw truncated();
-    const magic = u32(p);
+    const magic = u32(b, p);
     if (magic >>> 4 === 0x184d2a5) {
       // Skippable frame: magic, 4-byte size, that many bytes of user data.
       if (p + 8 > b.length) throw truncated();
-      p += 8 + u32(p + 4);
+      p += 8 + u32(b, p + 4);
       if (p > b.length) throw truncated();
       continue;
     }
     if (magic !== 0xfd2fb528) throw new Error(`not a zstd frame (magic 0x${magic.toString(16)} at byte ${p})`);
-    if (p + 6 > b.length) throw truncated();
-    const fhd = b[p + 4];
-    if (fhd & 8) throw new Error('zstd frame header has its reserved bit set');
-    const singleSegment = (fhd >> 5) & 1;
-    const fcsBytes = fhd >> 6 ? 1 << (fhd >> 6) : singleSegment;
-    let q = p + 5;
-    let window = 0;
-    if (!singleSegment) {
-      const wd = b[q++];
-      if (10 + (wd >> 3) > ZSTD_WINDOW_LOG_MAX) throw new Error(`zstd frame window of 2^${10 + (wd >> 3)} bytes is too large`);
-      const base = 2 ** (10 + (wd >> 3));
-      window = base + (base / 8) * (wd & 7);
-    }
-    q += [0, 1, 2, 4][fhd & 3]; // Dictionary_ID
-    let fcs = -1;
-    if (fcsBytes) {
-      if (q + fcsBytes > b.length) throw truncated();
-      fcs = 0;
-      for (let i = fcsBytes - 1; i >= 0; i--) fcs = fcs * 256 + b[q + i];
-      if (fcsBytes === 2) fcs += 256;
-      q += fcsBytes;
-      if (singleSegment) window = fcs;
-    }
-    const blockMax = Math.min(window, ZSTD_BLOCK_MAX);
-    let bound = 0;
-    let least = 0;
-    for (let last = 0; !last;) {
-      if (q + 3 > b.length) throw truncated();
-      const header = b[q] | (b[q + 1] << 8) | (b[q + 2] << 16);
-      const type = (header >> 1) & 3;
-      const size = header >>> 3;
-      last = header & 1;
-      if (type === 3) throw new Error('zstd block of the reserved type');
-      if (size > blockMax) throw new Error(`zstd block of ${size} bytes is larger than the frame's block maximum (${blockMax})`);
-      // Raw: size bytes follow; RLE: one byte, repeated size times; compressed: size bytes in.
-      bound += type === 2 ? blockMax : size;
-      // RFC 8878 §3.1.1.2.3: a compressed block decompresses to more than its compressed size.
-      least += type === 2 ? size + 1 : size;
-      q += 3 + (type === 1 ? 1 : size);
-      if (q > b.length) throw truncated();
-    }
-    if ((fhd >> 2) & 1) q += 4; // Content_Checksum
+    const header = zstdFrameHeader(b, p);
+    const blocks = zstdBlocks(b, header.end, Math.min(header.window, ZSTD_BLOCK_MAX));
+    let q = blocks.end;
+    if (header.checksum) q += 4; // Content_Checksum
     if (q > b.length) throw truncated();
-    if (fcs > bound) throw new Error(`zstd frame declares ${fcs} bytes but its blocks hold at most ${bound}`);
-    const capacity = fcs >= 0 ? fcs : bound;
-    if (fcs >= 0) least = fcs;
+    const fcs = header.contentSize;
+    if (fcs > blocks.bound) throw new Error(`zstd frame declares ${fcs} bytes but its blocks hold at most ${blocks.bound}`);
+    const capacity = fcs >= 0 ? fcs : blocks.bound;
+    const least = fcs >= 0 ? fcs : blocks.least;
     total += least;
     if (total > limit) throw tooLarge('zstd', b.length, limit);
     frames.push({ start: p, end: q, capacity, least });
     p = q;
   }
   return frames;
+}
+
+const u32 = (b: Uint8Array, i: number) => (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)) >>> 0;
+const truncated = () => new Error('truncated zstd frame');
+
+/** The header of the zstd frame at `p` (RFC 8878 §3.1.1.1): where its blocks start, its window, its content size (-1: none). */
+function zstdFrameHeader(b: Uint8Array, p: number): { end: number; window: number; contentSize: number; checksum: boolean } {
+  if (p + 6 > b.length) throw truncated();
+  const fhd = b[p + 4];
+  if (fhd & 8) throw new Error('zstd frame header has its reserved bit set');
+  const singleSegment = (fhd >> 5) & 1;
+  const fcsBytes = fhd >> 6 ? 1 << (fhd >> 6) : singleSegment;
+  let q = p + 5;
+  let window = 0;
+  if (!singleSegment) {
+    const wd = b[q++];
+    if (10 + (wd >> 3) > ZSTD_WINDOW_LOG_MAX) throw new Error(`zstd frame window of 2^${10 + (wd >> 3)} bytes is too large`);
+    const base = 2 ** (10 + (wd >> 3));
+    window = base + (base / 8) * (wd & 7);
+  }
+  q += [0, 1, 2, 4][fhd & 3]; // Dictionary_ID
+  let fcs = -1;
+  if (fcsBytes) {
+    if (q + fcsBytes > b.length) throw truncated();
+    fcs = 0;
+    for (let i = fcsBytes - 1; i >= 0; i--) fcs = fcs * 256 + b[q + i];
+    if (fcsBytes === 2) fcs += 256;
+    q += fcsBytes;
+    if (singleSegment) window = fcs;
+  }
+  return { end: q, window, contentSize: fcs, checksum: ((fhd >> 2) & 1) === 1 };
+}
+
+/** The blocks of a frame from `q` to its last block: where they end, the most (bound) and least they decompress to. */
+function zstdBlocks(b: Uint8Array, q: number, blockMax: number): { end: number; bound: number; least: number } {
+  let bound = 0;
+  let least = 0;
+  for (let last = 0; !last;) {
+    if (q + 3 > b.length) throw truncated();
+    const header = b[q] | (b[q + 1] << 8) | (b[q + 2] << 16);
+    const type = (header >> 1) & 3;
+    const size = header >>> 3;
+    last = header & 1;
+    if (type === 3) throw new Error('zstd block of the reserved type');
+    if (size > blockMax) throw new Error(`zstd block of ${size} bytes is larger than the frame's block maximum (${blockMax})`);
+    // Raw: size bytes follow; RLE: one byte, repeated size times; compressed: size bytes in.
+    bound += type === 2 ? blockMax : size;
+    // RFC 8878 §3.1.1.2.3: a compressed block decompresses to more than its compressed size.
+    least += type === 2 ? size + 1 : size;
+    q += 3 + (type === 1 ? 1 : size);
+    if (q > b.length) throw truncated();
+  }
+  return { end: q, bound, least };
 }
 
 let zstdReady: Promise<void> | undefined;

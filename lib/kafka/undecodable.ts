@@ -9,14 +9,14 @@
  * that broker: the consumer crashed, restarted, fetched the same batch and crashed again, for
  * every topic it reads.
  *
- * installUndecodableBatches() puts a wrapper in that module's place in the require cache before
- * kafkajs first requires a fetch response module (they are required on the first fetch, from
- * fetch/index.js). The wrapper runs kafkajs's own decodeMessages; only when it throws does it
+ * installUndecodableBatches() (./kafkajs-patches calls it when the first client is made) puts a
+ * wrapper in that module's place in the require cache before kafkajs first requires a fetch
+ * response module (they are required on the first fetch, from fetch/index.js). The wrapper runs kafkajs's own decodeMessages; only when it throws does it
  * decode the record set again batch by batch, keeping the records of the batches before the bad
  * one and ending with ONE marker record standing for the bad batch (undecodableOf(record) says
  * why). The partition's record set was already read whole from the response, so the other
- * partitions decode as before. lib/kafka/client.ts takes the marker off a batch and hands it on as
- * Batch.undecodable; lib/kafka/source quarantines the partition there.
+ * partitions decode as before. ./consumer takes the marker off a batch and hands it on as
+ * FetchedBatch.undecodable; lib/kafka/source quarantines the partition there.
  *
  * The marker's offset is the bad batch's LAST offset (first offset + lastOffsetDelta): kafkajs
  * drops records below the fetch position (consumer/batch.js), and a position inside the bad
@@ -24,7 +24,8 @@
  * kafkajs (Runner: isEmptyDueToFiltering).
  *
  * Written against kafkajs 2.2.4 (node_modules/kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js,
- * recordBatch/v0/decoder.js); spec/unit/kafka-undecodable.spec.ts fails if that layout changes.
+ * recordBatch/v0/decoder.js), the version package.json pins and ./kafkajs-patches checks;
+ * spec/unit/kafka-undecodable.spec.ts fails if that layout changes.
  */
 import path from 'node:path';
 
@@ -62,11 +63,25 @@ interface KafkaDecoder {
 }
 type DecodeMessages = (decoder: KafkaDecoder) => Promise<object[]>;
 
-/* eslint-disable @typescript-eslint/no-require-imports -- kafkajs internals, by path (this module's purpose) */
-const Decoder = require(path.join(KAFKAJS_SRC, 'src/protocol/decoder')) as new (b: Buffer) => KafkaDecoder;
-const RecordBatchDecoder = require(path.join(KAFKAJS_SRC, 'src/protocol/recordBatch/v0/decoder')) as (d: KafkaDecoder) => Promise<{ records: object[] }>;
-const { MAGIC_BYTE } = require(path.join(KAFKAJS_SRC, 'src/protocol/recordBatch/v0')) as { MAGIC_BYTE: number };
-/* eslint-enable @typescript-eslint/no-require-imports */
+interface KafkajsInternals {
+  Decoder: new (b: Buffer) => KafkaDecoder;
+  RecordBatchDecoder: (d: KafkaDecoder) => Promise<{ records: object[] }>;
+  MAGIC_BYTE: number;
+}
+
+let loaded: KafkajsInternals | undefined;
+
+/** kafkajs's decoders, required on first use: importing this module reaches into no kafkajs file (./kafkajs-patches checks the version first). */
+function internals(): KafkajsInternals {
+  /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs internals, by path (this module's purpose) */
+  loaded ??= {
+    Decoder: require(path.join(KAFKAJS_SRC, 'src/protocol/decoder')),
+    RecordBatchDecoder: require(path.join(KAFKAJS_SRC, 'src/protocol/recordBatch/v0/decoder')),
+    MAGIC_BYTE: require(path.join(KAFKAJS_SRC, 'src/protocol/recordBatch/v0')).MAGIC_BYTE,
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return loaded;
+}
 
 /** As in decodeMessages.js: where the magic byte is, and the least a record batch can be. */
 const MAGIC_OFFSET = 16;
@@ -96,6 +111,7 @@ async function salvage(decoder: KafkaDecoder, first: unknown): Promise<object[]>
   // decodeMessages threw past these checks, so they hold; kept for a decoder in an odd state.
   if (size <= 0 || !decoder.canReadBytes(size)) throw first;
   const bytes = decoder.readBytes(size);
+  const { Decoder, RecordBatchDecoder, MAGIC_BYTE } = internals();
   // A legacy message set (magic 0/1) has no batch header to name: its failure stays kafkajs's.
   if (bytes.length <= MAGIC_OFFSET || bytes.readInt8(MAGIC_OFFSET) !== MAGIC_BYTE) throw first;
   const batches = new Decoder(bytes);
@@ -125,7 +141,7 @@ function marker(bytes: Buffer, at: number, e: unknown): object {
     reason: (e as Error)?.message ?? String(e),
   };
   return {
-    magicByte: MAGIC_BYTE,
+    magicByte: internals().MAGIC_BYTE,
     attributes: 0,
     timestamp: '-1',
     offset: undecodable.lastOffset,

@@ -4,7 +4,7 @@
  * the node's ReadbackLimiter) up to a subscription's snapshot of the hub's positions.
  */
 import type { Core } from '../core';
-import type { KafkaRecord, PartitionRange } from '../kafka/client';
+import type { KafkaRecord, PartitionRange } from '../kafka';
 import type { LogLine } from '../log/line';
 import type { Logger } from '../logger';
 import { parseKafkaMessage } from '../log/parse';

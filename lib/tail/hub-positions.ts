@@ -5,7 +5,7 @@
  * which are processed synchronously) is the exact seam between a session's history and its live
  * lines — no gap, no duplicate.
  */
-import type { SourceTopics } from '../kafka/source/log-source';
+import type { SourceTopics } from '../kafka';
 import { parseTpKey, Positions, tpKey } from './positions';
 import type { RingStore } from './ring';
 

@@ -8,13 +8,11 @@
 import os from 'node:os';
 import crypto from 'node:crypto';
 import type { Core } from '../core';
-import type { Batch } from '../kafka/client';
+import type { Batch } from '../kafka';
 import type { LogLine } from '../log/line';
 import type { Logger } from '../logger';
 import { isLogTopic } from '../log/parse';
-import { LogSource } from '../kafka/source/log-source';
-import { malformedBy, sourceMetrics } from '../kafka/source/metrics';
-import { LogLineReader } from '../kafka/source/lines';
+import { LogLineReader, LogSource, malformedBy, sourceMetrics } from '../kafka';
 import { RingStore } from './ring';
 import { Positions, tpKey } from './positions';
 import { createTailMetrics, TailMetrics } from './metrics';
@@ -51,13 +49,6 @@ export interface HubOptions {
   fetchMinBytes?: number;
   /** Longest the broker holds a fetch waiting for fetchMinBytes (default 1000). */
   fetchMaxWaitMs?: number;
-  /**
-   * Hand each batch over on a later event-loop turn so kafkajs's next fetch is in flight meanwhile
-   * (lib/kafka/source handOff; default false). On 2 shared cores it took the hub's waiting on fetches
-   * from ~36 % to ~2 % but did not raise the consume rate (the thread is then CPU-bound: JSON.parse
-   * and GC), and it added 10-15 ms to the live p50: kept as an option to measure on bigger nodes.
-   */
-  handOff?: boolean;
   /** Kafka read-backs running at once (default config.maxConcurrentReadbacks, 4). */
   maxConcurrentReadbacks?: number;
   /** Read-backs waiting for a slot before further ones are refused with 429 (default 16). */
@@ -124,7 +115,6 @@ export class TailHub {
         maxBytes: opts.fetchMaxBytes,
         minBytes: opts.fetchMinBytes,
         maxWaitTimeMs: opts.fetchMaxWaitMs,
-        handOff: opts.handOff ?? false,
         metrics: sourceMetrics(core.prom.registry),
         quarantines: core.dependencies,
       },

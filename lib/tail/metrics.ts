@@ -1,7 +1,7 @@
 /** The tail's Prometheus metrics (docs/design.md §3 "Operating logway itself"). */
 import type { Counter, Gauge, Registry } from 'prom-client';
 import { counter, gauge } from '../prom';
-import { sourceMetrics } from '../kafka/source/metrics';
+import { sourceMetrics } from '../kafka';
 
 export interface TailMetrics {
   sessionsActive: Gauge;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createApp, createFeatures } from '../../bin/wiring';
 import { closeCore, Core, Feature } from '../../lib/core';
 import { BuildStore } from '../../lib/builds/store';
-import type { KafkaRecord } from '../../lib/kafka/client';
+import type { KafkaRecord } from '../../lib/kafka';
 import { createTestCore, REPO_ROOT, TEST_API_KEY, uniqueName } from '../helpers/env';
 import { waitFor } from '../helpers/wait';
 

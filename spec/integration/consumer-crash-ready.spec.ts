@@ -9,7 +9,7 @@
 import request from 'supertest';
 import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
-import type { RunningConsumer } from '../../lib/kafka/client';
+import type { RunningConsumer } from '../../lib/kafka';
 import { createTestCore, uniqueName } from '../helpers/env';
 
 jest.setTimeout(90_000);

@@ -5,7 +5,7 @@ import { createApp } from '../../bin/wiring';
 import { closeCore, Core, Feature } from '../../lib/core';
 import { createLogEventsFeature } from '../../lib/events';
 import { createTailFeature } from '../../lib/tail/feature';
-import type { KafkaRecord } from '../../lib/kafka/client';
+import type { KafkaRecord } from '../../lib/kafka';
 import { authHeader, createTestCore, uniqueName } from '../helpers/env';
 import { waitFor } from '../helpers/wait';
 

@@ -6,9 +6,8 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { closeCore, Core } from '../../lib/core';
-import type { Batch } from '../../lib/kafka/client';
+import { LogSource, type Batch, type SourceTopics } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
-import { LogSource, SourceTopics } from '../../lib/kafka/source/log-source';
 import { createTestCore, testEnv, uniqueName } from '../helpers/env';
 import { waitFor } from '../helpers/wait';
 

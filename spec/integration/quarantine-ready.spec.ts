@@ -13,7 +13,7 @@ import request from 'supertest';
 import type { Express } from 'express';
 import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
-import type { Batch } from '../../lib/kafka/client';
+import type { Batch } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
 import { LogSource } from '../../lib/kafka/source/log-source';
 import { createTestCore, testEnv, uniqueName } from '../helpers/env';

@@ -3,7 +3,7 @@ import { logLevel } from 'kafkajs';
 import { createLogger } from '../../lib/logger';
 import { createProm } from '../../lib/prom';
 import { boundedReason, DependencyTracker, isReported, REASON_MAX } from '../../lib/dependencies';
-import { kafkaLogCreator } from '../../lib/kafka/client';
+import { kafkaLogCreator } from '../../lib/kafka';
 import { Unavailable } from '../../lib/errors';
 
 /** A pino logger writing JSON lines into an array. */

@@ -12,7 +12,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { Core } from '../../lib/core';
 import { DependencyTracker, PartitionQuarantine } from '../../lib/dependencies';
-import type { Batch, RunningConsumer } from '../../lib/kafka/client';
+import type { FetchedBatch, RunningConsumer } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
 import { listMigrations } from '../../lib/migrate';
 import { openApiDocument } from '../../lib/openapi';
@@ -115,7 +115,7 @@ describe('/health/ready and quarantined partitions', () => {
 /** A scripted Kafka with topics the test edits; the consumer it starts hands its eachBatch out. */
 function scripted(initial: Record<string, number>) {
   const topics = new Map(Object.entries(initial));
-  const started: { eachBatch: (b: Batch) => Promise<void>; paused: string[]; resumed: string[] }[] = [];
+  const started: { eachBatch: (b: FetchedBatch) => Promise<void>; paused: string[]; resumed: string[] }[] = [];
   const kafka: SourceKafka = {
     listTopics: async () => [...topics.keys()],
     topicPartitions: async () => [...topics].map(([topic, partitions]) => ({ topic, partitions })),
@@ -141,7 +141,7 @@ function scripted(initial: Record<string, number>) {
   return { kafka, topics, started };
 }
 
-function batchOf(topic: string, partition: number): Batch {
+function batchOf(topic: string, partition: number): FetchedBatch {
   return {
     topic,
     partition,
@@ -149,8 +149,7 @@ function batchOf(topic: string, partition: number): Batch {
     records: [{ topic, partition, offset: '0', timestamp: '0', key: null, value: null }],
     resolveOffset: () => undefined,
     heartbeat: async () => undefined,
-    commitOffsetsIfNecessary: async () => undefined,
-    isRunning: () => true,
+    isCurrent: () => true,
     isStale: () => false,
   };
 }
