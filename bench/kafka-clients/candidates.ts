@@ -53,7 +53,7 @@ async function load(name: string): Promise<unknown> {
 export function kafkajs(o: CandidateOptions): CandidateSource {
   registerCompressionCodecs();
   const kafka = new Kafka({ clientId: 'bench-kc', brokers: [o.broker], logLevel: logLevel.NOTHING });
-  // The settings of lib/kafka/client.ts consume() (maxWaitTimeInMs 1000; kafkajs's default fetch sizes).
+  // The settings of lib/kafka/consumer.ts (maxWaitTimeInMs 1000; kafkajs's default fetch sizes).
   const consumer = kafka.consumer({ groupId: o.groupId, sessionTimeout: 30000, maxWaitTimeInMs: 1000 });
   return {
     async start(topic, from, onBatch) {
