@@ -66,7 +66,7 @@ export function scriptArgs(help: ScriptHelp, argv = process.argv.slice(2)): { va
 }
 
 export interface StackNeeds {
-  /** PostgreSQL to bring to the latest migration (migrations/). */
+  /** PostgreSQL to bring to the latest migration (migrations/), the database created first if missing. */
   databaseUrl?: string;
   /** InfluxDB databases to create (CREATE DATABASE is a no-op for one that exists). */
   influx?: { url: string; token?: string; databases: string[] };
@@ -77,6 +77,7 @@ export interface StackNeeds {
 /** Prepares what a fresh stack lacks; safe to run again and beside the server (migrations take an advisory lock). */
 export async function prepareStack(needs: StackNeeds): Promise<void> {
   if (needs.databaseUrl) {
+    await ensureDatabase(needs.databaseUrl);
     const db = createDb(needs.databaseUrl, { max: 1 });
     try {
       await migrate(db);
@@ -105,5 +106,27 @@ export async function prepareStack(needs: StackNeeds): Promise<void> {
     } finally {
       await admin.disconnect();
     }
+  }
+}
+
+/** Creates the database the URL names when PostgreSQL answers that it does not exist (scripts/stack creates logway and logway_test only). */
+async function ensureDatabase(databaseUrl: string): Promise<void> {
+  const probe = createDb(databaseUrl, { max: 1 });
+  try {
+    await probe.query('SELECT 1');
+    return;
+  } catch (e) {
+    if ((e as { code?: string }).code !== '3D000') throw e;
+  } finally {
+    await probe.close();
+  }
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  url.pathname = '/postgres';
+  const admin = createDb(url.toString(), { max: 1 });
+  try {
+    await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+  } finally {
+    await admin.close();
   }
 }
