@@ -1,4 +1,5 @@
 /** Akkeris's names for a container's lines: its app and process type from the container name, its dyno from the pod name. */
+
 /** `api--worker` → `{app: 'api', processType: 'worker'}`; no `--` means `web`. */
 export function containerToProcess(containerName: string): { app: string; processType: string } {
   const i = containerName.indexOf('--');
