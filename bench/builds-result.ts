@@ -13,11 +13,29 @@ import { loadConfig } from '../lib/config';
 import { createCore, closeCore } from '../lib/core';
 import { createLogger } from '../lib/logger';
 import { createApp } from '../bin/wiring';
-import { migrate } from '../lib/migrate';
 import { createBuildsFeature } from '../lib/builds/feature';
+import { prepareStack, scriptArgs } from './lib/setup';
 
-const LINES = Number(process.argv[2] ?? 100_000);
-const RUNS = Number(process.argv[3] ?? 5);
+const { positionals } = scriptArgs({
+  usage: 'npx tsx bench/builds-result.ts [lines] [runs]   (defaults 100000 and 5)',
+  about:
+    'A build of `lines` lines ingested through Kafka into PostgreSQL, then GET .../builds/:id/result over real HTTP `runs` times. ' +
+    'A fresh topic, group, app and build each run; the build is deleted at the end.',
+  env: {
+    BENCH_DATABASE_URL: 'PostgreSQL (postgres://logway:logway@127.0.0.1:5432/logway_test)',
+    BENCH_KEEP: '1 keeps the build',
+    KAFKA_BROKERS: 'the brokers (127.0.0.1:9092)',
+  },
+  prints:
+    'the ingest time and lines/s end to end; the result checked once; time to first byte and total time (median, min, max), MB/s; RSS before and at peak.',
+  needs: 'Kafka, PostgreSQL (migrated here).',
+});
+const LINES = Number(positionals[0] ?? 100_000);
+const RUNS = Number(positionals[1] ?? 5);
+if (!(LINES > 0) || !(RUNS > 0)) {
+  console.error('lines and runs are positive numbers (--help)');
+  process.exit(2);
+}
 const KEY = 'bench-key';
 
 const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
@@ -39,8 +57,8 @@ async function main(): Promise<void> {
     API_KEYS: KEY,
     LOG_LEVEL: 'silent',
   });
+  await prepareStack({ databaseUrl: config.databaseUrl });
   const core = createCore(config, { logger: createLogger('silent'), defaultMetrics: false });
-  await migrate(core.db);
   const topic = `benchbuilds${rand}`;
   const appKey = `benchapp${rand}-benchsp${rand}`;
   const buildId = crypto.randomUUID();

@@ -22,6 +22,21 @@ import { findConsoleDir } from '../lib/console';
 import { testConfig, uniqueName, TEST_API_KEY } from '../spec/helpers/env';
 import { produceLines } from '../spec/helpers/drain-fixtures';
 import { launchBrowser } from '../spec/helpers/browser';
+import { prepareStack, scriptArgs } from './lib/setup';
+
+scriptArgs({
+  usage: 'npx tsx bench/console.ts   (after npm run build: it serves the built console)',
+  about: "The web console in Debian's chromium: first load, time to first line, a steady stream of lines, the JS heap. Not a test.",
+  env: {
+    RATE: 'lines/s into the live view (5000)',
+    DURATION: 'seconds of that stream (20)',
+    HEAP_LINES: 'lines held when the heap is measured (50000)',
+    'TEST_DATABASE_URL, TEST_INFLUX_DB, KAFKA_BROKERS': 'the stack (the local test databases)',
+  },
+  prints:
+    'bytes of the first load (transferred, raw, gzip, br); ms to the first history line and to a live line; frames drawn and missed, long tasks, lines held; the JS heap.',
+  needs: 'the built console, chromium, Kafka, PostgreSQL (migrated here), InfluxDB (its test database, created here).',
+});
 
 const env = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
 const RATE = env('RATE', 5000);
@@ -36,6 +51,7 @@ async function main(): Promise<void> {
   const dir = findConsoleDir();
   if (!dir) throw new Error('the console is not built: npm run build');
   const config = testConfig({ LOG_LEVEL: 'error' });
+  await prepareStack({ databaseUrl: config.databaseUrl, influx: { url: config.influxUrl, token: config.influxToken, databases: [config.influxDb] } });
   const core = createCore(config, { logger: createLogger('error'), defaultMetrics: false });
   const space = uniqueName('bcon');
   const app = uniqueName('b');

@@ -30,6 +30,21 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import * as fzstd from 'fzstd';
 import { batchLimit, codecs, loadZstd, MAX_BATCH_BYTES } from '../lib/kafka/codecs';
+import { scriptArgs } from './lib/setup';
+
+scriptArgs({
+  usage: 'npx tsx bench/kafka-codecs.ts   |   MODE=bounds NODE_OPTIONS=--expose-gc npx tsx bench/kafka-codecs.ts',
+  about:
+    'Decompression cost of the Kafka codecs logway reads, per batch on one CPU, beside the decoders used before; MODE=bounds: what the batch bound leaves a producer that wants to stall the event loop (allocates ~1 GB: run it alone). No stack; the zstd CLI (apt-get install zstd).',
+  env: {
+    MODE: 'bounds for the second report',
+    BATCH_KB: 'size of the large batch (1024)',
+    ROUNDS: 'timed rounds per codec on the large batch (15)',
+    FIXTURE_ROUNDS: 'rounds over the recorded small batches (2000)',
+    FETCH_MIB: 'bounds: one partition fetch, MiB (4)',
+  },
+  prints: 'per codec and decoder: MB/s and µs per batch; bounds: the longest stall per batch and per fetch, the record bytes held, RSS.',
+});
 
 const BATCH_KB = Number(process.env.BATCH_KB ?? 1024);
 const ROUNDS = Number(process.env.ROUNDS ?? 15);

@@ -7,6 +7,15 @@ import { parseKafkaMessage } from '../lib/log/parse';
 import { parseRfc3339 } from '../lib/log/time';
 import { toAkkerisText, toNdjson, toSseEvent } from '../lib/log/format';
 import { renderFrame } from '../drains/sender';
+import { scriptArgs } from './lib/setup';
+
+scriptArgs({
+  usage: 'npx tsx bench/log-hotpath.ts',
+  about:
+    'CPU per line of the shared hot path: parse a fluentd message, render it for a TLS syslog drain, a text and an SSE session, and as NDJSON. CPU only: no stack.',
+  env: { LINES: 'lines per round (200000)', ROUNDS: 'rounds (7)' },
+  prints: 'one line per step: ns per line, the median and the best of the rounds.',
+});
 
 const LINES = Number(process.env.LINES ?? 200_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 7);

@@ -18,15 +18,35 @@ import { createInflux } from '../lib/influx';
 import { createMetricsFeature, METRICS_DEFAULTS, MetricsFeatureOptions } from '../lib/metrics';
 import { buildSeriesStatements, seriesParams } from '../lib/metrics/query';
 import { BENCH_APP, BENCH_DB, INFLUX_URL } from './metrics-seed';
+import { prepareStack, scriptArgs } from './lib/setup';
 
 const API_KEY = 'bench-key';
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://logway:logway@127.0.0.1:5432/logway_test';
 const run = promisify(execFile);
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
+const { values } = scriptArgs({
+  usage: 'npx tsx bench/metrics-api.ts [--uncached 10] [--cached 2000] [--concurrent-seconds 10] [--cached-only]   (after bench/metrics-seed.ts)',
+  about:
+    'GET /apps/:app/metrics on the week bench/metrics-seed.ts wrote: p50/p99 uncached and cached at 30m, 10m and 1m, requests/s with 50 ' +
+    'concurrent clients, and the same InfluxQL sent straight to InfluxDB with curl. The gateway runs in a child process.',
+  options: {
+    uncached: { type: 'string', default: '10', help: 'sequential uncached requests per resolution and variant' },
+    cached: { type: 'string', default: '2000', help: 'sequential cached requests per resolution' },
+    'concurrent-seconds': { type: 'string', default: '10', help: 'seconds of the concurrent run' },
+    'cached-only': { type: 'boolean', help: 'only the cached figures' },
+    serve: { type: 'string', help: 'internal: the gateway side, in the child process (JSON of the variants)' },
+  },
+  env: {
+    BENCH_DATABASE_URL: 'PostgreSQL (postgres://logway:logway@127.0.0.1:5432/logway_test)',
+    INFLUX_URL: 'InfluxDB (http://127.0.0.1:8086)',
+    BENCH_INFLUX_DB: 'the seeded database (logway_bench)',
+  },
+  prints:
+    'a Markdown table per resolution (uncached and cached p50/p99, InfluxDB direct with curl, body size, cached requests/s with 50 clients), ' +
+    'the /healthz baseline, p50 per way of querying, and the uncached gateway under 50 concurrent clients.',
+  needs: 'the seeded InfluxDB database (bench/metrics-seed.ts), curl, PostgreSQL (migrated here).',
+});
+const arg = (name: string): number => Number(values[name]);
 
 // ---------------------------------------------------------------- server side (child process)
 
@@ -43,7 +63,7 @@ async function serve(): Promise<void> {
   const core = createCore(config, { logger: createLogger('silent'), defaultMetrics: false });
   await core.apps.register(BENCH_APP);
   const ports: Record<string, number> = {};
-  const variants: Record<string, MetricsFeatureOptions> = JSON.parse(process.argv[process.argv.indexOf('--serve') + 1]);
+  const variants: Record<string, MetricsFeatureOptions> = JSON.parse(String(values.serve));
   for (const [name, opts] of Object.entries(variants)) {
     const server = http.createServer(createApp(core, [createMetricsFeature(core, opts)]));
     server.keepAliveTimeout = 60000;
@@ -141,10 +161,11 @@ interface Res {
 }
 
 async function main() {
-  const nUncached = arg('uncached', 10);
-  const nCached = arg('cached', 2000);
-  const concurrentSeconds = arg('concurrent-seconds', 10);
-  const cachedOnly = process.argv.includes('--cached-only');
+  const nUncached = arg('uncached');
+  const nCached = arg('cached');
+  const concurrentSeconds = arg('concurrent-seconds');
+  const cachedOnly = values['cached-only'] === true;
+  await prepareStack({ databaseUrl: DATABASE_URL });
   const influx = createInflux({ url: INFLUX_URL, db: BENCH_DB, timeoutMs: 60000 });
   const [meta] = await influx.query('SELECT LAST("to") AS "to", LAST("from") AS "from" FROM bench_meta WHERE app = $app', { app: BENCH_APP });
   influx.close();
@@ -246,7 +267,7 @@ async function main() {
   }
 }
 
-if (process.argv.includes('--serve')) {
+if (values.serve !== undefined) {
   serve().catch((e) => {
     console.error(e);
     process.exit(1);

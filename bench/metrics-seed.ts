@@ -7,21 +7,29 @@
  * recorded in the database (measurement bench_meta), so a rerun on the same day rewrites the same points. */
 import { createInflux } from '../lib/influx';
 import { instancesFor, writeSamples } from '../scripts/sample-metrics';
+import { prepareStack, scriptArgs } from './lib/setup';
 
 export const BENCH_DB = process.env.BENCH_INFLUX_DB ?? 'logway_bench';
 export const BENCH_APP = 'bench-perf';
 export const INFLUX_URL = process.env.INFLUX_URL ?? 'http://127.0.0.1:8086';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
 async function main() {
-  const days = arg('days', 7);
-  const perType = arg('instances', 10);
+  const { values } = scriptArgs({
+    usage: 'npx tsx bench/metrics-seed.ts [--days 7] [--instances 10]',
+    about: `Seeds bench/metrics-api.ts: 10-second samples of 13 metrics for ${BENCH_APP}, per instance of 2 process types, into InfluxDB. Idempotent on the same day; a week takes about 2 minutes.`,
+    options: {
+      days: { type: 'string', default: '7', help: 'days of samples, ending at the last 10-minute boundary' },
+      instances: { type: 'string', default: '10', help: 'instances per process type' },
+    },
+    env: { INFLUX_URL: 'InfluxDB (http://127.0.0.1:8086)', BENCH_INFLUX_DB: 'the database (logway_bench)' },
+    prints: 'the number of points to write, progress every million points, then points/s and the time range.',
+    needs: 'InfluxDB (the database is created here).',
+  });
+  const days = Number(values.days);
+  const perType = Number(values.instances);
+  if (!(days > 0) || !(perType > 0)) throw new Error('--days and --instances are positive numbers');
+  await prepareStack({ influx: { url: INFLUX_URL, databases: [BENCH_DB] } });
   const influx = createInflux({ url: INFLUX_URL, db: BENCH_DB, timeoutMs: 120000 });
-  await influx.query(`CREATE DATABASE ${BENCH_DB}`);
   const end = Math.floor(Date.now() / 1000 / 600) * 600;
   const from = end - days * 86400;
   const instances = instancesFor(BENCH_APP, perType);

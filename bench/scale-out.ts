@@ -36,9 +36,27 @@ import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import { closeCore, Core } from '../lib/core';
 import { createDrainsFeature } from '../drains/feature';
 import { uniqueName } from '../spec/helpers/env';
-import { CLUSTER_BROKERS, clusterCore, LogwayNode, sleep } from '../spec/cluster/helpers/cluster';
+import { CLUSTER_BROKERS, CLUSTER_DATABASE_URL, CLUSTER_INFLUX_DB, clusterCore, LogwayNode, sleep } from '../spec/cluster/helpers/cluster';
 import { produceLines, Sink } from '../spec/cluster/helpers/drains';
 import { appLog } from '../spec/helpers/drain-fixtures';
+import { testEnv } from '../spec/helpers/env';
+import { prepareStack, scriptArgs } from './lib/setup';
+
+const { positionals } = scriptArgs({
+  usage: 'bash scripts/stack cluster up && npm run build && npx tsx bench/scale-out.ts [lines]   (default 100000)',
+  about:
+    'Drain throughput with 1, 2 and 3 logway nodes (dist/bin/server.js) sharing the drain consumer group on the 3-broker cluster, ' +
+    "and how long the group takes to recover after a node's SIGKILL.",
+  env: {
+    RATE: 'recovery: lines/s produced while a node is killed (4000)',
+    CLUSTER_DATABASE_URL: 'PostgreSQL (postgres://logway:logway@127.0.0.1:5432/logway_cluster)',
+    CLUSTER_LOG_LEVEL: "the nodes' log level (warn)",
+  },
+  prints:
+    'per node count: lines/s, CPU per line of the nodes, the brokers and rsyslogd, with uptime; then the recovery times after the kill and the duplicates.',
+  needs:
+    'the 3-broker cluster (scripts/stack cluster up), the build, rsyslogd, kcat; PostgreSQL (its database created and migrated here), InfluxDB (its database created here).',
+});
 
 const run = promisify(execFile);
 
@@ -53,7 +71,7 @@ function linesFor(space: string, apps: string[], tag: string, count: number): st
   return `${out.join('\n')}\n`;
 }
 
-const LINES = Number(process.argv[2] ?? 100_000);
+const LINES = Number(positionals[0] ?? 100_000);
 const RATE = Number(process.env.RATE ?? 4000);
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const GROUP = 'logway-drains';
@@ -199,16 +217,13 @@ async function startNodes(core: Core, kafka: Kafka, watch: SinkWatch, names: str
 
 async function main(): Promise<void> {
   log(`lines ${LINES}, cores ${os.availableParallelism()}; ${uptime()}`);
+  await prepareStack({ databaseUrl: CLUSTER_DATABASE_URL, influx: { url: testEnv.INFLUX_URL, databases: [CLUSTER_INFLUX_DB] } });
   const core = clusterCore();
   const kafka = new Kafka({ clientId: 'bench-scale-out', brokers: CLUSTER_BROKERS, logLevel: logLevel.NOTHING });
   const drains = createDrainsFeature(core, { worker: false });
   const sink = new Sink();
   await sink.start();
   const watch = new SinkWatch(sink.rsyslog.file('tls', 'parsed'));
-  // Migrations: one node started and stopped on the shared database.
-  const boot = new LogwayNode('bench-boot');
-  await boot.start();
-  await boot.stop('SIGTERM');
   const rows: string[] = [];
   const started: LogwayNode[] = [];
   try {

@@ -11,16 +11,48 @@
  * this process produces to Kafka and plays the clients. Latency = client receive time minus the
  * time stamped into the message just before it was handed to the producer (same machine clock).
  */
-import { spawn, spawnSync, ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
-import readline from 'node:readline';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { closeCore, createCore, Core } from '../lib/core';
-import { createLogger } from '../lib/logger';
+import { closeCore } from '../lib/core';
 import { TailHub, HubOptions } from '../lib/tail/hub';
-import { testConfig, uniqueName, TEST_API_KEY } from '../spec/helpers/env';
+import { testConfig, uniqueName } from '../spec/helpers/env';
+import { Histogram } from './lib/histogram';
+import { brokerPid, cpuSeconds, ownRssBytes, sleep } from './lib/proc';
+import { prepareStack, scriptArgs } from './lib/setup';
+import { CLIENT_WORKER } from './lib/sse-clients';
+import { message, metric, newCore, post, registerApps, startServer } from './lib/tail-node';
+
+const MODES = ['latency', 'consume', 'rss', 'history', 'all'];
+const { positionals } = scriptArgs({
+  usage: `npx tsx bench/tail-bench.ts [${MODES.join('|')}]   (default all)`,
+  about:
+    'Tail benchmarks against the local Kafka, the logway node (bench/tail-server.ts) in a child process: ' +
+    "produce → SSE client latency, the hub's consume rate beside kcat, RSS per open session, history requests. Not a test.",
+  env: {
+    RATE: 'latency: lines/s produced (20000)',
+    APPS: 'apps the lines are spread over (100)',
+    SESSIONS: 'latency: SSE sessions open (1000)',
+    DURATION: 'latency: seconds (20)',
+    RSS_SESSIONS: 'rss: idle sessions opened (5000)',
+    HISTORY_REQUESTS: 'history: 250-line requests (300)',
+    CONSUME_MESSAGES: 'consume: messages produced (300000)',
+    CONSUME_TOPIC: 'consume: read this existing topic instead of producing one',
+    'KCAT_ROUNDS, HUB_ROUNDS': 'consume: rounds of each (3, 3)',
+    HUB_OPTS: `JSON hub options, e.g. '{"fetchMaxBytes":33554432}'`,
+    SERVER_NODE_ARGS: 'node flags for the tail server',
+    'LEAN_STREAMS, STAGES, FLUSH_MS, SESSION_BUFFER_LINES, BARE_ROUTER': 'read by bench/tail-server.ts',
+    'KAFKA_BROKERS, TEST_DATABASE_URL, TEST_INFLUX_DB': 'the stack (local defaults)',
+  },
+  prints: 'per mode: lines/s, delivered and dropped session-lines, latency p50/p99/max, CPU and RSS of the node, the broker and the bench.',
+  needs: 'Kafka, PostgreSQL (the test database, migrated here), InfluxDB (its test database, created here); kcat for consume.',
+});
+const mode = positionals[0] ?? 'all';
+if (!MODES.includes(mode)) {
+  console.error(`unknown mode ${mode}: one of ${MODES.join(', ')} (--help)`);
+  process.exit(2);
+}
 
 const env = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
 const RATE = env('RATE', 20000);
@@ -39,173 +71,7 @@ const BROKER = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const HUB_OPTS = JSON.parse(process.env.HUB_OPTS ?? '{}') as HubOptions;
 
 const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function newCore(): Core {
-  const config = testConfig({ LOG_LEVEL: 'error' });
-  return createCore(config, { logger: createLogger('error'), defaultMetrics: false });
-}
-
-function message(app: string, space: string, log: string, time = new Date()): string {
-  return JSON.stringify({
-    log: `${log}\n`,
-    stream: 'stdout',
-    time: time.toISOString(),
-    docker: { container_id: '790e1f2a' },
-    kubernetes: {
-      namespace_name: space,
-      pod_id: '5391',
-      pod_name: `${app}-web-1562910588-cg82f`,
-      container_name: app,
-      labels: { name: app },
-      host: 'ip-10-0-0-1',
-    },
-    topic: space,
-    tag: 'bench',
-  });
-}
-
-interface Server {
-  port: number;
-  pid: number;
-  child: ChildProcess;
-  stop(): Promise<void>;
-  /** GC in the server, then its memory figures (bytes). */
-  memory(): Promise<{ rss: number; heapUsed: number; external: number; arrayBuffers: number }>;
-}
-
-async function startServer(topic: string, extraEnv: Record<string, string> = {}): Promise<Server> {
-  const nodeArgs = (process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, ['--expose-gc', ...nodeArgs, '--import', 'tsx', 'bench/tail-server.ts'], {
-    env: { ...process.env, BENCH_TOPIC: topic, ...extraEnv },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const rl = readline.createInterface({ input: child.stdout! });
-  const first = await new Promise<string>((resolve, reject) => {
-    rl.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
-  });
-  const { port, pid } = JSON.parse(first) as { port: number; pid: number };
-  return {
-    port,
-    pid,
-    child,
-    memory: () =>
-      new Promise((resolve) => {
-        rl.once('line', (l) => resolve(JSON.parse(l)));
-        process.kill(pid, 'SIGUSR2');
-      }),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        process.kill(pid, 'SIGTERM');
-        setTimeout(() => {
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            /* gone */
-          }
-        }, 10000).unref();
-      }),
-  };
-}
-
-function rssKb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : NaN;
-}
-
-function cpuSeconds(pid: number): number {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
-/** The local Kafka broker's process (its CPU is printed beside the node's), if there is one. */
-function brokerPid(): number | undefined {
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (/kafka\.Kafka/.test(fs.readFileSync(`/proc/${d}/cmdline`, 'utf8'))) return Number(d);
-    } catch {
-      /* gone */
-    }
-  }
-  return undefined;
-}
-
-function post(port: number, path: string, body: object): Promise<{ status: number; body: { logplex_url: string } }> {
-  return new Promise((resolve, reject) => {
-    const data = JSON.stringify(body);
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: 'POST',
-        agent,
-        headers: { 'Content-Type': 'application/json', Authorization: TEST_API_KEY, 'Content-Length': Buffer.byteLength(data) },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (d) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-
-async function metric(port: number, name: string): Promise<number> {
-  const text = await new Promise<string>((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: '/metrics', agent }, (res) => {
-        let t = '';
-        res.setEncoding('utf8').on('data', (d) => (t += d));
-        res.on('end', () => resolve(t));
-      })
-      .on('error', reject);
-  });
-  let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(name) && /^[\w]+(\{[^}]*\})? /.test(line)) sum += Number(line.split(' ').pop());
-  return sum;
-}
-
-/** Milliseconds histogram, 0.1 ms resolution up to 60 s. */
-class Histogram {
-  private buckets: Uint32Array = new Uint32Array(600_001);
-  count = 0;
-  max = 0;
-  static from(buckets: Uint32Array, count: number, max: number): Histogram {
-    const h = new Histogram();
-    h.buckets = buckets;
-    h.count = count;
-    h.max = max;
-    return h;
-  }
-  add(ms: number): void {
-    const b = Math.min(600_000, Math.max(0, Math.round(ms * 10)));
-    this.buckets[b]++;
-    this.count++;
-    if (ms > this.max) this.max = ms;
-  }
-  pct(p: number): number {
-    const target = Math.ceil(this.count * p);
-    let seen = 0;
-    for (let i = 0; i < this.buckets.length; i++) {
-      seen += this.buckets[i];
-      if (seen >= target) return i / 10;
-    }
-    return NaN;
-  }
-  summary(): string {
-    return `p50 ${this.pct(0.5).toFixed(1)} ms, p99 ${this.pct(0.99).toFixed(1)} ms, max ${this.max.toFixed(1)} ms (n=${this.count})`;
-  }
-}
-
-async function registerApps(core: Core, keys: string[]): Promise<void> {
-  for (const k of keys) await core.apps.register(k);
-}
+const rssKb = (pid: number) => ownRssBytes(pid) / 1024;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -313,56 +179,6 @@ async function latency(): Promise<void> {
     await closeCore(core);
   }
 }
-
-/** Plain JS for a worker thread: opens the SSE sessions and measures each line's latency. */
-const CLIENT_WORKER = `
-const http = require('node:http');
-const { parentPort, workerData } = require('node:worker_threads');
-const { performance } = require('node:perf_hooks');
-const STAMP = Buffer.from(' t=');
-let elu0;
-const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
-const buckets = new Uint32Array(600001);
-let count = 0, max = 0, received = 0, measuring = false;
-parentPort.on('message', (msg) => {
-  if (msg === 'measure') {
-    measuring = true;
-    elu0 = performance.eventLoopUtilization();
-  } else if (msg === 'report') parentPort.postMessage({ received, buckets, count, max, busy: performance.eventLoopUtilization(elu0).utilization });
-  else if (msg === 'open') {
-    let open = 0;
-    for (let i = 0; i < workerData.sessions; i++) {
-      const req = http.get(workerData.urls[i % workerData.urls.length], { agent, headers: { Accept: 'text/event-stream' } }, (res) => {
-        if (++open === workerData.sessions) parentPort.postMessage({ open });
-        // Bytes, not strings: the 1,000 clients share this thread with nothing else, and decoding
-        // 200k lines/s to strings made the bench's own CPU part of the latency it measures.
-        // Only whole lines are read: a chunk may end inside a line's stamp (that gave max figures of years).
-        let rest = null;
-        res.on('data', (buf) => {
-          const now = Date.now();
-          const data = rest ? Buffer.concat([rest, buf]) : buf;
-          const cut = data.lastIndexOf(10) + 1;
-          rest = cut < data.length ? Buffer.from(data.subarray(cut)) : null;
-          let at = data.indexOf(STAMP);
-          while (at >= 0 && at < cut) {
-            let t = 0;
-            for (let i = at + 3; i < at + 16; i++) t = t * 10 + data[i] - 48;
-            const ms = now - t;
-            received++;
-            if (measuring) {
-              buckets[Math.min(600000, Math.max(0, Math.round(ms * 10)))]++;
-              count++;
-              if (ms > max) max = ms;
-            }
-            at = data.indexOf(STAMP, at + 16);
-          }
-        });
-      });
-      req.on('error', () => undefined);
-    }
-  }
-});
-`;
 
 async function consume(): Promise<void> {
   console.log(`\n== consume rate: ${CONSUME_MESSAGES} app-log messages, hub vs kcat ==`);
@@ -552,7 +368,8 @@ async function history(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const mode = process.argv[2] ?? 'all';
+  const config = testConfig();
+  await prepareStack({ databaseUrl: config.databaseUrl, influx: { url: config.influxUrl, token: config.influxToken, databases: [config.influxDb] } });
   console.log(
     `tail bench: mode=${mode}, node ${process.version}, ${os.cpus().length} CPUs (shared with the Kafka/PostgreSQL/InfluxDB stack and other engineers)`,
   );

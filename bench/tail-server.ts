@@ -15,6 +15,27 @@ import { createTailFeature } from '../lib/tail/feature';
 import { withTailStreams } from '../lib/tail/stream-route';
 import type { HubOptions } from '../lib/tail/hub';
 import { testConfig } from '../spec/helpers/env';
+import { scriptArgs } from './lib/setup';
+
+scriptArgs({
+  usage: 'BENCH_TOPIC=<topic> node --expose-gc --import tsx bench/tail-server.ts   (bench/tail-bench.ts starts it)',
+  about:
+    'A logway node with only the tail feature, reading only BENCH_TOPIC, for bench/tail-bench.ts. SIGUSR2: GC, then print the memory figures; SIGTERM: stop.',
+  env: {
+    BENCH_TOPIC: 'the one topic the hub reads',
+    SESSION_BUFFER_LINES: 'live lines a session holds for a slow client (1000)',
+    FLUSH_MS: "the tail feature's flushIntervalMs (its default)",
+    HUB_OPTS: 'JSON hub options merged into the feature',
+    LEAN_STREAMS: '0: stream URLs through Express too, for comparison',
+    BARE_ROUTER: "1: the feature's router alone, without createApp's middleware",
+    STAGES: "1: report where a line's time goes before the hub hands it on, at exit",
+    HEAP_SNAPSHOT: 'a file to write a heap snapshot to on SIGUSR2',
+    MAX_STREAMS_PER_APP: 'per-app session limit (100000)',
+    LOG_LEVEL: 'warn',
+  },
+  prints: 'one JSON line {port, pid} once listening; one JSON line of memory figures per SIGUSR2.',
+  needs: 'the test database migrated (bench/tail-bench.ts does it), Kafka.',
+});
 
 async function main(): Promise<void> {
   // The rss benchmark opens thousands of streams on one app: above the production per-app limit on purpose.

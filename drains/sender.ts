@@ -4,132 +4,28 @@
  * (or overflow its queue while it is down). Each drain has its own sender, so a down drain never
  * holds up another one: nothing here is awaited by the Kafka consumer.
  */
-import crypto from 'node:crypto';
 import type { LogLine } from '../lib/log/line';
-import { newlineSafe, toRfc5424, truncateUtf8 } from '../lib/log/format';
 import type { Logger } from '../lib/logger';
 import { fullJitterDelay, RetryPolicy } from './backoff';
-import type { DrainTarget } from './url';
+import { DeliveryError, type DrainRef, type OutBatch, type ParkSink, type SendItem, type Settler, type Transport } from './delivery';
+import { renderFrame } from './frame';
 import type { DrainMetrics } from './metrics';
+import { SendQueue } from './send-queue';
+import type { DrainTarget } from './url';
 
-/** How a delivery ended: acknowledged by the sink, parked in the DLQ, or dropped because its drain was deleted. */
-export type Outcome = 'delivered' | 'parked' | 'dropped';
-
-/** Who learns how a line's delivery ended: the offset tracker's record, or the DLQ row being retried. */
-export interface Settler {
-  settle(outcome: Outcome, item: SendItem): void;
-}
-
-export interface SendItem {
-  line: LogLine;
-  /**
-   * The bytes on the wire as a string (encoded once per batch, not per line); `bytes` is its UTF-8
-   * length. Emptied once its batch's payload() is built (the Buffer has them then).
-   */
-  frame: string;
-  bytes: number;
-  /** Its settle() is called exactly once per item. */
-  owner: Settler;
-  /** Set for a line resent from the DLQ: parking it again updates that row instead of adding one. */
-  dlqId?: string;
-}
-
-export interface OutBatch {
-  seq: number;
-  items: SendItem[];
-  bytes: number;
-  /** Logplex-Frame-Id: chosen once, so a retried batch is recognisable as the same one. */
-  frameId: string;
-  attempts: number;
-  firstAttemptAt: Date | null;
-  lastAttemptAt: Date | null;
-  lastError: string;
-  payload(): Buffer;
-}
-
-/** A failed attempt; `permanent` (an HTTP 4xx other than 429) parks the batch without retrying. */
-export class DeliveryError extends Error {
-  constructor(
-    message: string,
-    public permanent = false,
-  ) {
-    super(message);
-    this.name = 'DeliveryError';
-  }
-}
-
-/**
- * The drain's address is refused by the destination policy (drains/destination.ts): permanent, so
- * the lines go to the DLQ with the reason instead of being retried against it.
- */
-export function refusedDelivery(where: string, reason: string): DeliveryError {
-  return new DeliveryError(`${where}: drain destination not allowed: ${reason}`, true);
-}
-
-export interface Transport {
-  /** Batches that may be outstanding at once (1 keeps a strict order over HTTP; stream sockets pipeline). */
-  readonly maxInFlight: number;
-  readonly maxBatchBytes: number;
-  readonly maxBatchItems: number;
-  /** Resolves when the batch is acknowledged (what that means is the transport's: docs/drains.md). */
-  send(batch: OutBatch): Promise<void>;
-  /**
-   * True while the transport would only queue another batch behind one it is still writing: the
-   * sender then lets lines pile up into one bigger batch (fewer writes, fewer TLS records) and
-   * sends it when `onIdle` fires.
-   */
-  readonly busy?: boolean;
-  onIdle?: () => void;
-  close(): void;
-}
-
-export interface DrainRef {
-  id: string;
-  token: string;
-}
-
-/** How a line's delivery went before it was parked (the DLQ row's columns). */
-export interface ParkInfo {
-  attempts: number;
-  lastError: string;
-  firstAttemptAt: Date | null;
-  lastAttemptAt: Date | null;
-}
-
-/** Where a sender parks what it gave up on (drains/parker.ts: settled once PostgreSQL has it). */
-export interface ParkSink {
-  park(drain: DrainRef, items: SendItem[], info: ParkInfo): void;
-}
-
-/** RFC5424 message caps (docs/design.md §3): UDP datagrams 1024 bytes, TCP/TLS/HTTP messages 100,000 bytes. */
-export const UDP_MAX_BYTES = 1024;
-export const STREAM_MAX_BYTES = 100_000;
-
-/**
- * What a line becomes on this drain's wire, and its length in bytes. The octet-counted frame is
- * RFC6587 §3.4.1 exactly as lib/log/format's frameOctetCounted builds it, kept as a string so the
- * hot path encodes UTF-8 once per batch instead of twice per line (spec/unit/drain-sender.spec.ts
- * checks both agree).
- */
-export function renderFrame(line: LogLine, token: string, target: Pick<DrainTarget, 'transport' | 'framing'>): { frame: string; bytes: number } {
-  const msg = toRfc5424(line, { hostname: token });
-  let len = Buffer.byteLength(msg, 'utf8');
-  if (target.transport === 'udp') {
-    const capped = len <= UDP_MAX_BYTES ? msg : truncateUtf8(msg, UDP_MAX_BYTES);
-    return { frame: capped, bytes: capped === msg ? len : Buffer.byteLength(capped, 'utf8') };
-  }
-  let capped = msg;
-  if (len > STREAM_MAX_BYTES) {
-    capped = truncateUtf8(msg, STREAM_MAX_BYTES);
-    len = Buffer.byteLength(capped, 'utf8');
-  }
-  if ((target.transport === 'tcp' || target.transport === 'tls') && target.framing === 'newline') {
-    const frame = `${newlineSafe(capped)}\n`;
-    return { frame, bytes: Buffer.byteLength(frame, 'utf8') };
-  }
-  const prefix = `${len} `;
-  return { frame: prefix + capped, bytes: prefix.length + len };
-}
+export {
+  DeliveryError,
+  refusedDelivery,
+  type DrainRef,
+  type OutBatch,
+  type Outcome,
+  type ParkInfo,
+  type ParkSink,
+  type SendItem,
+  type Settler,
+  type Transport,
+} from './delivery';
+export { renderFrame, STREAM_MAX_BYTES, UDP_MAX_BYTES } from './frame';
 
 export interface SenderOptions {
   retry: RetryPolicy;
@@ -138,8 +34,7 @@ export interface SenderOptions {
 }
 
 export class DrainSender {
-  private queue: SendItem[] = [];
-  private qHead = 0;
+  private queue = new SendQueue();
   private inflight = new Set<OutBatch>();
   /** Failed batches waiting for the backoff to end; resent first, in their original order. */
   private failed: OutBatch[] = [];
@@ -147,7 +42,6 @@ export class DrainSender {
   private backoffTimer: NodeJS.Timeout | null = null;
   private waitingForInflight = false;
   private consecutiveFailures = 0;
-  private seq = 0;
   private pumpScheduled = false;
   private closed = false;
   private removed = false;
@@ -257,9 +151,7 @@ export class DrainSender {
     this.transport.close();
     const items: SendItem[] = [];
     for (const b of [...this.failed, ...this.retryReady, ...this.inflight]) items.push(...b.items);
-    for (let i = this.qHead; i < this.queue.length; i++) items.push(this.queue[i]);
-    this.queue = [];
-    this.qHead = 0;
+    for (const item of this.queue.takeAll()) items.push(item);
     this.failed = [];
     this.retryReady = [];
     this.inflight.clear();
@@ -280,50 +172,10 @@ export class DrainSender {
   private pump(): void {
     if (this.closed || this.backoffTimer || this.waitingForInflight) return;
     while (this.inflight.size < this.transport.maxInFlight && !this.transport.busy) {
-      const batch = this.retryReady.shift() ?? this.takeBatch();
+      const batch = this.retryReady.shift() ?? this.queue.takeBatch(this.transport.maxBatchItems, this.transport.maxBatchBytes);
       if (!batch) return;
       this.dispatch(batch);
     }
-  }
-
-  private takeBatch(): OutBatch | null {
-    if (this.qHead >= this.queue.length) return null;
-    const items: SendItem[] = [];
-    let bytes = 0;
-    while (this.qHead < this.queue.length && items.length < this.transport.maxBatchItems) {
-      const next = this.queue[this.qHead];
-      if (items.length > 0 && bytes + next.bytes > this.transport.maxBatchBytes) break;
-      items.push(next);
-      bytes += next.bytes;
-      this.qHead++;
-    }
-    if (this.qHead === this.queue.length) {
-      this.queue = [];
-      this.qHead = 0;
-    } else if (this.qHead > 4096 && this.qHead * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.qHead);
-      this.qHead = 0;
-    }
-    let cached: Buffer | null = null;
-    return {
-      seq: this.seq++,
-      items,
-      bytes,
-      frameId: crypto.randomUUID(),
-      attempts: 0,
-      firstAttemptAt: null,
-      lastAttemptAt: null,
-      lastError: '',
-      payload: () => {
-        if (cached === null) {
-          cached = Buffer.from(items.length === 1 ? items[0].frame : items.map((i) => i.frame).join(''), 'utf8');
-          // The bytes are in the Buffer (off the JS heap) now: a batch waiting out its acknowledgement
-          // (ackGraceMs) or a retry does not also keep every frame string alive into the old generation.
-          for (const i of items) i.frame = '';
-        }
-        return cached;
-      },
-    };
   }
 
   private dispatch(batch: OutBatch): void {

@@ -32,11 +32,24 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const toApp = (r: AppRow): App => ({ id: r.id, name: r.name, space: r.space, appKey: r.app_key, createdAt: r.created_at });
 
-/** `api-space` → {name:'api', space:'space'}; Akkeris app names contain no `-`, so the first `-` splits. */
-export function splitAppKey(appKey: string): { name: string; space: string } | null {
+export interface AppKeyParts {
+  app: string;
+  space: string;
+}
+
+/** The space Akkeris gives an app whose key names none (`api` is `api` in `default`). */
+export const DEFAULT_SPACE = 'default';
+
+/**
+ * `api-space` → {app:'api', space:'space'}; Akkeris app names contain no `-`, so the first `-` splits.
+ * null when the app or the space would be empty. A key with no `-` at all is not an app key, unless
+ * `defaultSpace` is given: the log topics' hostnames and build metadata may name an app alone.
+ */
+export function splitAppKey(appKey: string, opts: { defaultSpace?: string } = {}): AppKeyParts | null {
   const i = appKey.indexOf('-');
-  if (i <= 0 || i === appKey.length - 1) return null;
-  return { name: appKey.slice(0, i), space: appKey.slice(i + 1) };
+  if (i < 0) return opts.defaultSpace !== undefined && appKey !== '' ? { app: appKey, space: opts.defaultSpace } : null;
+  if (i === 0 || i === appKey.length - 1) return null;
+  return { app: appKey.slice(0, i), space: appKey.slice(i + 1) };
 }
 
 export class AppRegistry {
@@ -104,7 +117,7 @@ export class AppRegistry {
     if (cached) return cached;
     const parts = splitAppKey(appKey);
     if (!parts) return null;
-    await this.db.query('INSERT INTO apps (name, space) VALUES ($1, $2) ON CONFLICT (app_key) DO UPDATE SET last_seen_at = now()', [parts.name, parts.space]);
+    await this.db.query('INSERT INTO apps (name, space) VALUES ($1, $2) ON CONFLICT (app_key) DO UPDATE SET last_seen_at = now()', [parts.app, parts.space]);
     return this.find(appKey);
   }
 

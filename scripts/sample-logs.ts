@@ -4,10 +4,27 @@ import os from 'node:os';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { createKafka } from '../lib/kafka';
+import { splitAppKey } from '../lib/apps';
+import { ROUTER_TOPIC } from '../lib/log/parse';
+import { prepareStack, scriptArgs } from '../bench/lib/setup';
 
-const appKey = process.argv[2] ?? 'demo-default';
-const intervalMs = Number(process.argv[3] ?? 1000);
-const [app, space] = [appKey.slice(0, appKey.indexOf('-')), appKey.slice(appKey.indexOf('-') + 1)];
+const { positionals } = scriptArgs({
+  usage: 'npx tsx scripts/sample-logs.ts [appKey] [intervalMs]    (built: node dist/scripts/sample-logs.js ...)',
+  about:
+    "Writes two app log lines (fluentd JSON, as Akkeris containers do) to the topic of the app's space every intervalMs, " +
+    `and every other round a router line to ${ROUTER_TOPIC}, until Ctrl-C. appKey is app-space (default demo-default); intervalMs defaults to 1000.`,
+  env: { KAFKA_BROKERS: 'the brokers to write to (127.0.0.1:9092)' },
+  prints: 'one line saying where it writes, then only errors (a failed write is retried on the next round).',
+  needs: 'Kafka; creates the space topic and the router topic if missing.',
+});
+const appKey = positionals[0] ?? 'demo-default';
+const intervalMs = Number(positionals[1] ?? 1000);
+const parts = splitAppKey(appKey);
+if (!parts || !(intervalMs > 0)) {
+  process.stderr.write(`sample producer: want an app key app-space and an interval in ms > 0, got "${appKey}" and "${positionals[1] ?? ''}" (--help)\n`);
+  process.exit(2);
+}
+const { app, space } = parts;
 
 const dynos = [
   { type: 'web', pod: `${app}-web-5d8f7c9b6-x2k4p`, container: app },
@@ -49,6 +66,7 @@ function routerLine(i: number): string {
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('warn');
+  await prepareStack({ kafka: { brokers: config.kafkaBrokers, topics: [{ topic: space }, { topic: ROUTER_TOPIC }] } });
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'logway-sample', logger });
   let i = 0;
   let stopping = false;
@@ -57,13 +75,13 @@ async function main(): Promise<void> {
     await kafka.close();
     process.exit(0);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  process.stdout.write(`sample producer: writing lines for ${appKey} to topic "${space}" (and router lines to alamoweblogs) every ${intervalMs} ms\n`);
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+  process.stdout.write(`sample producer: writing lines for ${appKey} to topic "${space}" (and router lines to ${ROUTER_TOPIC}) every ${intervalMs} ms\n`);
   while (!stopping) {
     try {
       await kafka.produce(space, [{ value: JSON.stringify(appMessage(i)) }, { value: JSON.stringify(appMessage(i + 1)) }]);
-      if (i % 4 === 0) await kafka.produce('alamoweblogs', [{ value: routerLine(i) }]);
+      if (i % 4 === 0) await kafka.produce(ROUTER_TOPIC, [{ value: routerLine(i) }]);
       i += 2;
     } catch (e) {
       process.stderr.write(`sample producer: ${(e as Error).message} (retrying)\n`);

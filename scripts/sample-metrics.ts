@@ -12,6 +12,7 @@ import { loadConfig } from '../lib/config';
 import { createInflux, formatFieldValue, Influx, InfluxPoint, toLineProtocol } from '../lib/influx';
 import { createDb } from '../lib/db';
 import { AppRegistry } from '../lib/apps';
+import { prepareStack } from '../bench/lib/setup';
 
 const DAY = 86400;
 /** Counters count from here (a container start long ago), so values are the same whoever writes them. */
@@ -198,6 +199,7 @@ async function register(databaseUrl: string, appKey: string): Promise<void> {
   try {
     for (;;) {
       try {
+        await prepareStack({ databaseUrl });
         if (!(await new AppRegistry(pg).register(appKey))) console.error(`sample-metrics: ${appKey} is not an app key (app-space); not registered`);
         return;
       } catch (e) {
@@ -223,6 +225,16 @@ async function main() {
     .option('--live', 'after the backfill, keep writing a sample every interval')
     .option('--db <name>', 'InfluxDB database (default: INFLUX_DB)')
     .option('--no-register', 'do not register the app in PostgreSQL (the API answers 404 for unknown apps)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Environment: INFLUX_URL, INFLUX_DB (the database, unless --db), INFLUX_TOKEN, DATABASE_URL (where the app is registered).',
+        'Prints: one line with the points written by the backfill (count, instances, time taken); with --live, one line',
+        'when it starts and only errors after that.',
+        'Needs: InfluxDB (creates the database if missing); PostgreSQL unless --no-register (applies the migrations first).',
+      ].join('\n'),
+    )
     .parse();
   const appKey = cmd.args[0] ?? 'demo-default';
   const o = cmd.opts<{ duration: string; interval: string; instances: string; live?: boolean; db?: string; register: boolean }>();
@@ -232,9 +244,9 @@ async function main() {
   const duration = o.duration === '0' ? 0 : parseDuration(o.duration);
   const instances = instancesFor(appKey, Number(o.instances));
   const influx = createInflux({ url: config.influxUrl, db, token: config.influxToken, timeoutMs: 30000 });
-  await influx.query(`CREATE DATABASE "${db.replace(/["\\]/g, '\\$&')}"`);
-  // Registration runs beside the backfill and retries for a minute: under `npm run up` the server may still
-  // be applying migrations. Without it the API answers 404 for the app, so a failure is reported, not fatal.
+  await prepareStack({ influx: { url: config.influxUrl, token: config.influxToken, databases: [db] } });
+  // Registration (after the migrations) runs beside the backfill and retries for a minute: PostgreSQL may still
+  // be starting. Without it the API answers 404 for the app, so a failure is reported, not fatal.
   const registered = o.register ? register(config.databaseUrl, appKey) : Promise.resolve();
   const now = Math.floor(Date.now() / 1000);
   if (duration > 0) {
@@ -259,7 +271,7 @@ async function main() {
       console.error(`sample-metrics: ${(e as Error).message}`);
     }
   };
-  const timer = setInterval(tick, interval * 1000);
+  const timer = setInterval(() => void tick(), interval * 1000);
   const stop = () => {
     clearInterval(timer);
     influx.close();

@@ -22,6 +22,28 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { scriptArgs } from '../lib/setup';
+
+scriptArgs({
+  usage: '(cd bench/kafka-clients && npm install) && npx tsx bench/kafka-clients/bench.ts',
+  about:
+    'Kafka client choice: a consume benchmark of the candidate clients behind one small interface (candidates.ts), on the same topics, ' +
+    'interleaved round by round, with kcat as the ceiling. Each run is a fresh child process (child.ts). Not a test.',
+  env: {
+    MESSAGES: 'messages per topic (300000)',
+    ROUNDS: 'rounds (5)',
+    CODECS: 'one topic per kcat -z codec (none,lz4,zstd)',
+    CANDIDATES: 'kcat,kafkajs,platformatic,confluent-kafkajs,confluent-native',
+    PARTITIONS: 'partitions per topic (3)',
+    TIMEOUT_S: 'seconds per run (120)',
+    KEEP_TOPICS: '1 keeps the topics',
+    'CKJS_CONF, CKJS_CONSUME_N': 'see candidates.ts',
+    KAFKA_BROKERS: 'the broker (127.0.0.1:9092)',
+  },
+  prints:
+    'the load and each round per codec and candidate, then a Markdown table of the medians: msgs/s, × kcat, steady msgs/s, CPU s per 100k, peak RSS, runs ok.',
+  needs: 'Kafka (its _bench-kc-… topics are created here and deleted at the end), kcat, the candidates installed in bench/kafka-clients.',
+});
 
 const env = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
 const MESSAGES = env('MESSAGES', 300000);

@@ -1,6 +1,6 @@
 /** LogLine → the bytes clients and drains see: Akkeris text, SSE, NDJSON, RFC5424 + RFC6587 framing. */
 import type { LogLine } from './line';
-import { splitAppKey } from './parse';
+import { DEFAULT_SPACE, splitAppKey } from '../apps';
 
 /** Milliseconds, `Z`: `2018-03-24T01:07:20.123Z`. */
 function isoTime(time: Date): string {
@@ -186,7 +186,7 @@ export const SOURCE_LOGWAY = 'logway';
  */
 export function logwayNotice(appKey: string, kind: 'app' | 'site', message: string, now: Date, opts: { severity?: number; dyno?: string } = {}): LogLine {
   // A site's key is a host name, not `app-space`: site lines carry it whole, with no space.
-  const { app, space } = kind === 'site' ? { app: appKey, space: '' } : splitAppKey(appKey);
+  const { app, space } = (kind === 'app' && splitAppKey(appKey, { defaultSpace: DEFAULT_SPACE })) || { app: appKey, space: '' };
   return {
     time: new Date(now.getTime()),
     app,

@@ -3,6 +3,7 @@
  * and to the open sessions of that app whose filter takes it. A session is a map entry here; the
  * number of Kafka consumers never grows with the number of sessions.
  */
+import { DEFAULT_SPACE, splitAppKey } from '../apps';
 import type { LogLine } from '../log/line';
 import { ROUTER_TOPIC, BUILD_TOPIC } from '../log/parse';
 import type { Positions } from './positions';
@@ -18,9 +19,8 @@ export interface Subscriber {
 /** The topics an app's lines come from: its space, the router topic, the build topic. Sites: router only. */
 export function topicsFor(kind: TargetKind, key: string): string[] {
   if (kind === 'site') return [ROUTER_TOPIC];
-  const i = key.indexOf('-');
-  const space = i < 0 ? 'default' : key.slice(i + 1);
-  return [space, ROUTER_TOPIC, BUILD_TOPIC];
+  const parts = splitAppKey(key, { defaultSpace: DEFAULT_SPACE });
+  return parts ? [parts.space, ROUTER_TOPIC, BUILD_TOPIC] : [ROUTER_TOPIC, BUILD_TOPIC];
 }
 
 export class Fanout {

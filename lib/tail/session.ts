@@ -10,8 +10,11 @@
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { LogLine } from '../log/line';
-import { toAkkerisText, toNdjson, toSseEvent, sseComment, l11Line } from '../log/format';
-import { encodeCursor, positionKey, Positions } from './positions';
+import { sseComment, l11Line } from '../log/format';
+import { encodeCursor, Positions } from './positions';
+import { CursorParts } from './cursor-parts';
+import { FlushScheduler } from './flush-scheduler';
+import { akkerisTextLine, ndjson, positionKeyOf, positionPart, sseBody } from './line-renderings';
 import type { Subscriber } from './hub';
 import type { TailMetrics } from './metrics';
 import { renderClosing, StreamEnding, StreamFormat } from './closing';
@@ -19,6 +22,7 @@ import { LiveFilterBudget } from './filter-budget';
 import type { LineFilter } from '../log/filter';
 
 export type { StreamFormat };
+export { FlushScheduler };
 
 export interface TailSessionOptions {
   format: StreamFormat;
@@ -46,144 +50,6 @@ export interface TailSessionOptions {
   scheduler?: FlushScheduler;
   /** Appended to every SSE id (the session's resume tag, `~<hmac>`). */
   idSuffix?: string;
-}
-
-/** The hub hands one line to many sessions in a row: render its text once. */
-let lastLine: LogLine | undefined;
-let lastText = '';
-let lastTextLine = '';
-function akkerisText(line: LogLine): string {
-  if (line !== lastLine) {
-    lastText = toAkkerisText(line);
-    lastTextLine = `${lastText}\n`;
-    lastLine = line;
-  }
-  return lastText;
-}
-
-/** The NDJSON record, shared the same way. */
-let lastNdjsonLine: LogLine | undefined;
-let lastNdjson = '';
-function ndjson(line: LogLine): string {
-  if (line !== lastNdjsonLine) {
-    lastNdjson = toNdjson(line);
-    lastNdjsonLine = line;
-  }
-  return lastNdjson;
-}
-
-/** The text/plain form, newline included. */
-function akkerisTextLine(line: LogLine): string {
-  akkerisText(line);
-  return lastTextLine;
-}
-
-/** The SSE event without its id line (`data: ...\n\n`), also shared by all sessions of a line. */
-let lastSseLine: LogLine | undefined;
-let lastSseBody = '';
-const EMPTY_ID_PREFIX = 'id: \n'.length;
-function sseBody(line: LogLine): string {
-  if (line !== lastSseLine) {
-    lastSseBody = toSseEvent('', akkerisText(line)).slice(EMPTY_ID_PREFIX);
-    lastSseLine = line;
-  }
-  return lastSseBody;
-}
-
-/**
- * The cursor entry a line moves its session to (`topic:partition:nextOffset`) and its key, also
- * computed once per line for all the sessions it goes to.
- */
-let lastPosLine: LogLine | undefined;
-let lastPosKey = '';
-let lastPosPart = '';
-function positionPart(line: LogLine): string {
-  if (line !== lastPosLine) {
-    lastPosKey = positionKey(line.position);
-    lastPosPart = `${lastPosKey}:${Number(line.position.offset) + 1}`;
-    lastPosLine = line;
-  }
-  return lastPosPart;
-}
-
-/**
- * An SSE session's position as the entries of its cursor text, in encodeCursor's order (a Map's
- * insertion order): a line replaces one entry, so the id is one join, not a re-encoding.
- */
-class CursorParts {
-  private index = new Map<string, number>();
-  private parts: string[] = [];
-  private text: string | undefined = '';
-  /**
-   * The text on either side of the entry replaced last. An app's lines come from one partition of
-   * its space (Kafka key = app), so line after line the same entry changes: the id is then
-   * `before + part + after`, not a join of every entry for every line of every session.
-   */
-  private at = -1;
-  private before = '';
-  private after = '';
-
-  constructor(start: Positions) {
-    for (const [key, offset] of start) this.set(key, `${key}:${offset}`);
-  }
-
-  set(key: string, part: string): void {
-    const i = this.index.get(key);
-    if (i === undefined) {
-      this.index.set(key, this.parts.length);
-      this.parts.push(part);
-      this.at = -1;
-      this.text = undefined;
-      return;
-    }
-    this.parts[i] = part;
-    if (i !== this.at) {
-      this.at = i;
-      this.before = i > 0 ? `${this.parts.slice(0, i).join(',')},` : '';
-      this.after = i < this.parts.length - 1 ? `,${this.parts.slice(i + 1).join(',')}` : '';
-    }
-    this.text = this.before + part + this.after;
-  }
-
-  toString(): string {
-    this.text ??= this.parts.join(',');
-    return this.text;
-  }
-}
-
-/**
- * Coalesces writes: sessions with queued lines are flushed together, at most once per
- * `intervalMs` (0: once per event-loop turn). A flush after a quiet spell runs on the next turn,
- * so a lone line is not held; under a steady stream the flushes are `intervalMs` apart. One
- * flush = one write per session, however many lines arrived since the last one: with a thousand
- * streams the socket writes, not the lines, are what the node spends its time on.
- */
-export class FlushScheduler {
-  private dirty = new Set<TailSession>();
-  private pending = false;
-  private last = -Infinity;
-
-  constructor(
-    private readonly intervalMs = 0,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
-
-  add(session: TailSession): void {
-    this.dirty.add(session);
-    if (this.pending) return;
-    this.pending = true;
-    const wait = this.last + this.intervalMs - this.now();
-    if (wait >= 1) setTimeout(this.run, wait);
-    else setImmediate(this.run);
-  }
-
-  private run = (): void => {
-    this.pending = false;
-    this.last = this.now();
-    const sessions = this.dirty;
-    this.dirty = new Set();
-    for (const s of sessions) s.flush();
-  };
 }
 
 const defaultScheduler = new FlushScheduler(0);
@@ -291,8 +157,7 @@ export class TailSession implements Subscriber {
       return;
     }
     if (this.cursor) {
-      const part = positionPart(line);
-      this.cursor.set(lastPosKey, part);
+      this.cursor.set(positionKeyOf(line), positionPart(line));
     }
     const text = this.render(line);
     this.pending.push(text);

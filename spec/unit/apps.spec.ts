@@ -12,7 +12,7 @@ function fakeDb() {
       if (text.startsWith('SELECT')) {
         const key = String(params?.[0]);
         const parts = splitAppKey(key)!;
-        return [{ id: '00000000-0000-4000-8000-000000000001', name: parts.name, space: parts.space, app_key: key, created_at: new Date(0) }];
+        return [{ id: '00000000-0000-4000-8000-000000000001', name: parts.app, space: parts.space, app_key: key, created_at: new Date(0) }];
       }
       return [];
     },
@@ -54,5 +54,21 @@ describe('AppRegistry.learn', () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+});
+
+describe('splitAppKey', () => {
+  it('splits on the first -: app names contain none', () => {
+    expect(splitAppKey('api-my-space')).toEqual({ app: 'api', space: 'my-space' });
+  });
+
+  it('answers null when the app or the space is empty', () => {
+    for (const key of ['', 'api', '-space', 'api-', '-']) expect(splitAppKey(key)).toBeNull();
+  });
+
+  it('puts a key without - in defaultSpace when one is given (log topics name apps alone)', () => {
+    expect(splitAppKey('api', { defaultSpace: 'default' })).toEqual({ app: 'api', space: 'default' });
+    expect(splitAppKey('api-space', { defaultSpace: 'default' })).toEqual({ app: 'api', space: 'space' });
+    for (const key of ['', '-space', 'api-']) expect(splitAppKey(key, { defaultSpace: 'default' })).toBeNull();
   });
 });

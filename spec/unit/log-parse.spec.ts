@@ -1,12 +1,4 @@
-import {
-  dynoFromPod,
-  isLogTopic,
-  kubernetesToHumanReadable,
-  parseBuildMessage,
-  parseKafkaMessage,
-  splitAppKey,
-  type KafkaMessageInput,
-} from '../../lib/log/parse';
+import { dynoFromPod, isLogTopic, kubernetesToHumanReadable, parseBuildMessage, parseKafkaMessage, type KafkaMessageInput } from '../../lib/log/parse';
 
 const NOW = new Date('2020-01-01T00:00:00.000Z');
 const KAFKA_TS = String(Date.parse('2019-05-05T05:05:05.555Z'));
@@ -247,12 +239,5 @@ describe('build logs (alamobuildlogs)', () => {
     expect(parseBuildMessage(JSON.stringify({ build: id, job: '1', message: 'x' }))).toMatchObject({ kind: 'missing_fields' });
     expect(parseBuildMessage(JSON.stringify({ build: id, job: '1', metadata: 'api-space' }))).toMatchObject({ kind: 'missing_fields' });
     expect(parseKafkaMessage(msg('alamobuildlogs', '{"build":'), NOW)).toMatchObject({ ok: false, kind: 'bad_json' });
-  });
-});
-
-describe('splitAppKey', () => {
-  it('splits on the first -', () => {
-    expect(splitAppKey('api-my-space')).toEqual({ app: 'api', space: 'my-space' });
-    expect(splitAppKey('api')).toEqual({ app: 'api', space: 'default' });
   });
 });
