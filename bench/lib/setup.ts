@@ -4,10 +4,11 @@
  * the InfluxDB database created, Kafka topics created), so none depends on `npm test` having run first.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
 import { createDb } from '../../lib/db';
 import { createInflux } from '../../lib/influx';
 import { migrate } from '../../lib/migrate';
+import { createKafka } from '../../lib/kafka';
+import { createLogger } from '../../lib/logger';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Option = Options[string] & { help: string };
@@ -95,16 +96,12 @@ export async function prepareStack(needs: StackNeeds): Promise<void> {
     }
   }
   if (needs.kafka?.topics.length) {
-    const admin = new Kafka({ brokers: needs.kafka.brokers, clientId: 'logway-bench-setup', logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
+    const kafka = createKafka({ brokers: needs.kafka.brokers, clientId: 'logway-bench-setup', logger: createLogger('silent') });
     try {
-      const existing = new Set(await admin.listTopics());
-      const missing = needs.kafka.topics.filter((t) => !existing.has(t.topic));
-      if (missing.length) {
-        await admin.createTopics({ topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions ?? 3 })), waitForLeaders: true });
-      }
+      const existing = new Set(await kafka.listTopics());
+      for (const t of needs.kafka.topics.filter((t) => !existing.has(t.topic))) await kafka.createTopic(t.topic, t.partitions ?? 3);
     } finally {
-      await admin.disconnect();
+      await kafka.close();
     }
   }
 }
