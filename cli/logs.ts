@@ -5,7 +5,7 @@
 import type { CliIo } from './io';
 import { CliError } from './io';
 import { ApiClient, enc, serverMessage, unreachable } from './api';
-import { colorLogLine } from './render';
+import { colorLogLine, visibleJson } from './render';
 
 export interface LogsOptions {
   app: string;
@@ -64,7 +64,9 @@ export async function runLogs(io: CliIo, api: ApiClient, o: LogsOptions): Promis
   const splitter = new LineSplitter();
   const print = (lines: string[]) => {
     if (lines.length === 0) return;
-    io.stdout.write(lines.map((l) => (o.json ? l : colorLogLine(l.replace(/\r$/, ''), o.colors))).join('\n') + '\n');
+    // colorLogLine and visibleJson show any control character the server sent as text.
+    const shown = lines.map((l) => l.replace(/\r$/, '')).map((l) => (o.json ? visibleJson(l) : colorLogLine(l, o.colors)));
+    io.stdout.write(shown.join('\n') + '\n');
   };
   try {
     let res: Response;

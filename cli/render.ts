@@ -15,24 +15,46 @@ export function colorsEnabled(flag: boolean, env: Record<string, string | undefi
   return Boolean(isTTY);
 }
 
+const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
+const CONTROLS_ALL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
+
+/**
+ * Text from the server with every C0 control but tab, DEL and C1 control shown as `\xHH`: whatever
+ * a server (or a tenant's line through it) sends, the terminal only prints it, on one line.
+ */
+export function visible(text: string): string {
+  return CONTROLS.test(text) ? text.replace(CONTROLS_ALL, (c) => `\\x${hex(c, 2)}`) : text;
+}
+
+/** An NDJSON line with the same controls as `\u00HH`: the same JSON value, harmless on a terminal. */
+export function visibleJson(line: string): string {
+  return CONTROLS.test(line) ? line.replace(CONTROLS_ALL, (c) => `\\u${hex(c, 4)}`) : line;
+}
+
+function hex(c: string, width: number): string {
+  return c.charCodeAt(0).toString(16).padStart(width, '0');
+}
+
 /** aka's pattern for `<ts>Z <host> <source>[<dyno>]: ` (akkeris/cli plugins/logs `highlight`). */
 const LINE_HEAD = /^([A-Za-z0-9:+.-]+Z) ([A-Za-z0-9.-]+) ([A-Za-z0-9./[\]-]+): /;
 
 /** aka's colours: timestamp cyan, host plain, source 256-colour 104 (a soft violet). */
 export function colorLogLine(line: string, enabled: boolean): string {
-  if (!enabled) return line;
-  return line.replace(LINE_HEAD, (_m, ts: string, host: string, source: string) => `\u001b[36m${ts}\u001b[0m ${host} \u001b[38;5;104m${source}:\u001b[0m `);
+  const safe = visible(line);
+  if (!enabled) return safe;
+  return safe.replace(LINE_HEAD, (_m, ts: string, host: string, source: string) => `\u001b[36m${ts}\u001b[0m ${host} \u001b[38;5;104m${source}:\u001b[0m `);
 }
 
 /** Fixed-width columns; the last column is not padded. */
 export function table(headers: string[], rows: string[][], c: Colors): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const safeRows = rows.map((r) => r.map(visible));
+  const widths = headers.map((h, i) => Math.max(h.length, ...safeRows.map((r) => (r[i] ?? '').length)));
   const fmt = (cells: string[]) =>
     cells
       .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i])))
       .join('  ')
       .trimEnd();
-  return [c.bold(fmt(headers)), ...rows.map(fmt)].join('\n') + '\n';
+  return [c.bold(fmt(headers)), ...safeRows.map(fmt)].join('\n') + '\n';
 }
 
 export interface DependencyState {
@@ -42,14 +64,14 @@ export interface DependencyState {
 
 export function renderStatus(baseUrl: string, body: { state?: string; message?: string; dependencies?: Record<string, DependencyState> }, c: Colors): string {
   const up = body.state === 'UP';
-  const mark = (s: string) => (s === 'UP' ? c.green(s) : c.red(s));
+  const mark = (s: string) => (s === 'UP' ? c.green(s) : c.red(visible(String(s))));
   let out = `logway ${baseUrl}: ${mark(body.state ?? 'UNKNOWN')}\n`;
   const deps = body.dependencies ?? {};
-  const width = Math.max(0, ...Object.keys(deps).map((k) => k.length));
+  const width = Math.max(0, ...Object.keys(deps).map((k) => visible(k).length));
   for (const [name, dep] of Object.entries(deps)) {
-    out += `  ${name.padEnd(width)}  ${mark(dep.state)}${dep.error ? `  ${c.dim(dep.error)}` : ''}\n`;
+    out += `  ${visible(name).padEnd(width)}  ${mark(dep.state)}${dep.error ? `  ${c.dim(visible(dep.error))}` : ''}\n`;
   }
-  if (!up && body.message) out += `${body.message}\n`;
+  if (!up && body.message) out += `${visible(body.message)}\n`;
   return out;
 }
 

@@ -1,4 +1,4 @@
-/** The drains' dead-letter queue in PostgreSQL (migrations/011_dlq.sql): park, list, retry, discard. */
+/** The drains' dead-letter queue in PostgreSQL (migrations/011_dlq.sql, 040): park, list, retry, discard. */
 import { Db, DbClient, Quarantined, pgSafeJson, pgSafeText, writeQuarantining } from '../lib/db';
 import type { LogLine } from '../lib/log/line';
 import { ndjsonRecord } from '../lib/log/format';
@@ -55,7 +55,7 @@ export interface ParkEntry {
 }
 
 export interface ParkResult {
-  /** Rows inserted (lines of drains deleted meanwhile are not). */
+  /** Rows inserted (not lines of drains deleted meanwhile, nor lines the drain already holds). */
   parked: number;
   /** Rows deleted, oldest first, to keep each drain within the cap. */
   dropped: { drain: string; app: string; count: number }[];
@@ -202,7 +202,8 @@ export class DlqStore {
   }
 
   /**
-   * Inserts parked lines (one statement), then trims each drain's DLQ to the cap, oldest first,
+   * Inserts parked lines (one statement; a line this drain already holds, by its Kafka position, is
+   * not stored again: migrations/040_dlq_one_row_per_line.sql), then trims each drain's DLQ to the cap, oldest first,
    * counting the drops per drain (drain_dlq_dropped), all in one transaction. Lines of a drain
    * deleted meanwhile are skipped (nothing to deliver to). A line PostgreSQL refuses alone
    * (lib/db isRowRefusal) is returned as quarantined instead of failing the others forever.
@@ -226,6 +227,8 @@ export class DlqStore {
        )
        INSERT INTO drain_dlq (drain_id, app_key, line, attempts, last_error, first_attempt_at, last_attempt_at)
        SELECT i.* FROM input i WHERE EXISTS (SELECT 1 FROM log_drains d WHERE d.id = i.drain_id)
+       ON CONFLICT (drain_id, (line->>'kafka_topic'), (line->>'kafka_partition'), (line->>'kafka_offset')) WHERE line->>'kafka_topic' <> ''
+       DO NOTHING
        RETURNING drain_id`,
       [
         entries.map((e) => e.drainId),

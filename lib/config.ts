@@ -55,6 +55,8 @@ export interface Config {
   metricsStaleSeconds: number;
   /** Drain worker processes per node (default: one per core); 0 runs the drain worker in the server process. */
   drainWorkers: number;
+  /** When set, `/metrics` requires `Authorization: Bearer <metricsToken>`; required in production. */
+  metricsToken?: string;
 }
 
 export class ConfigError extends Error {
@@ -148,7 +150,14 @@ const MIN_PRODUCTION_SECRET_BYTES = 32;
 const PLACEHOLDER = /placeholder|changeme|change-me|replace-me|your[-_]?(api[-_]?)?(key|secret)/i;
 const MIN_PRODUCTION_API_KEY_CHARS = 16;
 
-function checkSecrets(env: Env, production: boolean, apiKeys: string[], sessionSecret: string, jwtSecret: string | undefined): string[] {
+function checkSecrets(
+  env: Env,
+  production: boolean,
+  apiKeys: string[],
+  sessionSecret: string,
+  jwtSecret: string | undefined,
+  metricsToken: string | undefined,
+): string[] {
   const problems: [string, string][] = [];
   if (!env.API_KEYS) problems.push(['API_KEYS', 'is not set (the development key is public)']);
   else if (apiKeys.includes(DEV_API_KEY)) problems.push(['API_KEYS', `holds the development key "${DEV_API_KEY}"`]);
@@ -169,6 +178,12 @@ function checkSecrets(env: Env, production: boolean, apiKeys: string[], sessionS
   } else if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret) < MIN_PRODUCTION_SECRET_BYTES) {
     // An HS256 key this short can be brute-forced offline from any token seen.
     problems.push(['JWT_SECRET', `must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes in production`]);
+  }
+  // /metrics names every drain, app and topic: open only where nobody else can reach it.
+  if (metricsToken === undefined) problems.push(['METRICS_TOKEN', 'is not set (/metrics is open to anyone who reaches it)']);
+  else if (PLACEHOLDER.test(metricsToken)) problems.push(['METRICS_TOKEN', 'is a placeholder, not a token']);
+  else if (metricsToken.length < MIN_PRODUCTION_API_KEY_CHARS) {
+    problems.push(['METRICS_TOKEN', `must be at least ${MIN_PRODUCTION_API_KEY_CHARS} characters in production`]);
   }
   if (production && problems.length > 0) throw new ConfigError(problems[0][0], `${problems[0][1]}; NODE_ENV=production refuses it`);
   return problems.map(([name, problem]) => `${name} ${problem}: acceptable for development only, refused with NODE_ENV=production`);
@@ -198,7 +213,11 @@ export function loadConfig(env: Env = process.env): Config {
   const jwtPublicKey = env.JWT_PUBLIC_KEY ? env.JWT_PUBLIC_KEY.replace(/\\n/g, '\n') : undefined;
   const production = str(env, 'NODE_ENV', 'development') === 'production';
   const jwtSecret = env.JWT_SECRET || undefined;
-  const warnings = checkSecrets(env, production, apiKeys, sessionSecret, jwtSecret);
+  const metricsToken = env.METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && !/^[\x21-\x7e]+$/.test(metricsToken)) {
+    throw new ConfigError('METRICS_TOKEN', 'must be printable ASCII without spaces (it is sent as a Bearer token)');
+  }
+  const warnings = checkSecrets(env, production, apiKeys, sessionSecret, jwtSecret, metricsToken);
   return {
     port,
     publicUrl,
@@ -234,5 +253,6 @@ export function loadConfig(env: Env = process.env): Config {
     maxSinceSeconds: int(env, 'MAX_SINCE_SECONDS', 604_800, 60, 315_360_000),
     metricsStaleSeconds: int(env, 'METRICS_STALE_SECONDS', 3600, 0, 604_800),
     drainWorkers: int(env, 'DRAIN_WORKERS', os.availableParallelism(), 0, 256),
+    metricsToken,
   };
 }

@@ -4,9 +4,11 @@
  * after every feature router; feature routers parse bodies per route, so a request that reaches
  * here normally still has its body stream untouched and is piped through as it arrives.
  *
- * Kept end to end: method, path + query (after the upstream URL's own path, if any), headers
- * (Host becomes the upstream's, the caller's goes in X-Forwarded-Host), body, status, response
- * headers, and streaming in both directions. Upstream unreachable, refusing, or silent before
+ * Kept end to end: method, path + query (after the upstream URL's own path, if any), end-to-end
+ * headers (Host becomes the upstream's, the caller's goes in X-Forwarded-Host), body, status,
+ * end-to-end response headers, and streaming in both directions. Changed as an honest proxy must
+ * (./proxy-headers): hop-by-hop fields and proxy credentials dropped, X-Forwarded-* and X-Real-IP
+ * set by logway, dot-segment paths refused (400), no upstream cookie, the console's security headers. Upstream unreachable, refusing, or silent before
  * answering → 503 JSON naming the upstream controller (not its address: anyone may reach the fallback). Upstream dying mid-response → the client connection is
  * cut (the status line has gone; a truncated body must not look complete).
  */
@@ -15,8 +17,9 @@ import { Readable } from 'node:stream';
 import httpProxy from 'http-proxy';
 import type { Request, RequestHandler, Response } from 'express';
 import { Logger } from './logger';
-import { Unavailable } from './errors';
+import { BadRequest, Unavailable } from './errors';
 import { redactedPath } from './http';
+import { hasDotSegment, rewriteUpstreamRequest, rewriteUpstreamResponse } from './proxy-headers';
 
 export interface UpstreamProxyOptions {
   /** Idle time (ms) on the upstream connection before giving up; a streaming response that keeps sending is never cut. Default 120 s. */
@@ -58,14 +61,17 @@ export function createUpstreamProxy(upstreamUrl: string, logger: Logger, opts: U
   const proxy = httpProxy.createProxyServer({
     target: upstreamUrl,
     changeOrigin: true,
-    xfwd: true,
+    // Set by rewriteUpstreamRequest, replacing the caller's (xfwd would append to them).
+    xfwd: false,
     proxyTimeout: idleTimeoutMs,
     // Keep-alive to the upstream: aka makes many small calls.
     agent: upstreamUrl.startsWith('https:') ? undefined : new http.Agent({ keepAlive: true }),
   });
   const log = logger;
 
+  proxy.on('proxyReq', (proxyReq, req) => rewriteUpstreamRequest(proxyReq, req));
   proxy.on('proxyRes', (proxyRes, _req, res) => {
+    rewriteUpstreamResponse(proxyRes);
     const cut = () => {
       if (!res.writableEnded) res.destroy();
     };
@@ -90,6 +96,7 @@ export function createUpstreamProxy(upstreamUrl: string, logger: Logger, opts: U
   }
 
   return (req, res) => {
+    if (hasDotSegment(req.originalUrl ?? req.url)) throw new BadRequest('The request path may not contain "." or ".." segments.');
     // The upstream sees the same request id as logway's logs.
     if (req.id) req.headers['x-request-id'] = req.id;
     const replay = replayBody(req);

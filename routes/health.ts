@@ -7,6 +7,7 @@
 import { Router } from 'express';
 import { Core } from '../lib/core';
 import { pendingMigrations } from '../lib/migrate';
+import { requireMetricsToken } from '../lib/metrics-access';
 import { AFFECTED as DEPENDENCY_AFFECTED, DependencyName, PartitionQuarantine } from '../lib/dependencies';
 
 type DependencyState = { state: 'UP' | 'DOWN' | 'DEGRADED'; error?: string };
@@ -162,7 +163,7 @@ export function healthRouter(core: Core): Router {
     res.status(200).json({ state: 'UP', dependencies });
   });
 
-  router.get('/metrics', async (req, res) => {
+  router.get('/metrics', requireMetricsToken(core.config.metricsToken), async (req, res) => {
     const registry = await core.prom.exposed();
     if ((req.get('accept') ?? '').includes('application/json')) {
       res.json(await registry.getMetricsAsJSON());

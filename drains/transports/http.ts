@@ -12,6 +12,7 @@ import net from 'node:net';
 import { DeliveryError, OutBatch, refusedDelivery, Transport } from '../sender';
 import type { DrainTarget } from '../url';
 import { DestinationPolicy, isDestinationRefused } from '../destination';
+import { endCleanly } from './close';
 
 export const HTTP_MAX_BATCH_BYTES = 100 * 1024;
 
@@ -105,8 +106,11 @@ export class HttpTransport implements Transport {
     });
   }
 
+  /** Idle keep-alive sockets end with close_notify (endCleanly); a request still in flight is cut. */
   close(): void {
     this.closed = true;
-    this.agent.destroy();
+    for (const sockets of [this.agent.freeSockets, this.agent.sockets]) {
+      for (const list of Object.values(sockets)) for (const socket of list ?? []) endCleanly(socket);
+    }
   }
 }

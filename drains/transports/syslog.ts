@@ -15,6 +15,7 @@ import dgram from 'node:dgram';
 import { DeliveryError, OutBatch, refusedDelivery, Transport } from '../sender';
 import type { DrainTarget } from '../url';
 import { DestinationPolicy, isDestinationRefused } from '../destination';
+import { endCleanly } from './close';
 
 export interface StreamOptions {
   /** Checks the address at every connect and connects to the checked one (drains/destination.ts). */
@@ -115,9 +116,10 @@ export class StreamTransport implements Transport {
     });
   }
 
+  /** Deletion, shutdown and a worker's stop all end here: the receiver sees a clean close. */
   close(): void {
     this.closed = true;
-    if (this.conn) this.fail(this.conn, new DeliveryError('drain closed'));
+    if (this.conn) this.fail(this.conn, new DeliveryError('drain closed'), true);
   }
 
   private where(): string {
@@ -165,12 +167,12 @@ export class StreamTransport implements Transport {
         socket.setKeepAlive(true, 30_000);
         socket.setNoDelay(true);
         socket.on('error', (e) => this.fail(conn, new DeliveryError(`${this.where()}: ${e.message}`)));
-        socket.on('end', () => this.fail(conn, new DeliveryError(`${this.where()}: connection closed by the receiver`)));
+        socket.on('end', () => this.fail(conn, new DeliveryError(`${this.where()}: connection closed by the receiver`), true));
         socket.on('close', () => this.fail(conn, new DeliveryError(`${this.where()}: connection closed`)));
         // Receivers do not talk back; read and drop anything so the socket never stalls.
         socket.on('data', () => undefined);
         if (this.closed) {
-          socket.destroy();
+          endCleanly(socket);
           reject(new DeliveryError('drain closed'));
           return;
         }
@@ -183,13 +185,17 @@ export class StreamTransport implements Transport {
     return this.connecting;
   }
 
-  /** The connection broke: every batch not yet confirmed on it fails (and will be resent). */
-  private fail(conn: Connection, err: Error): void {
+  /**
+   * The connection broke or is being closed: every batch not yet confirmed on it fails (and will be
+   * resent). `clean` ends it as TLS should; a broken or stuck connection is cut.
+   */
+  private fail(conn: Connection, err: Error, clean = false): void {
     if (conn.dead) return;
     conn.dead = true;
     if (this.conn === conn) this.conn = null;
     if (conn.confirmTimer) clearTimeout(conn.confirmTimer);
-    conn.socket.destroy();
+    if (clean) endCleanly(conn.socket);
+    else conn.socket.destroy();
     const pending = conn.pending;
     conn.pending = [];
     const e = err instanceof DeliveryError ? err : new DeliveryError(`${this.where()}: ${err.message}`);

@@ -25,9 +25,39 @@ function sourceTag(line: LogLine): string {
  * The Akkeris session line, without a trailing newline (callers add `\n` for text/plain; SSE
  * carries it in `data:`):
  * `2018-03-24T01:07:20.123Z api-space app[web.1562910588-cg82f]: message`.
+ *
+ * A message's line breaks (LF, CRLF) never start a line another prefix could claim: each physical
+ * line repeats this line's own prefix, as Heroku prints each line a dyno writes with its own
+ * prefix. Every other C0 control but tab (a lone CR too), DEL and the C1 controls become visible
+ * `\xHH` text, so a line cannot drive the reader's terminal; the prefix's fields get the same
+ * treatment (docs/log-sessions.md "Lines are lines").
  */
 export function toAkkerisText(line: LogLine): string {
-  return `${isoTime(line.time)} ${line.appKey} ${sourceTag(line)}: ${line.message}`;
+  const prefix = `${isoTime(line.time)} ${visibleControls(line.appKey)} ${visibleControls(sourceTag(line))}: `;
+  const message = line.message;
+  if (!TEXT_UNSAFE.test(message)) return prefix + message;
+  const lines = message.split(LINE_BREAK);
+  let out = prefix + visibleControls(lines[0]);
+  for (let i = 1; i < lines.length; i++) out += `\n${prefix}${visibleControls(lines[i])}`;
+  return out;
+}
+
+/** C0 controls but tab, DEL and C1 (U+0080–U+009F): what a terminal may act on. */
+const TEXT_UNSAFE = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
+const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
+const LINE_BREAK = /\r?\n/;
+
+/** `\x1b`: a control character as text a terminal only prints. */
+function controlEscape(c: string): string {
+  return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+}
+
+/**
+ * The text with every C0 control but tab, DEL and C1 control replaced by its `\xHH` escape (line
+ * breaks included): safe to print on a terminal and a single line.
+ */
+export function visibleControls(text: string): string {
+  return TEXT_UNSAFE.test(text) ? text.replace(CONTROLS, controlEscape) : text;
 }
 
 /**
@@ -53,8 +83,20 @@ export function ndjsonRecord(line: LogLine) {
   };
 }
 
+/**
+ * JSON escapes C0 controls but leaves DEL and C1 (U+0080–U+009F, where U+009B is a CSI to some
+ * terminals) raw: escape them too, so `curl ?format=json` on a terminal is as harmless as text.
+ */
 export function toNdjson(line: LogLine): string {
-  return `${JSON.stringify(ndjsonRecord(line))}\n`;
+  const json = JSON.stringify(ndjsonRecord(line));
+  return `${JSON_UNSAFE.test(json) ? json.replace(JSON_UNSAFE_ALL, jsonEscape) : json}\n`;
+}
+
+const JSON_UNSAFE = /[\x7f-\x9f]/;
+const JSON_UNSAFE_ALL = /[\x7f-\x9f]/g;
+
+function jsonEscape(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
 
 /**
