@@ -5,7 +5,7 @@ import type { CliIo } from './io';
 import { CliError } from './io';
 import { ApiClient, enc } from './api';
 import { runLogs } from './logs';
-import { colorsEnabled, renderMetrics, renderStatus, table, type Colors } from './render';
+import { colorsEnabled, renderMetrics, renderStatus, table, visible, type Colors } from './render';
 
 interface Drain {
   id: string;
@@ -217,7 +217,8 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
       const status = s === 'succeeded' ? c.green(s) : s === 'failed' ? c.red(s) : c.yellow(s);
       // The status goes to stderr so stdout is exactly the build's output (pipe-friendly).
       io.stderr.write(`Build ${res.build.id} ${status} (${res.lines.length} lines)\n`);
-      if (res.lines.length) out(`${res.lines.join('\n')}\n`);
+      // A build's output is the tenant's text: controls are shown, never run (cli/render visible).
+      if (res.lines.length) out(`${res.lines.map(visible).join('\n')}\n`);
     });
 
   program

@@ -132,7 +132,8 @@ it('quarantines a line PostgreSQL refuses even alone, and stores the rest of its
     processType: 'web',
     severity: 6,
     message,
-    position: { topic: space, partition: 0, offset: '1' },
+    // One DLQ row per Kafka position: each line its own offset.
+    position: { topic: space, partition: 0, offset: String(['first', 'refused', 'third'].indexOf(message) + 1) },
   });
   const entry = (drainId: string, message: string) => ({
     drainId,

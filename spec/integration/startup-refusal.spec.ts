@@ -24,6 +24,7 @@ const safeProduction: Record<string, string> = {
   API_KEYS: 'prod-key-6f1d0c2e9a8b7c6d5e4f',
   SESSION_SECRET: 'a-production-session-secret-of-40-bytes!',
   JWT_SECRET: 'a-different-jwt-secret-of-at-least-32-b',
+  METRICS_TOKEN: 'scrape-token-5b8e2d71c4e0',
 };
 
 interface Run {
@@ -58,6 +59,7 @@ describe('NODE_ENV=production', () => {
     ['SESSION_SECRET the development secret', { SESSION_SECRET: 'logway-dev-session-secret' }, 'SESSION_SECRET'],
     ['SESSION_SECRET under 32 bytes', { SESSION_SECRET: 'only-31-bytes-long-secret-xxxxx' }, 'SESSION_SECRET'],
     ['JWT_SECRET equal to SESSION_SECRET', { JWT_SECRET: safeProduction.SESSION_SECRET }, 'JWT_SECRET'],
+    ['METRICS_TOKEN missing', { METRICS_TOKEN: undefined }, 'METRICS_TOKEN'],
   ])('refuses %s: exit code 2 and a message naming the variable', async (_what, change, variable) => {
     const run = await runServer({ ...safeProduction, ...change });
     expect(run.code).toBe(2);

@@ -51,6 +51,7 @@ describe('loadConfig in production', () => {
     API_KEYS: 'a-real-key-3f9c1e',
     SESSION_SECRET: 'x'.repeat(32),
     JWT_SECRET: 'y'.repeat(32),
+    METRICS_TOKEN: 'scrape-token-5b8e2d71c4',
   };
 
   function refusal(env: Record<string, string | undefined>): ConfigError {

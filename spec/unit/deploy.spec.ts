@@ -24,7 +24,7 @@ const K8S_DIR = path.join(ROOT, 'deploy', 'kubernetes');
 const read = (rel: string) => fs.readFileSync(path.join(ROOT, rel), 'utf8');
 
 /** Settings that must only ever come from a Secret. */
-const SECRET_VARS = ['API_KEYS', 'SESSION_SECRET', 'JWT_SECRET', 'DATABASE_URL', 'INFLUX_TOKEN'];
+const SECRET_VARS = ['API_KEYS', 'SESSION_SECRET', 'JWT_SECRET', 'DATABASE_URL', 'INFLUX_TOKEN', 'METRICS_TOKEN'];
 
 /** A model class per apiVersion/kind: a manifest of a kind not listed here fails, so none escapes validation. */
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
@@ -99,7 +99,11 @@ function namesLoadConfigReads(): Set<string> {
 }
 
 function generatedSecrets(): Record<string, string> {
-  return { API_KEYS: crypto.randomBytes(32).toString('hex'), SESSION_SECRET: crypto.randomBytes(32).toString('hex') };
+  return {
+    API_KEYS: crypto.randomBytes(32).toString('hex'),
+    SESSION_SECRET: crypto.randomBytes(32).toString('hex'),
+    METRICS_TOKEN: crypto.randomBytes(32).toString('hex'),
+  };
 }
 
 const CONFIG_VARS = namesLoadConfigReads();
@@ -267,7 +271,7 @@ describe('deploy/kubernetes', () => {
       expect(secretKeys).toContain(e?.valueFrom?.secretKeyRef?.key);
     }
     // Required settings are not optional refs: a missing key keeps the pod from starting.
-    for (const name of ['API_KEYS', 'SESSION_SECRET', 'DATABASE_URL']) {
+    for (const name of ['API_KEYS', 'SESSION_SECRET', 'DATABASE_URL', 'METRICS_TOKEN']) {
       expect(envList.find((x) => x.name === name)?.valueFrom?.secretKeyRef?.optional ?? false).toBe(false);
     }
   });
