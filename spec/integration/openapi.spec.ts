@@ -15,8 +15,9 @@ import request from 'supertest';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { createApp, createFeatures } from '../../bin/wiring';
+import { consoleAssetNames } from '../../lib/console';
 import { closeCore, Core, Feature } from '../../lib/core';
-import { openApiDocument, OpenApiDocument } from '../../lib/openapi';
+import { openApiDocument, OpenApiDocument } from '../../routes/openapi';
 import type { BuildsFeature } from '../../lib/builds/feature';
 import { waitFor } from '../helpers/wait';
 import { authHeader, createTestCore, REPO_ROOT, uniqueName } from '../helpers/env';
@@ -24,7 +25,7 @@ import { authHeader, createTestCore, REPO_ROOT, uniqueName } from '../helpers/en
 const core: Core = createTestCore();
 const features: Feature[] = createFeatures(core, { builds: { consume: false }, drains: { worker: false } });
 let app: express.Express;
-const doc: OpenApiDocument = openApiDocument(core.config);
+const doc: OpenApiDocument = openApiDocument(core.config, { consoleFiles: consoleAssetNames() });
 
 const space = uniqueName('oasp');
 const appName = uniqueName('oaapp');
