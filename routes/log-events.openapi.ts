@@ -1,5 +1,5 @@
 /** The contract of routes/log-events.ts: a platform event into an app's log stream (lib/events.ts validateLogEvent). */
-import { authed, bodyErrors, E, error, json, ok, ref } from '../lib/openapi/common';
+import { authed, bodyErrors, E, error, EXAMPLE_APP, EXAMPLE_SPACE, json, ok, ref } from '../lib/openapi/common';
 import type { Fragment, Schema } from '../lib/openapi/types';
 import { MAX_EVENT_FIELD_LENGTH, MAX_LOG_BYTES } from '../lib/events';
 import { BUILD_TOPIC, ROUTER_TOPIC } from '../lib/log/parse';
@@ -26,7 +26,7 @@ const logSpecRequest: Schema = {
       type: 'object',
       required: ['container_name', 'pod_name'],
       properties: {
-        container_name: { type: 'string', pattern: '^[a-z0-9]+$', maxLength: MAX_EVENT_FIELD_LENGTH, description: 'The app name.', examples: ['api'] },
+        container_name: { type: 'string', pattern: '^[a-z0-9]+$', maxLength: MAX_EVENT_FIELD_LENGTH, description: 'The app name.', examples: [EXAMPLE_APP] },
         pod_name: { type: 'string', pattern: '^akkeris/[a-z0-9._-]+$', maxLength: MAX_EVENT_FIELD_LENGTH, examples: ['akkeris/event'] },
         namespace_name: field,
         pod_id: field,
@@ -40,12 +40,17 @@ const logSpecRequest: Schema = {
       not: { enum: [BUILD_TOPIC, ROUTER_TOPIC] },
       description:
         'The space: a Kafka topic that already exists (else 422; no topic is created). The platform topics `alamobuildlogs` and `alamoweblogs` are not spaces (422).',
-      examples: ['docs'],
+      examples: [EXAMPLE_SPACE],
     },
     tag: field,
   },
   examples: [
-    { log: 'Release v42 created by ops@example.com', stream: 'stdout', kubernetes: { container_name: 'api', pod_name: 'akkeris/event' }, topic: 'docs' },
+    {
+      log: 'Release v42 created by ops@example.com',
+      stream: 'stdout',
+      kubernetes: { container_name: EXAMPLE_APP, pod_name: 'akkeris/event' },
+      topic: EXAMPLE_SPACE,
+    },
   ],
 };
 

@@ -45,13 +45,18 @@ export const siteRoute: Responses = {
   '404': error('`The specified site <site> does not exist.` (not a valid host name).'),
 };
 
+/** The app and space the examples name; scripts/schemathesis seeds them, so the fuzzer reaches a real app. */
+export const EXAMPLE_SPACE = 'docs';
+export const EXAMPLE_APP = 'api';
+export const EXAMPLE_APP_KEY = `${EXAMPLE_APP}-${EXAMPLE_SPACE}`;
+
 export function appParam(): Parameter {
   return {
     name: 'app',
     in: 'path',
     required: true,
-    description: 'The app key (`app-space`, e.g. `api-docs`) or the app id (a uuid).',
-    schema: { type: 'string', minLength: 1 },
+    description: `The app key (\`app-space\`, e.g. \`${EXAMPLE_APP_KEY}\`) or the app id (a uuid).`,
+    schema: { type: 'string', minLength: 1, examples: [EXAMPLE_APP_KEY] },
   };
 }
 
