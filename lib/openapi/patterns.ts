@@ -1,6 +1,6 @@
 /** Regular expressions (ECMA-262 and Python both read them) for the limits validation enforces. */
 
-/** The decimal numbers 0..max (1..max with `from1`), as a pattern without anchors (leading zeros refused). */
+/** The decimal numbers 0..max (1..max with `from1`, max ≥ 1), as a pattern without anchors (leading zeros refused). */
 export function upTo(max: number, from1 = false): string {
   const digits = String(max);
   // Numbers shorter than max: any digits.

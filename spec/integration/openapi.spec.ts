@@ -1,5 +1,5 @@
 /**
- * The published contract (GET /openapi.json, lib/openapi.ts) is a valid OpenAPI 3.1 document, names
+ * The published contract (GET /openapi.json, assembled in routes/openapi.ts) is a valid OpenAPI 3.1 document, names
  * every route the app serves (and no other), and real responses of the real stack conform to it:
  * each call's status is documented for its operation and its body validates against the schema.
  */
