@@ -37,8 +37,12 @@ describe('generated API types (cli/api-types.ts, web/src/api-types.ts)', () => {
     }
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
     fs.appendFileSync(path.join(copy, 'web', 'src', 'api-types.ts'), '// edited by hand\n');
-    const { status, output } = check(copy);
-    expect(output).toMatch(/web\/src\/api-types\.ts differs/);
-    expect(status).toBe(1);
+    try {
+      const { status, output } = check(copy);
+      expect(output).toMatch(/web\/src\/api-types\.ts differs/);
+      expect(status).toBe(1);
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
   }, 60_000);
 });
