@@ -89,8 +89,12 @@ if exit_code != 0 or failed:
     start = next((i for i, l in enumerate(text) if re.search(r"\bFAILURES\b|\bERRORS\b", l)), max(0, len(text) - 60))
     end = next((i for i, l in enumerate(text) if i > start and re.search(r"\b(WARNINGS|SUMMARY)\b", l)), len(text))
     for line in text[start:end]:
-        if line.strip() and not BANNER.search(line):
-            print(f"  {line}")
+        # `____ POST /x ____` heads each operation's failures: its name is kept, its rule is not.
+        heading = re.match(r"^_{3,}\s*(.+?)\s*_{3,}$", line)
+        if heading:
+            print(f"  {heading.group(1)}:")
+        elif line.strip() and not BANNER.search(line):
+            print(f"    {line}")
 
 if result_path:
     os.makedirs(os.path.dirname(os.path.abspath(result_path)), exist_ok=True)
