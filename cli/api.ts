@@ -1,6 +1,10 @@
 /** A small client for logway's HTTP API: base URL and key from the environment, server errors surfaced as their message. */
+import type { components } from './api-types';
 import type { CliIo } from './io';
 import { CliError } from './io';
+
+/** The API's bodies, generated from its OpenAPI document (cli/api-types.ts). */
+export type Schemas = components['schemas'];
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:5000';
 

@@ -4,7 +4,7 @@
  */
 import type { CliIo } from './io';
 import { CliError } from './io';
-import { ApiClient, enc, serverMessage, unreachable } from './api';
+import { ApiClient, enc, serverMessage, unreachable, type Schemas } from './api';
 import { colorLogLine, visibleJson } from './render';
 
 export interface LogsOptions {
@@ -19,10 +19,7 @@ export interface LogsOptions {
   colors: boolean;
 }
 
-interface LogSession {
-  id: string;
-  logplex_url: string;
-}
+type LogSession = Schemas['LogSession'];
 
 /** The log-session body (docs/design.md §3): only the filters given, so the server's defaults apply otherwise. */
 export function sessionBody(o: LogsOptions): Record<string, unknown> {

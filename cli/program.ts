@@ -3,31 +3,13 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import pc from 'picocolors';
 import type { CliIo } from './io';
 import { CliError } from './io';
-import { ApiClient, enc } from './api';
+import { ApiClient, enc, type Schemas } from './api';
 import { runLogs } from './logs';
 import { colorsEnabled, renderMetrics, renderStatus, table, visible, type Colors } from './render';
 
-interface Drain {
-  id: string;
-  url: string;
-  token: string;
-  created_at: string;
-}
-
-interface DlqItem {
-  id: string;
-  drain_id: string;
-  app: string;
-  attempts: number;
-  state: string;
-  last_error: string;
-  line: { time: string; message: string; source: string; dyno: string };
-}
-
-interface BuildResult {
-  build: { id: string; status: string; output_stream_url: string };
-  lines: string[];
-}
+type Drain = Schemas['Drain'];
+type DlqCount = Pick<Schemas['DlqList'], 'count'>;
+type DlqChange<K extends 'retried' | 'discarded'> = Record<K, number>;
 
 function positiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a positive whole number.');
@@ -161,7 +143,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--limit <n>', 'at most n lines (0-1000, default 100)', nonNegativeInt, 100)
     .option('--json', 'print the API’s JSON', false)
     .action(async (o, cmd: Command) => {
-      const res = await api().get<{ count: number; items: DlqItem[] }>(query(o, o.limit));
+      const res = await api().get<Schemas['DlqList']>(query(o, o.limit));
       if (o.json) return json(res);
       if (res.items.length === 0) return out(`The dead-letter queue has no lines${o.drain || o.app ? ' matching' : ''}.\n`);
       const c = colors(cmd);
@@ -178,7 +160,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
   selector(dlq.command('count').description('how many lines are parked'))
     .option('--json', 'print the API’s JSON', false)
     .action(async (o) => {
-      const res = await api().get<{ count: number }>(query(o, 0));
+      const res = await api().get<DlqCount>(query(o, 0));
       if (o.json) return json({ count: res.count });
       out(`${res.count}\n`);
     });
@@ -188,7 +170,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--all', 'every parked line', false)
     .option('--json', 'print the API’s JSON', false)
     .action(async (ids: string[], o) => {
-      const res = await api().post<{ retried: number }>('/drains/dlq/retry', selection(ids, o));
+      const res = await api().post<DlqChange<'retried'>>('/drains/dlq/retry', selection(ids, o));
       if (o.json) return json(res);
       out(`Marked ${res.retried} line${res.retried === 1 ? '' : 's'} for retry.\n`);
     });
@@ -198,7 +180,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .option('--all', 'every parked line', false)
     .option('--json', 'print the API’s JSON', false)
     .action(async (ids: string[], o) => {
-      const res = await api().delete<{ discarded: number }>('/drains/dlq', selection(ids, o));
+      const res = await api().delete<DlqChange<'discarded'>>('/drains/dlq', selection(ids, o));
       if (o.json) return json(res);
       out(`Discarded ${res.discarded} line${res.discarded === 1 ? '' : 's'}.\n`);
     });
@@ -210,7 +192,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .requiredOption('-a, --app <app>', 'app key (app-space)')
     .option('--json', 'print the API’s JSON', false)
     .action(async (id: string, o, cmd: Command) => {
-      const res = await api().get<BuildResult>(`/apps/${enc(o.app)}/builds/${enc(id)}/result`);
+      const res = await api().get<Schemas['BuildResult']>(`/apps/${enc(o.app)}/builds/${enc(id)}/result`);
       if (o.json) return json(res);
       const c = colors(cmd);
       const s = res.build.status;
@@ -237,7 +219,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
       if (o.to) q.set('to', o.to);
       if (o.stat) q.set('stat', o.stat);
       const qs = q.toString();
-      const data = await api().get<Record<string, Record<string, Record<string, number>>>>(`/apps/${enc(o.app)}/metrics${qs ? `?${qs}` : ''}`);
+      const data = await api().get<Schemas['MetricsSeries']>(`/apps/${enc(o.app)}/metrics${qs ? `?${qs}` : ''}`);
       if (o.json) return json(data);
       out(renderMetrics(data, io.stdout.columns ?? 80, colors(cmd)));
     });
@@ -247,10 +229,7 @@ export function buildProgram(io: CliIo, exit: { code: number }): Command {
     .description('health of a logway and its dependencies (Kafka, InfluxDB, PostgreSQL, migrations)')
     .option('--json', 'print the API’s JSON', false)
     .action(async (o, cmd: Command) => {
-      const res = await api().raw<{ state?: string; message?: string; dependencies?: Record<string, { state: string; error?: string }> }>(
-        'GET',
-        '/health/ready',
-      );
+      const res = await api().raw<Partial<Schemas['Readiness']>>('GET', '/health/ready');
       if (typeof res.body !== 'object' || res.body === null) throw new CliError(`Unexpected answer from ${api().baseUrl}/health/ready (HTTP ${res.status}).`);
       if (o.json) json(res.body);
       else out(renderStatus(api().baseUrl, res.body, colors(cmd)));

@@ -1,5 +1,6 @@
 /** How the CLI prints things: log lines coloured like `aka logs`, tables, status and metrics. */
 import pc from 'picocolors';
+import type { Schemas } from './api';
 import { bar, formatNumber, metricUnit, sparkline } from './chart';
 
 export type Colors = ReturnType<typeof pc.createColors>;
@@ -57,12 +58,9 @@ export function table(headers: string[], rows: string[][], c: Colors): string {
   return [c.bold(fmt(headers)), ...safeRows.map(fmt)].join('\n') + '\n';
 }
 
-export interface DependencyState {
-  state: string;
-  error?: string;
-}
+export type DependencyState = Schemas['DependencyState'];
 
-export function renderStatus(baseUrl: string, body: { state?: string; message?: string; dependencies?: Record<string, DependencyState> }, c: Colors): string {
+export function renderStatus(baseUrl: string, body: Partial<Schemas['Readiness']>, c: Colors): string {
   const up = body.state === 'UP';
   const mark = (s: string) => (s === 'UP' ? c.green(s) : c.red(visible(String(s))));
   let out = `logway ${baseUrl}: ${mark(body.state ?? 'UNKNOWN')}\n`;
@@ -76,7 +74,7 @@ export function renderStatus(baseUrl: string, body: { state?: string; message?: 
 }
 
 /** `{web:{memory_usage_bytes:{"<epoch s>":v}}}` → one block per process type and metric: heading, sparkline, min/max/last bars. */
-export function renderMetrics(data: Record<string, Record<string, Record<string, number>>>, width: number, c: Colors): string {
+export function renderMetrics(data: Schemas['MetricsSeries'], width: number, c: Colors): string {
   let out = '';
   const types = Object.keys(data).sort();
   if (types.length === 0) return 'No metrics in this range.\n';

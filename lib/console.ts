@@ -35,12 +35,22 @@ const TYPES: Record<string, string> = {
   '.png': 'image/png',
 };
 /** `app-ABCD1234.js`: only names the build can produce; nothing else under /console/ is a file. */
-const ASSET = /^[\w-]+-[A-Z0-9]{8}\.(js|css|svg|png)$/;
+export const ASSET = /^[\w-]+-[A-Z0-9]{8}\.(js|css|svg|png)$/;
 
 /** dist/web next to the compiled lib (dist/lib/../web), or dist/web from the sources (ts-jest, tsx). */
 export function findConsoleDir(): string | undefined {
   const candidates = [path.resolve(__dirname, '..', 'web'), path.resolve(__dirname, '..', 'dist', 'web')];
   return candidates.find((d) => fs.existsSync(path.join(d, 'manifest.json')) && fs.existsSync(path.join(d, 'index.html')));
+}
+
+/** The asset names GET /console/{file} serves from this build (none when the console is not built). */
+export function consoleAssetNames(dir: string | undefined = findConsoleDir()): string[] {
+  return dir
+    ? fs
+        .readdirSync(dir)
+        .filter((name) => ASSET.test(name))
+        .sort()
+    : [];
 }
 
 interface Asset {
@@ -86,7 +96,7 @@ export function consoleRouter(opts: ConsoleOptions = {}): Router {
   let index: Asset | undefined;
   if (dir) {
     index = load(path.join(dir, 'index.html'));
-    for (const name of fs.readdirSync(dir)) if (ASSET.test(name)) assets.set(name, load(path.join(dir, name)));
+    for (const name of consoleAssetNames(dir)) assets.set(name, load(path.join(dir, name)));
   }
 
   const page = (req: Request, res: Response) => {

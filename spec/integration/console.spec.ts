@@ -1,8 +1,8 @@
 /**
  * The web console in a real browser (Debian's chromium through playwright-core) against a real
  * logway node on the real stack: the key, the app list, live lines from Kafka, a dyno filter,
- * pause/resume, a node restart mid-stream, metric charts, drains (delivered and refused) and
- * health; an axe-core audit and a screenshot of each page.
+ * pause/resume, a node restart mid-stream, metric charts, drains (delivered and refused), a
+ * line parked in the DLQ, and health; an axe-core audit and a screenshot of each page.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -316,6 +316,45 @@ describe('the web console', () => {
       await audit('06-drains');
     } finally {
       sink.close();
+    }
+  });
+
+  it('drains: a line parked in the DLQ shows as the log line it is', async () => {
+    // A receiver that always fails: with two attempts (features()), each line it is sent is parked.
+    const failing = http.createServer((_req, res) => {
+      res.statusCode = 500;
+      res.end();
+    });
+    await new Promise<void>((r) => failing.listen(0, '127.0.0.1', r));
+    try {
+      const failingUrl = `http://127.0.0.1:${(failing.address() as AddressInfo).port}/refuses`;
+      const created = await fetch(`${base}/apps/${appKey}/log-drains`, {
+        method: 'POST',
+        headers: { Authorization: TEST_API_KEY, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ url: failingUrl }),
+      });
+      expect(created.status).toBe(201);
+      const drainId = ((await created.json()) as { id: string }).id;
+      const parkedCount = async () => {
+        const res = await fetch(`${base}/drains/dlq?drain=${drainId}&limit=0`, { headers: { Authorization: TEST_API_KEY } });
+        return ((await res.json()) as { count: number }).count;
+      };
+      await eventually(async () => {
+        await produceLines(node.core, { app: appName, space, tag: 'parked', count: 1, dynos: 1 });
+        return (await parkedCount()) > 0;
+      }, 'a line parked for the failing drain');
+
+      await page.getByRole('link', { name: 'Drains' }).click();
+      const drain = page.locator(`article[data-drain="${drainId}"]`);
+      await drain.getByText(/^Parked lines \(\d+\)$/).click();
+      const parked = drain.locator('li[data-dlq] code').filter({ hasText: 'parked web.' }).first();
+      await parked.waitFor();
+      const text = (await parked.textContent()) ?? '';
+      expect(text).not.toContain('[object Object]');
+      expect(text).toMatch(new RegExp(`^\\S+ ${appKey} app\\[${dyno(0).replace('.', '\\.')}\\]: parked ${dyno(0).replace('.', '\\.')} 0$`));
+      await audit('06b-drains-dlq');
+    } finally {
+      failing.close();
     }
   });
 

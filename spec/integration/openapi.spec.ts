@@ -1,5 +1,5 @@
 /**
- * The published contract (GET /openapi.json, lib/openapi.ts) is a valid OpenAPI 3.1 document, names
+ * The published contract (GET /openapi.json, assembled in routes/openapi.ts) is a valid OpenAPI 3.1 document, names
  * every route the app serves (and no other), and real responses of the real stack conform to it:
  * each call's status is documented for its operation and its body validates against the schema.
  */
@@ -15,8 +15,9 @@ import request from 'supertest';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { createApp, createFeatures } from '../../bin/wiring';
+import { consoleAssetNames } from '../../lib/console';
 import { closeCore, Core, Feature } from '../../lib/core';
-import { openApiDocument, OpenApiDocument } from '../../lib/openapi';
+import { openApiDocument, OpenApiDocument } from '../../routes/openapi';
 import type { BuildsFeature } from '../../lib/builds/feature';
 import { waitFor } from '../helpers/wait';
 import { authHeader, createTestCore, REPO_ROOT, uniqueName } from '../helpers/env';
@@ -24,7 +25,7 @@ import { authHeader, createTestCore, REPO_ROOT, uniqueName } from '../helpers/en
 const core: Core = createTestCore();
 const features: Feature[] = createFeatures(core, { builds: { consume: false }, drains: { worker: false } });
 let app: express.Express;
-const doc: OpenApiDocument = openApiDocument(core.config);
+const doc: OpenApiDocument = openApiDocument(core.config, { consoleFiles: consoleAssetNames() });
 
 const space = uniqueName('oasp');
 const appName = uniqueName('oaapp');

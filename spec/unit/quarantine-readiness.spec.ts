@@ -15,7 +15,7 @@ import { DependencyTracker, PartitionQuarantine } from '../../lib/dependencies';
 import type { FetchedBatch, RunningConsumer } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
 import { listMigrations } from '../../lib/migrate';
-import { openApiDocument } from '../../lib/openapi';
+import { openApiDocument } from '../../routes/openapi';
 import { LogSource, SourceKafka } from '../../lib/kafka/source/log-source';
 import { DrainSupervisor } from '../../drains/supervisor';
 import { healthRouter } from '../../routes/health';

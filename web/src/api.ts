@@ -1,4 +1,9 @@
 /** The public API, same origin, with the API key the user gave once (sessionStorage: gone with the tab). */
+import type { components } from './api-types';
+
+/** The API's bodies, generated from its OpenAPI document (web/src/api-types.ts). */
+export type Schemas = components['schemas'];
+
 const KEY = 'logway.apiKey';
 
 export class ApiError extends Error {

@@ -1,27 +1,11 @@
 /** Drains of an app: list, add (the API's own error message shown as it comes), remove; delivery figures and the DLQ. */
-import { api } from './api';
+import { api, type Schemas } from './api';
 import { announce, errorBox, field, h, relTime } from './dom';
 import { promFigures, sum } from './prom';
+import { fromNdjson } from './logs/line';
 
-interface Drain {
-  id: string;
-  url: string;
-  token: string;
-  created_at: string;
-}
-interface DlqItem {
-  id: string;
-  line: string;
-  attempts: number;
-  last_error: string | null;
-  last_attempt_at: string | null;
-  state: string;
-}
-interface DlqList {
-  count: number;
-  items: DlqItem[];
-  dropped: number;
-}
+type Drain = Schemas['Drain'];
+type DlqList = Schemas['DlqList'];
 
 export function drainsPage(root: HTMLElement, kind: 'apps' | 'sites', key: string): { dispose(): void } {
   const base = `/${kind}/${encodeURIComponent(key)}/log-drains`;
@@ -119,7 +103,10 @@ export function drainsPage(root: HTMLElement, kind: 'apps' | 'sites', key: strin
                     h(
                       'ul',
                       { class: 'dlq' },
-                      ...dlq.items.map((it) => h('li', {}, h('code', {}, it.line), ` (${it.attempts} attempts: ${it.last_error ?? ''})`)),
+                      // The parked line is a record (LogLineRecord): shown as the stream shows it.
+                      ...dlq.items.map((it) =>
+                        h('li', { 'data-dlq': it.id }, h('code', {}, fromNdjson(it.line).text), ` (${it.attempts} attempts: ${it.last_error})`),
+                      ),
                     ),
                   )
                 : null,

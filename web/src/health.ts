@@ -1,13 +1,9 @@
 /** logway's own health: /health/ready's dependencies and a few figures from /metrics. */
-import { ApiError } from './api';
+import { ApiError, type Schemas } from './api';
 import { errorBox, h } from './dom';
 import { promFigures, sum } from './prom';
 
-interface Ready {
-  state: string;
-  message?: string;
-  dependencies: Record<string, { state: string; error?: string }>;
-}
+type Ready = Schemas['Readiness'];
 
 export function healthPage(root: HTMLElement): { dispose(): void } {
   let disposed = false;

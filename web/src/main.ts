@@ -1,17 +1,14 @@
 /** The logway web console: hash routes over the public API (#/apps, #/apps/:app/logs|metrics|drains, #/health). */
 import './style.css';
-import { api, apiKey, ApiError, whenUnauthorized } from './api';
+import { api, apiKey, ApiError, whenUnauthorized, type Schemas } from './api';
 import { errorBox, field, h, relTime } from './dom';
 import { logsPage, LogsHandle } from './logs/page';
 import { metricsPage, MetricsHandle } from './metrics/page';
 import { drainsPage } from './drains';
 import { healthPage } from './health';
 
-interface AppRow {
-  id?: string;
-  name: string;
-  last_seen_at?: string;
-}
+/** With UPSTREAM_URL set, /apps is the Akkeris controller's: only `name` is sure to be there. */
+type AppRow = Pick<Schemas['AppSeen'], 'name'> & Partial<Schemas['AppSeen']>;
 
 const main = document.getElementById('main') as HTMLElement;
 const signout = document.getElementById('signout') as HTMLButtonElement;

@@ -1,3 +1,5 @@
+import type { components } from '../api-types';
+
 /** A log line as the console holds it: the Akkeris text split once (docs/design.md §3 line format). */
 export interface Line {
   /** SSE id (resume cursor) or '' for lines read as NDJSON. */
@@ -30,18 +32,14 @@ export function parseLine(id: string, text: string): Line {
   return { id, text, time: Date.parse(m[1]), source: m[2], dyno: m[3] ?? '', message: m[4], severity: guessSeverity(m[4]) };
 }
 
-/** NDJSON record of the stream (`?format=json`): severity is the syslog one (≤3 error, 4 warning). */
-export interface NdjsonRecord {
-  time: string;
-  app_key: string;
-  source: string;
-  dyno: string;
-  severity: number;
-  message: string;
-  kafka_topic: string;
-  kafka_partition: number;
-  kafka_offset: string;
-}
+/**
+ * What the console reads of an NDJSON record of the stream (`?format=json`) or a DLQ line: both are the
+ * API's LogLineRecord. Severity is the syslog one (≤3 error, 4 warning).
+ */
+export type NdjsonRecord = Pick<
+  components['schemas']['LogLineRecord'],
+  'time' | 'app_key' | 'source' | 'dyno' | 'severity' | 'message' | 'kafka_topic' | 'kafka_partition' | 'kafka_offset'
+>;
 
 export function fromNdjson(r: NdjsonRecord): Line {
   const tag = r.dyno ? `${r.source}[${r.dyno}]` : r.source;

@@ -5,7 +5,7 @@
  * can no longer be opened (expired, node refused it), a new session starts at the last line's
  * time, and the lines already shown from that instant on are dropped as they come again.
  */
-import { api, ApiError, sameOrigin } from '../api';
+import { api, ApiError, sameOrigin, type Schemas } from '../api';
 import { Line, parseLine } from './line';
 
 export interface SessionFilters {
@@ -15,10 +15,7 @@ export interface SessionFilters {
   filter?: string;
 }
 
-export interface LogSession {
-  id: string;
-  logplex_url: string;
-}
+export type LogSession = Schemas['LogSession'];
 
 const MAX_LINES_MESSAGE = /\((\d+) is the maximum\)/;
 let maxLines = 250;

@@ -1,10 +1,10 @@
 /** Metrics: one uPlot chart per metric, a mean and a p90 series per process type, refreshed while the range ends now. */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { api } from '../api';
+import { api, type Schemas } from '../api';
 import { errorBox, field, h } from '../dom';
 
-type Series = Record<string, Record<string, Record<string, number>>>;
+type Series = Schemas['MetricsSeries'];
 const RESOLUTIONS = ['1m', '5m', '10m', '15m', '20m', '30m', '1h', '6h', '12h', '1d'];
 const RANGES: [string, number][] = [
   ['Last hour', 3600],
