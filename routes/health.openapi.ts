@@ -1,5 +1,5 @@
 /** The contract of routes/health.ts: liveness, readiness and logway's own Prometheus metrics (unauthenticated). */
-import { E, ok, ref, requestIdHeader } from '../lib/openapi/common';
+import { E, error, ok, ref, requestIdHeader } from '../lib/openapi/common';
 import type { Fragment } from '../lib/openapi/types';
 
 export function healthOpenApi(): Fragment {
@@ -29,7 +29,8 @@ export function healthOpenApi(): Fragment {
           tags: ['operations'],
           operationId: 'prometheusMetrics',
           summary: "logway's own metrics (prefix `logway_`)",
-          security: [],
+          // Open only when METRICS_TOKEN is unset (development).
+          security: [{ metricsToken: [] }, {}],
           responses: {
             '200': {
               description: 'Prometheus text format; JSON with `Accept: application/json`.',
@@ -39,6 +40,9 @@ export function healthOpenApi(): Fragment {
                 'application/json': { schema: { type: 'array', items: { type: 'object' } } },
               },
             },
+            '401': error('METRICS_TOKEN is set and the request did not carry `Authorization: Bearer <METRICS_TOKEN>`.', {
+              'WWW-Authenticate': { description: '`Bearer realm="logway metrics"`', schema: { type: 'string' } },
+            }),
             '500': E.internal,
           },
         },

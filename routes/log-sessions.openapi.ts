@@ -138,7 +138,10 @@ export function logSessionsOpenApi(cfg: OpenApiConfig): Fragment {
               { 'Retry-After': { description: 'Seconds to wait before opening the stream again.', schema: { type: 'integer', minimum: 0 } } },
             ),
             '500': E.internal,
-            '503': E.unavailable('Kafka'),
+            '503': error(
+              'Kafka is down (named, not its address), or this node is at its own limit of open streams (`MAX_STREAMS`) or of what slow streams hold (`STREAMS_BUFFER_BYTES`): another node may serve.',
+              { 'Retry-After': { description: 'Seconds to wait before opening the stream again (node limits).', schema: { type: 'integer', minimum: 0 } } },
+            ),
           },
         },
       },

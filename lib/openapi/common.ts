@@ -25,6 +25,9 @@ export const E = {
   badPath: error('Bad request: a path parameter is not valid percent-encoding.'),
   badBody: error('Bad request: the body is not valid JSON (`The request body was not valid JSON.`), or a required field is missing.'),
   unauthorized: error('No valid API key or token in `Authorization`.'),
+  forbidden: error(
+    'A scoped credential (a JWT with `apps`/`spaces`/`sites` claims, docs/credentials.md) outside its scope, or a read-only one asking to write.',
+  ),
   tooLarge: error('The request body is larger than 1 MB.'),
   unsupportedMedia: error('The body uses a charset or content encoding that cannot be read.'),
   notFoundApp: error('`The specified application <app> does not exist.`'),
@@ -35,7 +38,7 @@ export const E = {
 
 export const bodyErrors: Responses = { '400': E.badBody, '413': E.tooLarge, '415': E.unsupportedMedia };
 /** Any authenticated route. */
-export const authed: Responses = { '401': E.unauthorized, '500': E.internal };
+export const authed: Responses = { '401': E.unauthorized, '403': E.forbidden, '500': E.internal };
 /** A route under /apps/{app}: the app is looked up in PostgreSQL. */
 export const appRoute: Responses = { ...authed, '400': E.badPath, '404': E.notFoundApp, '503': E.unavailable('PostgreSQL') };
 /** A route under /sites/{site}: any valid host name is a site (lib/sites.ts). */
@@ -131,5 +134,10 @@ export const securitySchemes: Record<string, Schema> = {
     scheme: 'bearer',
     bearerFormat: 'API key or JWT',
     description: '`Bearer <api key>` (the Heroku CLI) or `Bearer <JWT>` (HS256/RS256, `exp` required; `aud`/`iss` checked when configured).',
+  },
+  metricsToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description: '`Bearer <METRICS_TOKEN>`, for `/metrics` only (an API key does not open it). Required in production.',
   },
 };

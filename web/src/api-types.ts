@@ -795,6 +795,16 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description A scoped credential (a JWT with `apps`/`spaces`/`sites` claims, docs/credentials.md) outside its scope, or a read-only one asking to write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description `limit` is not valid. */
       422: {
         headers: {
@@ -861,6 +871,16 @@ export interface operations {
       };
       /** @description No valid API key or token in `Authorization`. */
       401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description A scoped credential (a JWT with `apps`/`spaces`/`sites` claims, docs/credentials.md) outside its scope, or a read-only one asking to write. */
+      403: {
         headers: {
           'X-Request-Id': components['headers']['X-Request-Id'];
           [name: string]: unknown;
@@ -939,6 +959,16 @@ export interface operations {
       };
       /** @description No valid API key or token in `Authorization`. */
       401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description A scoped credential (a JWT with `apps`/`spaces`/`sites` claims, docs/credentials.md) outside its scope, or a read-only one asking to write. */
+      403: {
         headers: {
           'X-Request-Id': components['headers']['X-Request-Id'];
           [name: string]: unknown;
@@ -1059,6 +1089,16 @@ export interface operations {
       };
       /** @description No valid API key or token in `Authorization`. */
       401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description A scoped credential (a JWT with `apps`/`spaces`/`sites` claims, docs/credentials.md) outside its scope, or a read-only one asking to write. */
+      403: {
         headers: {
           'X-Request-Id': components['headers']['X-Request-Id'];
           [name: string]: unknown;
@@ -1191,10 +1231,12 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description A backend is down (Kafka); the message names it, not its address. */
+      /** @description Kafka is down (named, not its address), or this node is at its own limit of open streams (`MAX_STREAMS`) or of what slow streams hold (`STREAMS_BUFFER_BYTES`): another node may serve. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['X-Request-Id'];
+          /** @description Seconds to wait before opening the stream again (node limits). */
+          'Retry-After'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -1237,6 +1279,16 @@ export interface operations {
       };
       /** @description No valid API key or token in `Authorization`. */
       401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description A scoped credential (a JWT with `apps`/`spaces`/`sites` claims, docs/credentials.md) outside its scope, or a read-only one asking to write. */
+      403: {
         headers: {
           'X-Request-Id': components['headers']['X-Request-Id'];
           [name: string]: unknown;
@@ -1315,6 +1367,16 @@ export interface operations {
       };
       /** @description No valid API key or token in `Authorization`. */
       401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description A scoped credential (a JWT with `apps`/`spaces`/`sites` claims, docs/credentials.md) outside its scope, or a read-only one asking to write. */
+      403: {
         headers: {
           'X-Request-Id': components['headers']['X-Request-Id'];
           [name: string]: unknown;
@@ -1429,6 +1491,16 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description A scoped credential (a JWT with `apps`/`spaces`/`sites` claims, docs/credentials.md) outside its scope, or a read-only one asking to write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description `The specified log drain <id> does not exist.`, or the app does not exist. */
       404: {
         headers: {
@@ -1507,6 +1579,16 @@ export interface operations {
       };
       /** @description No valid API key or token in `Authorization`. */
       401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description A scoped credential (a JWT with `apps`/`spaces`/`sites` claims, docs/credentials.md) outside its scope, or a read-only one asking to write. */
+      403: {
         headers: {
           'X-Request-Id': components['headers']['X-Request-Id'];
           [name: string]: unknown;
@@ -1599,6 +1681,16 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description A scoped credential (a JWT with `apps`/`spaces`/`sites` claims, docs/credentials.md) outside its scope, or a read-only one asking to write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description `The specified site <site> does not exist.` (not a valid host name). */
       404: {
         headers: {
@@ -1669,6 +1761,16 @@ export interface operations {
       };
       /** @description No valid API key or token in `Authorization`. */
       401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description A scoped credential (a JWT with `apps`/`spaces`/`sites` claims, docs/credentials.md) outside its scope, or a read-only one asking to write. */
+      403: {
         headers: {
           'X-Request-Id': components['headers']['X-Request-Id'];
           [name: string]: unknown;
@@ -1783,6 +1885,16 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description A scoped credential (a JWT with `apps`/`spaces`/`sites` claims, docs/credentials.md) outside its scope, or a read-only one asking to write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description `The specified log drain <id> does not exist.`, or the site does not exist. */
       404: {
         headers: {
@@ -1861,6 +1973,16 @@ export interface operations {
       };
       /** @description No valid API key or token in `Authorization`. */
       401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description A scoped credential (a JWT with `apps`/`spaces`/`sites` claims, docs/credentials.md) outside its scope, or a read-only one asking to write. */
+      403: {
         headers: {
           'X-Request-Id': components['headers']['X-Request-Id'];
           [name: string]: unknown;
@@ -1951,6 +2073,16 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description A scoped credential (a JWT with `apps`/`spaces`/`sites` claims, docs/credentials.md) outside its scope, or a read-only one asking to write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description A filter or `limit` is not valid. */
       422: {
         headers: {
@@ -2031,6 +2163,16 @@ export interface operations {
       };
       /** @description No valid API key or token in `Authorization`. */
       401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description A scoped credential (a JWT with `apps`/`spaces`/`sites` claims, docs/credentials.md) outside its scope, or a read-only one asking to write. */
+      403: {
         headers: {
           'X-Request-Id': components['headers']['X-Request-Id'];
           [name: string]: unknown;
@@ -2147,6 +2289,16 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description A scoped credential (a JWT with `apps`/`spaces`/`sites` claims, docs/credentials.md) outside its scope, or a read-only one asking to write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description The request body is larger than 1 MB. */
       413: {
         headers: {
@@ -2243,6 +2395,16 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description A scoped credential (a JWT with `apps`/`spaces`/`sites` claims, docs/credentials.md) outside its scope, or a read-only one asking to write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description `The specified application <app> does not exist.` or `The specified build <id> was not found.` (also for a build of another app). */
       404: {
         headers: {
@@ -2320,6 +2482,16 @@ export interface operations {
       };
       /** @description No valid API key or token in `Authorization`. */
       401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description A scoped credential (a JWT with `apps`/`spaces`/`sites` claims, docs/credentials.md) outside its scope, or a read-only one asking to write. */
+      403: {
         headers: {
           'X-Request-Id': components['headers']['X-Request-Id'];
           [name: string]: unknown;
@@ -2441,6 +2613,16 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description A scoped credential (a JWT with `apps`/`spaces`/`sites` claims, docs/credentials.md) outside its scope, or a read-only one asking to write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description `The specified application <app> does not exist.` */
       404: {
         headers: {
@@ -2526,6 +2708,16 @@ export interface operations {
       };
       /** @description No valid API key or token in `Authorization`. */
       401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description A scoped credential (a JWT with `apps`/`spaces`/`sites` claims, docs/credentials.md) outside its scope, or a read-only one asking to write. */
+      403: {
         headers: {
           'X-Request-Id': components['headers']['X-Request-Id'];
           [name: string]: unknown;
@@ -2657,6 +2849,18 @@ export interface operations {
         content: {
           'text/plain': string;
           'application/json': Record<string, never>[];
+        };
+      };
+      /** @description METRICS_TOKEN is set and the request did not carry `Authorization: Bearer <METRICS_TOKEN>`. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          /** @description `Bearer realm="logway metrics"` */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
         };
       };
       /** @description Internal server error (never a stack trace). */
