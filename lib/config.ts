@@ -45,6 +45,10 @@ export interface Config {
   maxStreamsPerApp: number;
   /** Bytes a slow session may have queued before lines are dropped (L11), besides its line budget. */
   sessionBufferBytes: number;
+  /** Log-session streams open at once on one node, all apps together (more → 503 with Retry-After). */
+  maxStreams: number;
+  /** Bytes all the streams of one node may queue for clients that are behind (lines past it dropped, L11). */
+  streamsBufferBytes: number;
   /** Longest `filter` regex a log session may ask for. */
   maxFilterLength: number;
   /** Kafka read-backs (history, resume) running at once on one node. */
@@ -248,6 +252,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxDlqRowsPerDrain: int(env, 'MAX_DLQ_ROWS_PER_DRAIN', 10000, 1, 10_000_000),
     maxStreamsPerApp: int(env, 'MAX_STREAMS_PER_APP', 50, 1, 100000),
     sessionBufferBytes: int(env, 'SESSION_BUFFER_BYTES', 1_048_576, 4096, 1_073_741_824),
+    maxStreams: int(env, 'MAX_STREAMS', 10_000, 1, 1_000_000),
+    streamsBufferBytes: int(env, 'STREAMS_BUFFER_BYTES', 268_435_456, 65_536, 68_719_476_736),
     maxFilterLength: int(env, 'MAX_FILTER_LENGTH', 256, 1, 10000),
     maxConcurrentReadbacks: int(env, 'MAX_CONCURRENT_READBACKS', 4, 1, 1000),
     maxSinceSeconds: int(env, 'MAX_SINCE_SECONDS', 604_800, 60, 315_360_000),

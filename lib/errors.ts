@@ -2,6 +2,8 @@
 import net from 'node:net';
 
 export class HttpError extends Error {
+  /** Sent as `Retry-After` (lib/http): the client may ask again after this many seconds. */
+  retryAfterSeconds?: number;
   constructor(
     public status: number,
     public id: string,
@@ -43,11 +45,16 @@ export class Unprocessable extends HttpError {
 }
 /** A limit of this node was reached (open streams, Kafka read-backs): retry after `retryAfterSeconds` (lib/http's error handler sends it as `Retry-After`). */
 export class TooManyRequests extends HttpError {
-  constructor(
-    message: string,
-    public retryAfterSeconds = 5,
-  ) {
+  constructor(message: string, retryAfterSeconds = 5) {
     super(429, 'rate_limited', message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+/** This node is at a limit of its own (open streams, their memory): another node, or this one later, may serve. */
+export class NodeBusy extends HttpError {
+  constructor(message: string, retryAfterSeconds = 5) {
+    super(503, 'service_unavailable', message);
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;

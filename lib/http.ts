@@ -4,7 +4,7 @@ import type { ServerResponse } from 'node:http';
 import express, { ErrorRequestHandler, RequestHandler } from 'express';
 import { Logger } from './logger';
 import { Prom } from './prom';
-import { BadRequest, HttpError, NotFound, TooManyRequests, Unavailable } from './errors';
+import { BadRequest, HttpError, NotFound, Unavailable } from './errors';
 import { isReported } from './dependencies';
 
 declare global {
@@ -116,7 +116,7 @@ export function errorHandler(): ErrorRequestHandler {
       return;
     }
     // Every 429, whichever route or limit raised it, says when to come back (RFC 9110 §10.2.3).
-    if (http instanceof TooManyRequests) res.setHeader('Retry-After', String(http.retryAfterSeconds));
+    if (http.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(http.retryAfterSeconds));
     res.status(status).json(body);
   };
 }

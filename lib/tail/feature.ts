@@ -12,6 +12,7 @@ import { compileLogRegex } from '../log/regex';
 import { sseRetry } from '../log/format';
 import { TailHub, HubOptions, topicsFor } from './hub';
 import { TailSession, StreamFormat, FlushScheduler } from './session';
+import { StreamLimits } from './stream-limits';
 import { jitteredRetryMs } from './closing';
 import { decodeCursor } from './positions';
 import { signSessionToken, verifySessionToken, SessionClaims, OPEN_WINDOW_SECONDS, resumeTag, taggedCursor } from './token';
@@ -41,6 +42,10 @@ export interface TailFeatureOptions extends HubOptions {
   flushIntervalMs?: number;
   /** Streams open at once per app or site on this node (default config.maxStreamsPerApp, 50). */
   maxStreamsPerApp?: number;
+  /** Streams open at once on this node (default config.maxStreams). */
+  maxStreams?: number;
+  /** Bytes all streams of this node may queue for slow clients (default config.streamsBufferBytes). */
+  streamsBufferBytes?: number;
   /**
    * A resume cursor may reach back to the first offset stamped at or after the token's issue time
    * minus this slack (hub lag, producer clock skew), and no further (default 300 s).
@@ -111,6 +116,7 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
   const openWindow = opts.openWindowSeconds ?? OPEN_WINDOW_SECONDS;
   const resumeGrace = opts.resumeGraceSeconds ?? Math.ceil(maxStreamMs / 1000);
   const maxStreams = opts.maxStreamsPerApp ?? core.config.maxStreamsPerApp;
+  const limits = new StreamLimits(opts.maxStreams ?? core.config.maxStreams, opts.streamsBufferBytes ?? core.config.streamsBufferBytes);
   const resumeSlackMs = (opts.resumeSlackSeconds ?? 300) * 1000;
   /** Open streams per app key or site (MAX_STREAMS_PER_APP); a closed stream frees its slot in its close handler. */
   const streamsOpen = new Map<string, number>();
@@ -138,6 +144,12 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
       hub.metrics.sessionsRefused.inc({ reason: 'streams_per_app' });
       throw tooManyStreams(claims.kind, maxStreams);
     }
+    try {
+      limits.admit();
+    } catch (err) {
+      hub.metrics.sessionsRefused.inc({ reason: 'node_limits' });
+      throw err;
+    }
     const filter = compileFilter({
       dyno: claims.dyno,
       type: claims.type,
@@ -154,9 +166,11 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
       filter,
       maxBufferedLines: bufferLines,
       maxBufferedBytes: bufferBytes,
+      limits,
       metrics: hub.metrics,
       scheduler,
       onClose: () => {
+        limits.release();
         const n = (streamsOpen.get(claims.key) ?? 1) - 1;
         if (n > 0) streamsOpen.set(claims.key, n);
         else streamsOpen.delete(claims.key);

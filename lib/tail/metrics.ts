@@ -26,7 +26,7 @@ export function createTailMetrics(registry: Registry): TailMetrics {
     }),
     sessionsRefused: counter(registry, {
       name: 'logway_tail_sessions_refused_total',
-      help: 'Log-session streams answered 429 by a limit, by reason',
+      help: 'Log-session streams refused (429 or 503) by a limit, by reason',
       labelNames: ['reason'],
     }),
     hubLag: gauge(registry, { name: 'logway_tail_hub_lag', help: 'Messages the tail hub is behind the high watermark (max over its partitions)' }),

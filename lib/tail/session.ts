@@ -3,9 +3,12 @@
  *
  * The hub calls accept() synchronously for every matching line and never waits: lines queue
  * here and are written once per event-loop turn (one write per client per tick, however many
- * lines arrived). When the socket pushes back (res.write returns false) the session stops
- * writing until 'drain'; if its queue fills meanwhile, further lines are dropped and counted,
- * and once the client has caught up it gets Heroku's L11 line saying how many it lost.
+ * lines arrived), in chunks of at most FLUSH_CHUNK_BYTES. When the socket pushes back
+ * (res.write returns false) the session stops writing until 'drain'. What a session holds —
+ * its queue plus what the socket has not sent yet — stays within its byte budget on every write,
+ * the first included, and within the node's (./stream-limits) while the client is behind; a line
+ * past either is dropped and counted, and once the client has caught up it gets Heroku's L11
+ * line saying how many it lost.
  */
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -20,6 +23,7 @@ import type { TailMetrics } from './metrics';
 import { renderClosing, StreamEnding, StreamFormat } from './closing';
 import { LiveFilterBudget } from './filter-budget';
 import type { LineFilter } from '../log/filter';
+import type { StreamLimits } from './stream-limits';
 
 export type { StreamFormat };
 export { FlushScheduler };
@@ -50,14 +54,24 @@ export interface TailSessionOptions {
   scheduler?: FlushScheduler;
   /** Appended to every SSE id (the session's resume tag, `~<hmac>`). */
   idSuffix?: string;
+  /** What all the node's streams may hold together. */
+  limits?: StreamLimits;
 }
 
 const defaultScheduler = new FlushScheduler(0);
+/** The most one write hands the socket: a large queue (history) goes out as the client reads it. */
+export const FLUSH_CHUNK_BYTES = 256 * 1024;
+/** A queue this large (or half the session's budget) is written at once rather than at the end of the tick. */
+const EARLY_FLUSH_BYTES = 64 * 1024;
 
 export class TailSession implements Subscriber {
   readonly filter: (line: LogLine) => boolean;
   private pending: string[] = [];
+  /** Log lines in each pending item (0 for an L11 line). */
+  private pendingCounts: number[] = [];
   private pendingLines = 0;
+  /** What this session last told the node's limits it holds. */
+  private accounted = 0;
   private pendingBytes = 0;
   /** Live lines wait until the history has been written. */
   private holding = true;
@@ -82,10 +96,13 @@ export class TailSession implements Subscriber {
   /** The live filter went over its budget: the session ends (after its history if still holding). */
   private tooExpensive = false;
 
+  private readonly earlyFlushBytes: number;
+
   constructor(
     private res: ServerResponse,
     private opts: TailSessionOptions,
   ) {
+    this.earlyFlushBytes = Math.min(EARLY_FLUSH_BYTES, (opts.maxBufferedBytes ?? Infinity) / 2);
     this.filter = opts.filter.usesRegex ? this.timed(opts.filter, opts.liveFilterBudget ?? new LiveFilterBudget()) : opts.filter;
     res.on('close', () => this.close());
   }
@@ -148,9 +165,7 @@ export class TailSession implements Subscriber {
   /** From the hub: a live line that matched this session's filters. Never blocks. */
   accept(line: LogLine): void {
     if (this.closed || this.ending) return;
-    // Only a client the socket is pushing back on (or one still waiting for its history) can
-    // fall behind; otherwise whatever queues now is written at the end of this tick.
-    if ((this.blocked || this.holding) && !this.fits(line)) {
+    if (!this.fits(line)) {
       if (this.dropped === 0) this.droppedSince = new Date();
       this.dropped++;
       this.opts.metrics.linesDropped.inc();
@@ -161,20 +176,41 @@ export class TailSession implements Subscriber {
     }
     const text = this.render(line);
     this.pending.push(text);
+    this.pendingCounts.push(1);
     this.pendingLines++;
     this.pendingBytes += text.length;
-    this.schedule();
+    if (this.pendingBytes >= this.earlyFlushBytes && !this.holding && !this.blocked) this.flush();
+    else {
+      this.schedule();
+      this.sync();
+    }
+  }
+
+  /** Bytes this session holds: its queue and what its socket has not sent yet. */
+  get held(): number {
+    return this.pendingBytes + this.res.writableLength;
+  }
+
+  /** Tells the node's limits what this session holds now. */
+  private sync(): void {
+    if (!this.opts.limits) return;
+    const held = this.closed ? 0 : this.held;
+    this.opts.limits.adjust(held - this.accounted);
+    this.accounted = held;
   }
 
   /**
-   * Whether one more line stays within the line and byte budgets. Only asked while the client is
-   * behind; the renderings it measures are the shared per-line ones (the SSE id is the current
-   * cursor's length, which the line changes by a digit or so).
+   * Whether one more line stays within the budgets: the session's bytes always (queued and unsent
+   * alike, so no write can take more); its line count and the node's bytes while the client is
+   * behind (the socket pushes back, unsent bytes wait, or the history is still loading). The
+   * renderings it measures are the shared per-line ones (the SSE id is the current cursor's
+   * length, which the line changes by a digit or so).
    */
   private fits(line: LogLine): boolean {
-    if (this.pendingLines >= this.opts.maxBufferedLines) return false;
+    const behind = this.blocked || this.holding || this.res.writableLength > 0;
+    if (behind && this.pendingLines >= this.opts.maxBufferedLines) return false;
     const max = this.opts.maxBufferedBytes;
-    if (max === undefined) return true;
+    if (max === undefined && !(behind && this.opts.limits)) return true;
     let size: number;
     switch (this.opts.format) {
       case 'sse':
@@ -186,7 +222,8 @@ export class TailSession implements Subscriber {
       default:
         size = akkerisTextLine(line).length;
     }
-    return this.pendingBytes + size <= max;
+    if (max !== undefined && this.held + size > max) return false;
+    return !behind || !this.opts.limits || this.opts.limits.fits(size);
   }
 
   /**
@@ -197,11 +234,11 @@ export class TailSession implements Subscriber {
     if (this.closed) return;
     if (history.length) {
       const id = this.start ? encodeCursor(this.start) : '';
-      let text = '';
-      for (const line of history) text += this.render(line, id);
-      this.pending.unshift(text);
+      const texts = history.map((line) => this.render(line, id));
+      this.pending.unshift(...texts);
+      this.pendingCounts.unshift(...texts.map(() => 1));
       this.pendingLines += history.length;
-      this.pendingBytes += text.length;
+      this.pendingBytes += texts.reduce((n, t) => n + t.length, 0);
     }
     this.holding = false;
     this.flush();
@@ -214,23 +251,38 @@ export class TailSession implements Subscriber {
     (this.opts.scheduler ?? defaultScheduler).add(this);
   }
 
-  /** Writes what is queued (called by the scheduler, on release and on drain). */
+  /**
+   * Writes what is queued, a chunk at a time while the socket takes it (called by the scheduler,
+   * on release and on drain); what is left waits for 'drain'.
+   */
   flush(): void {
     this.scheduled = false;
     if (this.closed || this.holding || this.blocked) return;
-    let chunk = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
-    const n = this.pendingLines;
-    this.pending = [];
-    this.pendingLines = 0;
-    this.pendingBytes = 0;
     if (this.dropped > 0 && this.droppedSince) {
-      chunk += this.render(l11Line(this.opts.key, this.dropped, this.droppedSince, new Date(), this.opts.kind));
+      const l11 = this.render(l11Line(this.opts.key, this.dropped, this.droppedSince, new Date(), this.opts.kind));
+      this.pending.push(l11);
+      this.pendingCounts.push(0);
+      this.pendingBytes += l11.length;
       this.dropped = 0;
       this.droppedSince = undefined;
     }
-    if (chunk === '') return;
-    if (n) this.opts.metrics.linesDelivered.inc(n);
-    this.write(chunk);
+    while (this.pending.length > 0 && !this.blocked && !this.closed) {
+      let chunk = '';
+      let lines = 0;
+      let items = 0;
+      while (items < this.pending.length && (items === 0 || chunk.length + this.pending[items].length <= FLUSH_CHUNK_BYTES)) {
+        chunk += this.pending[items];
+        lines += this.pendingCounts[items];
+        items++;
+      }
+      this.pending.splice(0, items);
+      this.pendingCounts.splice(0, items);
+      this.pendingLines -= lines;
+      this.pendingBytes -= chunk.length;
+      if (lines) this.opts.metrics.linesDelivered.inc(lines);
+      this.write(chunk);
+    }
+    this.sync();
   }
 
   private write(chunk: string): void {
@@ -287,6 +339,7 @@ export class TailSession implements Subscriber {
     if (this.endingWhy && started) chunk += renderClosing(this.opts.format, this.opts.key, this.opts.kind ?? 'app', this.endingWhy);
     if (this.pendingLines) this.opts.metrics.linesDelivered.inc(this.pendingLines);
     this.pending = [];
+    this.pendingCounts = [];
     this.pendingLines = 0;
     this.pendingBytes = 0;
     this.res.end(chunk);
@@ -302,7 +355,9 @@ export class TailSession implements Subscriber {
     if (this.closed) return;
     this.closed = true;
     this.pending = [];
+    this.pendingCounts = [];
     this.pendingBytes = 0;
+    this.sync();
     this.opts.onClose();
   }
 }

@@ -14,7 +14,6 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Core, Feature } from '../core';
-import { TooManyRequests } from '../errors';
 import { asHttpError, logRequestError, observeResponse, requestIdFrom } from '../http';
 import type { TailFeature } from './feature';
 
@@ -60,7 +59,7 @@ export function withStreamRoute(core: Core, tail: Pick<TailFeature, 'openStream'
         res.destroy();
         return;
       }
-      if (http instanceof TooManyRequests) res.setHeader('Retry-After', String(http.retryAfterSeconds));
+      if (http.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(http.retryAfterSeconds));
       const body = JSON.stringify({ id: http.id, message: http.message });
       res.statusCode = http.status;
       res.setHeader('Content-Type', 'application/json; charset=utf-8');

@@ -2,18 +2,28 @@ import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { Registry } from 'prom-client';
 import { TailSession, StreamFormat, FlushScheduler } from '../../lib/tail/session';
+import { StreamLimits } from '../../lib/tail/stream-limits';
 import { createTailMetrics } from '../../lib/tail/metrics';
 import { negotiateFormat } from '../../lib/tail/feature';
 import { jitteredRetryMs } from '../../lib/tail/closing';
 import type { LogLine } from '../../lib/log/line';
 
-/** A response whose socket accepts writes until told it is full (then 'drain' on demand). */
+/**
+ * A response whose socket accepts writes until told it is full (then 'drain' on demand); what is
+ * written while full stays unsent (writableLength) until the drain.
+ */
 class FakeRes extends EventEmitter {
   chunks: string[] = [];
   full = false;
   ended = false;
+  writableLength = 0;
+  constructor() {
+    super();
+    this.on('drain', () => (this.writableLength = 0));
+  }
   write(chunk: string): boolean {
     this.chunks.push(chunk);
+    if (this.full) this.writableLength += chunk.length;
     return !this.full;
   }
   end(chunk?: string): void {
@@ -162,6 +172,65 @@ describe('TailSession deadline', () => {
     s.keepalive(15_000, Date.now() + 60_001);
     expect(res.ended).toBe(true);
     expect(closed()).toBe(1);
+  });
+});
+
+describe('TailSession budgets on every write', () => {
+  const big = (i: number, size: number): LogLine => ({ ...line(i), message: `line ${i} ${'x'.repeat(size)}` });
+  const session = (res: FakeRes, maxBufferedBytes: number, limits?: StreamLimits) => {
+    const metrics = createTailMetrics(new Registry());
+    const s = new TailSession(res as unknown as ServerResponse, {
+      format: 'text',
+      key: 'api-space',
+      filter: () => true,
+      maxBufferedLines: 1000,
+      maxBufferedBytes,
+      metrics,
+      limits,
+      onClose: () => undefined,
+    });
+    s.release([]);
+    return { s, metrics };
+  };
+
+  it('holds the budget when the very first write meets a full socket', async () => {
+    const res = new FakeRes();
+    res.full = true;
+    const { s, metrics } = session(res, 10_000);
+    for (let i = 0; i < 50; i++) s.accept(big(i, 3000));
+    await tick();
+    expect(res.writableLength + s.queuedBytes).toBeLessThanOrEqual(10_000);
+    expect((await metrics.linesDropped.get()).values[0].value).toBeGreaterThan(40);
+  });
+
+  it("keeps what all of a node's slow streams hold within the node's budget", async () => {
+    const limits = new StreamLimits(10, 20_000);
+    const clients = Array.from({ length: 5 }, () => new FakeRes());
+    const sessions = clients.map((res) => session(res, 1_000_000, limits).s);
+    for (const res of clients) res.full = true;
+    // One short line each: written, and every socket pushes back from then on.
+    for (const s of sessions) s.accept(big(0, 10));
+    await tick();
+    for (let i = 1; i <= 40; i++) for (const s of sessions) s.accept(big(i, 3000));
+    await tick();
+    const held = clients.reduce((n, res, i) => n + res.writableLength + sessions[i].queuedBytes, 0);
+    expect(held).toBeLessThanOrEqual(20_000);
+    expect(held).toBeGreaterThan(20_000 - 3100);
+    expect(limits.queuedBytes).toBe(held);
+    for (const res of clients) {
+      res.full = false;
+      res.emit('drain');
+    }
+    expect(limits.queuedBytes).toBe(0);
+  });
+
+  it("refuses a stream past the node's limit with a 503 to retry", () => {
+    const limits = new StreamLimits(2, 1_000_000);
+    limits.admit();
+    limits.admit();
+    expect(() => limits.admit()).toThrow(expect.objectContaining({ status: 503, retryAfterSeconds: 5 }));
+    limits.release();
+    expect(() => limits.admit()).not.toThrow();
   });
 });
 
