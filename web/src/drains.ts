@@ -28,8 +28,7 @@ export function drainsPage(root: HTMLElement, kind: 'apps' | 'sites', key: strin
     field('Drain URL', url, 'syslog://, syslog+tls://, syslog+udp://, http:// or https://'),
     h('button', { type: 'submit', class: 'primary' }, 'Add drain'),
   );
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
+  async function addDrain(): Promise<void> {
     formError.replaceChildren();
     try {
       const d = await api<Drain>('POST', base, { url: url.value.trim() });
@@ -40,6 +39,10 @@ export function drainsPage(root: HTMLElement, kind: 'apps' | 'sites', key: strin
       formError.replaceChildren(errorBox((err as Error).message));
       url.focus();
     }
+  }
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void addDrain();
   });
 
   async function act(fn: () => Promise<unknown>, done: string): Promise<void> {
