@@ -40,9 +40,11 @@ export function logSessionsRouter(core: Core, deps: LogSessionsDeps): Router {
   });
 
   // Operators revoke any session; a scoped credential, read-only included, those of its apps and
-  // sites (it may create them). An id logway did not mint is 404 whoever asks.
-  router.delete('/log-sessions/:id', core.readAuth, async (req, res) => {
-    const id = String(req.params.id);
+  // sites (it may create them). An id logway did not mint is 404 whoever asks. The segment is named
+  // `:token` as in the stream's route because OpenAPI gives a path one parameter name; it holds the
+  // session's id (the 201 body's `id`), never its token.
+  router.delete('/log-sessions/:token', core.readAuth, async (req, res) => {
+    const id = String(req.params.token);
     const target = deps.sessionTarget(id);
     if (!target) throw new NotFound('The specified log session was not found.');
     const cred = credentialOf(res);
