@@ -66,7 +66,13 @@ export function routerFor(core: Core, feature: Feature): Router | undefined {
     case 'tail':
       return joined(
         appsRouter(core),
-        logSessionsRouter(core, { createSession: f.createSession, openStream: f.openStream, maxLines: core.config.maxSessionLines }),
+        logSessionsRouter(core, {
+          createSession: f.createSession,
+          openStream: f.openStream,
+          sessionTarget: f.sessionTarget,
+          revokeSession: f.revokeSession,
+          maxLines: core.config.maxSessionLines,
+        }),
       );
     case 'drains':
       return joined(logDrainsRouter(core, f.store), dlqRouter(core, f.dlq));

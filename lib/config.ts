@@ -10,7 +10,10 @@ export interface Config {
   apiKeys: string[];
   jwtPublicKey?: string;
   jwtSecret?: string;
+  /** The secret new log-session tokens and ids are signed with: the first of sessionSecrets. */
   sessionSecret: string;
+  /** Every accepted session secret (SESSION_SECRET, comma-separated): tokens and ids signed with any of them are valid. */
+  sessionSecrets: string[];
   kafkaBrokers: string[];
   kafkaClientId: string;
   influxUrl: string;
@@ -43,6 +46,8 @@ export interface Config {
   maxDlqRowsPerDrain: number;
   /** Log-session streams open at once per app or site on one node (more → 429). */
   maxStreamsPerApp: number;
+  /** Streams open at once of one log session (one logplex_url) on one node (more → 429). */
+  maxStreamsPerSession: number;
   /** Bytes a slow session may have queued before lines are dropped (L11), besides its line budget. */
   sessionBufferBytes: number;
   /** Log-session streams open at once on one node, all apps together (more → 503 with Retry-After). */
@@ -158,7 +163,7 @@ function checkSecrets(
   env: Env,
   production: boolean,
   apiKeys: string[],
-  sessionSecret: string,
+  sessionSecrets: string[],
   jwtSecret: string | undefined,
   metricsToken: string | undefined,
 ): string[] {
@@ -169,13 +174,14 @@ function checkSecrets(
   else if (apiKeys.some((k) => k.length < MIN_PRODUCTION_API_KEY_CHARS)) {
     problems.push(['API_KEYS', `entries must be at least ${MIN_PRODUCTION_API_KEY_CHARS} characters in production`]);
   }
+  // Each accepted secret is checked: an old one kept for rotation verifies tokens just as the new one does.
   if (!env.SESSION_SECRET) problems.push(['SESSION_SECRET', 'is not set (the development secret is public)']);
-  else if (sessionSecret === DEV_SESSION_SECRET) problems.push(['SESSION_SECRET', 'is the development secret']);
-  else if (PLACEHOLDER.test(sessionSecret)) problems.push(['SESSION_SECRET', 'is a placeholder, not a secret']);
-  else if (Buffer.byteLength(sessionSecret) < MIN_PRODUCTION_SECRET_BYTES) {
-    problems.push(['SESSION_SECRET', `must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes in production`]);
+  else if (sessionSecrets.includes(DEV_SESSION_SECRET)) problems.push(['SESSION_SECRET', 'holds the development secret']);
+  else if (sessionSecrets.some((s) => PLACEHOLDER.test(s))) problems.push(['SESSION_SECRET', 'holds a placeholder, not a secret']);
+  else if (sessionSecrets.some((s) => Buffer.byteLength(s) < MIN_PRODUCTION_SECRET_BYTES)) {
+    problems.push(['SESSION_SECRET', `entries must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes in production`]);
   }
-  if (jwtSecret !== undefined && jwtSecret === sessionSecret) {
+  if (jwtSecret !== undefined && sessionSecrets.includes(jwtSecret)) {
     problems.push(['JWT_SECRET', 'must differ from SESSION_SECRET (a session token must never pass as an API token)']);
   } else if (jwtSecret !== undefined && PLACEHOLDER.test(jwtSecret)) {
     problems.push(['JWT_SECRET', 'is a placeholder, not a secret']);
@@ -212,8 +218,10 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const logLevel = str(env, 'LOG_LEVEL', 'info');
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
-  const sessionSecret = str(env, 'SESSION_SECRET', DEV_SESSION_SECRET);
-  if (sessionSecret.length < 16) throw new ConfigError('SESSION_SECRET', 'must be at least 16 characters');
+  const sessionSecrets = list(env, 'SESSION_SECRET', DEV_SESSION_SECRET);
+  if (sessionSecrets.length === 0) throw new ConfigError('SESSION_SECRET', 'must name at least one secret');
+  if (sessionSecrets.some((s) => s.length < 16)) throw new ConfigError('SESSION_SECRET', 'must be at least 16 characters (each, when comma-separated)');
+  const sessionSecret = sessionSecrets[0];
   const jwtPublicKey = env.JWT_PUBLIC_KEY ? env.JWT_PUBLIC_KEY.replace(/\\n/g, '\n') : undefined;
   const production = str(env, 'NODE_ENV', 'development') === 'production';
   const jwtSecret = env.JWT_SECRET || undefined;
@@ -221,7 +229,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (metricsToken !== undefined && !/^[\x21-\x7e]+$/.test(metricsToken)) {
     throw new ConfigError('METRICS_TOKEN', 'must be printable ASCII without spaces (it is sent as a Bearer token)');
   }
-  const warnings = checkSecrets(env, production, apiKeys, sessionSecret, jwtSecret, metricsToken);
+  const warnings = checkSecrets(env, production, apiKeys, sessionSecrets, jwtSecret, metricsToken);
   return {
     port,
     publicUrl,
@@ -230,6 +238,7 @@ export function loadConfig(env: Env = process.env): Config {
     jwtPublicKey,
     jwtSecret,
     sessionSecret,
+    sessionSecrets,
     kafkaBrokers,
     kafkaClientId: str(env, 'KAFKA_CLIENT_ID', 'logway'),
     influxUrl: url(env, 'INFLUX_URL', 'http://127.0.0.1:8086', ['http', 'https'])!,
@@ -251,6 +260,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxDrainsPerApp: int(env, 'MAX_DRAINS_PER_APP', 10, 1, 1000),
     maxDlqRowsPerDrain: int(env, 'MAX_DLQ_ROWS_PER_DRAIN', 10000, 1, 10_000_000),
     maxStreamsPerApp: int(env, 'MAX_STREAMS_PER_APP', 50, 1, 100000),
+    maxStreamsPerSession: int(env, 'MAX_STREAMS_PER_SESSION', 5, 1, 100000),
     sessionBufferBytes: int(env, 'SESSION_BUFFER_BYTES', 1_048_576, 4096, 1_073_741_824),
     maxStreams: int(env, 'MAX_STREAMS', 10_000, 1, 1_000_000),
     streamsBufferBytes: int(env, 'STREAMS_BUFFER_BYTES', 268_435_456, 65_536, 68_719_476_736),

@@ -15,9 +15,11 @@ const REDACT = [
   'password',
   '*.password',
   'sessionSecret',
+  'sessionSecrets',
   'jwtSecret',
   'apiKeys',
   '*.sessionSecret',
+  '*.sessionSecrets',
   '*.jwtSecret',
   '*.apiKeys',
 ];

@@ -19,7 +19,7 @@ import { toAkkerisText, logwayNotice } from '../log/format';
 /** How a log session streams: Akkeris text lines, SSE events or NDJSON. */
 export type StreamFormat = 'text' | 'sse' | 'ndjson';
 
-export type EndReason = 'shutdown' | 'max_duration' | 'filter_too_expensive';
+export type EndReason = 'shutdown' | 'max_duration' | 'filter_too_expensive' | 'revoked';
 
 export interface StreamEnding {
   reason: EndReason;
@@ -35,13 +35,15 @@ const MESSAGES: Record<EndReason, string> = {
   shutdown: 'Stream closed: the server is restarting; reconnect to continue.',
   max_duration: 'Stream closed: the maximum stream duration was reached; create a new log session to continue.',
   filter_too_expensive: "Stream closed: this session's filter used more CPU than a log session may; create a new log session with a simpler filter.",
+  revoked: 'Stream closed: this log session was revoked.',
 };
 
 /**
  * Shutdown: another node serves the same logplex_url. Max duration: this session's time is up.
- * Filter too expensive: the same filter would be ended again on any node.
+ * Filter too expensive: the same filter would be ended again on any node. Revoked: every node
+ * answers 404.
  */
-const RECONNECT: Record<EndReason, boolean> = { shutdown: true, max_duration: false, filter_too_expensive: false };
+const RECONNECT: Record<EndReason, boolean> = { shutdown: true, max_duration: false, filter_too_expensive: false, revoked: false };
 
 export function closingLine(key: string, kind: 'app' | 'site', reason: EndReason, now: Date): LogLine {
   return logwayNotice(key, kind, MESSAGES[reason], now, { severity: 5, dyno: GATEWAY_DYNO });

@@ -15,7 +15,9 @@ import { TailSession, StreamFormat, FlushScheduler } from './session';
 import { StreamLimits } from './stream-limits';
 import { jitteredRetryMs } from './closing';
 import { decodeCursor } from './positions';
-import { signSessionToken, verifySessionToken, SessionClaims, OPEN_WINDOW_SECONDS, resumeTag, taggedCursor } from './token';
+import { signSessionToken, verifySessionToken, SessionClaims, OPEN_WINDOW_SECONDS, resumeTag, taggedCursor, streamDeadline } from './token';
+import { newNonce, readSessionId, sessionId, SessionTarget } from './session-id';
+import { SessionRevocations } from './revocations';
 
 export interface TailFeatureOptions extends HubOptions {
   /** SSE `: keepalive` after this long without a write (default 15 s). */
@@ -46,6 +48,10 @@ export interface TailFeatureOptions extends HubOptions {
   maxStreams?: number;
   /** Bytes all streams of this node may queue for slow clients (default config.streamsBufferBytes). */
   streamsBufferBytes?: number;
+  /** Streams open at once per session on this node (default config.maxStreamsPerSession, 5). */
+  maxStreamsPerSession?: number;
+  /** How often revocations are re-read from PostgreSQL besides LISTEN (default 3 s). */
+  revocationRefreshMs?: number;
   /**
    * A resume cursor may reach back to the first offset stamped at or after the token's issue time
    * minus this slack (hub lag, producer clock skew), and no further (default 300 s).
@@ -71,6 +77,10 @@ export interface TailFeature extends Feature {
    * route, or from ./stream-route ahead of Express. `format` is the `?format=` query value.
    */
   openStream(req: IncomingMessage, res: ServerResponse, token: string, format?: unknown): Promise<void>;
+  /** The app or site a session id names, or null for an id logway did not mint (./session-id). */
+  sessionTarget(id: string): SessionTarget | null;
+  /** Revokes a session on every node (docs/security.md "Revoking a session"); answers when it was first revoked. */
+  revokeSession(target: SessionTarget): Promise<Date>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -83,6 +93,8 @@ export const tooManyStreams = (kind: 'app' | 'site', max: number) =>
     `Too many log streams are open for this ${kind === 'site' ? 'site' : 'application'} (${max}); close one or retry later.`,
     STREAM_RETRY_AFTER_SECONDS,
   );
+export const tooManySessionStreams = (max: number) =>
+  new TooManyRequests(`Too many streams are open for this log session (${max}); close one or retry later.`, STREAM_RETRY_AFTER_SECONDS);
 
 /** `?format=json` or `Accept: application/x-ndjson` → NDJSON; `text/event-stream` → SSE; else text. */
 export function negotiateFormat(accept: string | undefined, format: unknown): StreamFormat {
@@ -117,38 +129,61 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
   const resumeGrace = opts.resumeGraceSeconds ?? Math.ceil(maxStreamMs / 1000);
   const maxStreams = opts.maxStreamsPerApp ?? core.config.maxStreamsPerApp;
   const limits = new StreamLimits(opts.maxStreams ?? core.config.maxStreams, opts.streamsBufferBytes ?? core.config.streamsBufferBytes);
+  const maxSessionStreams = opts.maxStreamsPerSession ?? core.config.maxStreamsPerSession;
   const resumeSlackMs = (opts.resumeSlackSeconds ?? 300) * 1000;
   /** Open streams per app key or site (MAX_STREAMS_PER_APP); a closed stream frees its slot in its close handler. */
   const streamsOpen = new Map<string, number>();
-  // A KeyObject once, instead of jsonwebtoken converting the string on every sign/verify.
-  const secret = crypto.createSecretKey(Buffer.from(core.config.sessionSecret, 'utf8'));
+  // KeyObjects once, instead of jsonwebtoken converting the strings on every sign/verify. The first signs.
+  const secrets = (core.config.sessionSecrets ?? [core.config.sessionSecret]).map((s) => crypto.createSecretKey(Buffer.from(s, 'utf8')));
+  const secret = secrets[0];
+  /** Open streams per session (by its nonce; a token from before session ids, by its text). */
+  const sessionStreams = new Map<string, Set<TailSession>>();
+  /** Streams still reading their history: a revocation meanwhile is answered 404 once it is read. */
+  const loading = new WeakSet<TailSession>();
+  const revocations = new SessionRevocations(core.db, {
+    refreshMs: opts.revocationRefreshMs,
+    onRevoked: (nonce) => {
+      for (const s of sessionStreams.get(nonce) ?? []) if (!loading.has(s)) s.end(undefined, { reason: 'revoked' });
+    },
+  });
   const scheduler = new FlushScheduler(opts.flushIntervalMs ?? 0);
   let ticker: NodeJS.Timeout | undefined;
   let stopping = false;
 
   function createSession(claims: SessionClaims): LogSession {
-    const token = signSessionToken(claims, secret, { openWindowSeconds: openWindow });
+    const nonce = newNonce();
+    const token = signSessionToken({ ...claims, nonce }, secret, { openWindowSeconds: openWindow });
     const now = new Date().toISOString();
-    return { created_at: now, id: crypto.randomUUID(), logplex_url: `${core.config.publicUrl}/log-sessions/${token}`, updated_at: now };
+    const id = sessionId({ kind: claims.kind, key: claims.key, nonce }, secret);
+    return { created_at: now, id, logplex_url: `${core.config.publicUrl}/log-sessions/${token}`, updated_at: now };
+  }
+
+  async function revokeSession(target: SessionTarget): Promise<Date> {
+    // Past this no stream of the session can be opened or resumed, wherever and whenever it was created.
+    const expiresAt = new Date(Date.now() + (openWindow + Math.max(resumeGrace, maxStreamMs / 1000)) * 1000);
+    return revocations.revoke(target.nonce, expiresAt);
   }
 
   async function openStream(req: IncomingMessage, res: ServerResponse, token: string, formatParam?: unknown): Promise<void> {
     const format = negotiateFormat(header(req, 'accept'), formatParam);
-    const resumeFrom = format === 'sse' ? decodeCursor(taggedCursor(header(req, 'last-event-id'), token, secret) ?? undefined) : null;
-    // A client resuming an SSE stream (Last-Event-ID tagged for this session) may come back after the open window.
-    const verified = verifySessionToken(token, secret, { graceSeconds: resumeFrom ? resumeGrace : 0 });
+    const verified = verifySessionToken(token, secrets, { graceSeconds: resumeGrace });
     if (!verified || stopping) throw new NotFound(SESSION_NOT_FOUND);
+    // Tags are made with the secret that signed the token, so a rotation keeps resumes working.
+    const resumeFrom = format === 'sse' ? decodeCursor(taggedCursor(header(req, 'last-event-id'), token, verified.secret) ?? undefined) : null;
+    // Only a client resuming an SSE stream (Last-Event-ID tagged for this session) may come back after the open window.
+    if (!resumeFrom && Date.now() >= verified.exp * 1000) throw new NotFound(SESSION_NOT_FOUND);
     const { claims } = verified;
+    const sessionKey = claims.nonce ?? token;
+    if (claims.nonce !== undefined && revocations.has(claims.nonce)) throw new NotFound(SESSION_NOT_FOUND);
+    const ofSession = sessionStreams.get(sessionKey);
+    if ((ofSession?.size ?? 0) >= maxSessionStreams) {
+      hub.metrics.sessionsRefused.inc({ reason: 'streams_per_session' });
+      throw tooManySessionStreams(maxSessionStreams);
+    }
     const open = streamsOpen.get(claims.key) ?? 0;
     if (open >= maxStreams) {
       hub.metrics.sessionsRefused.inc({ reason: 'streams_per_app' });
       throw tooManyStreams(claims.kind, maxStreams);
-    }
-    try {
-      limits.admit();
-    } catch (err) {
-      hub.metrics.sessionsRefused.inc({ reason: 'node_limits' });
-      throw err;
     }
     const filter = compileFilter({
       dyno: claims.dyno,
@@ -157,12 +192,19 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
       since: claims.since !== undefined ? new Date(claims.since) : undefined,
       regex: claims.filter !== undefined ? compileLogRegex(claims.filter, core.config.maxFilterLength) : undefined,
     });
+    // Last of the checks: from here the session's onClose gives the slot back.
+    try {
+      limits.admit();
+    } catch (err) {
+      hub.metrics.sessionsRefused.inc({ reason: 'node_limits' });
+      throw err;
+    }
 
     const session = new TailSession(res, {
       format,
       key: claims.key,
       kind: claims.kind,
-      idSuffix: format === 'sse' ? `~${resumeTag(token, secret)}` : '',
+      idSuffix: format === 'sse' ? `~${resumeTag(token, verified.secret)}` : '',
       filter,
       maxBufferedLines: bufferLines,
       maxBufferedBytes: bufferBytes,
@@ -175,21 +217,26 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
         if (n > 0) streamsOpen.set(claims.key, n);
         else streamsOpen.delete(claims.key);
         sessions.delete(session);
+        const same = sessionStreams.get(sessionKey);
+        same?.delete(session);
+        if (same?.size === 0) sessionStreams.delete(sessionKey);
         hub.unsubscribe(claims.key, session);
         hub.metrics.sessionsActive.dec();
       },
     });
     sessions.add(session);
     streamsOpen.set(claims.key, open + 1);
+    sessionStreams.set(sessionKey, (ofSession ?? new Set()).add(session));
     hub.metrics.sessionsActive.inc();
     const live = claims.tail && !stopping;
     // Subscribing first and reading history up to the subscription's snapshot is the seam.
     const start = live ? hub.subscribe(claims.kind, claims.key, session) : hub.snapshot(topicsFor(claims.kind, claims.key));
     session.begin(start);
     // Enforced by the ticker (one timer for all sessions, not one each).
-    session.deadline = Date.now() + maxStreamMs;
+    session.deadline = streamDeadline(verified.exp, Date.now(), maxStreamMs);
 
     let history;
+    loading.add(session);
     try {
       // The token was issued openWindow seconds before it stops opening; the session cannot have
       // streamed from anything older (less a slack for hub lag and producer clocks).
@@ -203,8 +250,14 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
       // Nothing was sent yet: the error handler answers (503 when Kafka is down).
       session.abort();
       throw err;
+    } finally {
+      loading.delete(session);
     }
     if (res.destroyed || session.isClosed) return;
+    if (claims.nonce !== undefined && revocations.has(claims.nonce)) {
+      session.abort();
+      throw new NotFound(SESSION_NOT_FOUND);
+    }
 
     res.statusCode = 200;
     res.setHeader('Content-Type', CONTENT_TYPES[format]);
@@ -224,9 +277,12 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
     sessions,
     createSession,
     openStream,
+    sessionTarget: (id) => readSessionId(id, secrets),
+    revokeSession,
     async start() {
       stopping = false;
       await hub.start();
+      await revocations.start();
       const tick = Math.max(50, Math.min(1000, Math.floor(keepaliveMs / 2)));
       ticker = setInterval(() => {
         const now = Date.now();
@@ -240,6 +296,7 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
       // Each stream says it is closing for a restart; SSE clients each get their own retry delay.
       for (const s of [...sessions]) s.end(2_000, { reason: 'shutdown', retryMs: jitteredRetryMs(shutdownRetryMin, shutdownRetryMax) });
       await hub.stop();
+      await revocations.stop();
     },
   };
 }

@@ -83,6 +83,11 @@ describe('loadConfig in production', () => {
     ['SESSION_SECRET', { SESSION_SECRET: `PLACEHOLDER-${'s'.repeat(32)}` }, /placeholder/],
     ['JWT_SECRET', { JWT_SECRET: 'PLACEHOLDER-jwt-secret' }, /placeholder/],
     ['JWT_SECRET', { JWT_SECRET: 'x' }, /at least 32 bytes/],
+    // Every secret of a rotation list is held to the same rules as the first.
+    ['SESSION_SECRET', { SESSION_SECRET: `${'n'.repeat(32)},${'o'.repeat(31)}` }, /entries must be at least 32 bytes/],
+    ['SESSION_SECRET', { SESSION_SECRET: `${'n'.repeat(32)},logway-dev-session-secret` }, /development secret/],
+    ['SESSION_SECRET', { SESSION_SECRET: `${'n'.repeat(32)},changeme-${'o'.repeat(32)}` }, /placeholder/],
+    ['JWT_SECRET', { SESSION_SECRET: `${'n'.repeat(32)},${'y'.repeat(32)}` }, /must differ from SESSION_SECRET/],
   ])('refuses an unsafe %s', (variable, change, message) => {
     const err = refusal({ ...safe, ...change });
     expect(err.variable).toBe(variable);
@@ -96,6 +101,15 @@ describe('loadConfig in production', () => {
     expect(c.apiKeys).toEqual(['logway-dev-key']);
     expect(c.warnings.join('\n')).toMatch(/API_KEYS/);
     expect(c.warnings.join('\n')).toMatch(/SESSION_SECRET/);
+  });
+
+  it('reads SESSION_SECRET as a list: the first signs, every one is accepted', () => {
+    const c = loadConfig({ ...safe, SESSION_SECRET: ` ${'n'.repeat(32)} , ${'o'.repeat(32)} ` });
+    expect(c.sessionSecret).toBe('n'.repeat(32));
+    expect(c.sessionSecrets).toEqual(['n'.repeat(32), 'o'.repeat(32)]);
+    expect(c.warnings).toEqual([]);
+    expect(refusal({ SESSION_SECRET: `${'n'.repeat(16)},short` }).message).toMatch(/SESSION_SECRET must be at least 16 characters/);
+    expect(loadConfig({}).maxStreamsPerSession).toBe(5);
   });
 
   it('reads the drain destination policy', () => {
