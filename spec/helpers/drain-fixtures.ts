@@ -1,4 +1,5 @@
 /** Shared bits of the drain integration tests: Akkeris app-log messages, syslog frame parsing, an HTTPS receiver, polling. */
+import type http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { Core } from '../../lib/core';
@@ -113,26 +114,27 @@ export class HttpsReceiver {
     this.server = https.createServer({ cert: cert.cert, key: cert.key }, (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', async () => {
-        const body = Buffer.concat(chunks);
-        const r: ReceivedRequest = { path: req.url ?? '', headers: req.headers, body, status: 0, messages: [] };
-        try {
-          r.messages = splitOctetCounted(body);
-        } catch {
-          r.messages = [];
-        }
-        const n = this.requests.filter((x) => x.path === r.path).length;
-        this.requests.push(r);
-        r.status = await this.answer(r, n);
-        if (res.destroyed) return;
-        res.writeHead(r.status, { 'Content-Type': 'text/plain' });
-        res.end();
-      });
+      req.on('end', () => void this.respond(req.url ?? '', req.headers, Buffer.concat(chunks), res));
     });
     this.server.on('connection', (s: net.Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
+  }
+
+  private async respond(path: string, headers: http.IncomingHttpHeaders, body: Buffer, res: http.ServerResponse): Promise<void> {
+    const r: ReceivedRequest = { path, headers, body, status: 0, messages: [] };
+    try {
+      r.messages = splitOctetCounted(body);
+    } catch {
+      r.messages = [];
+    }
+    const n = this.requests.filter((x) => x.path === r.path).length;
+    this.requests.push(r);
+    r.status = await this.answer(r, n);
+    if (res.destroyed) return;
+    res.writeHead(r.status, { 'Content-Type': 'text/plain' });
+    res.end();
   }
 
   async listen(port = 0): Promise<number> {
