@@ -31,3 +31,38 @@ export function appMessage(app: string, space: string, log: string, time = new D
     tag: 'x',
   });
 }
+
+export interface ProducedMessage extends AppMessageOptions {
+  log: string;
+  time?: Date;
+}
+
+/** Strictly increasing line times: close to now, or one millisecond apart from `from` (epoch ms). */
+export function increasingTimes(from?: number): () => Date {
+  let last = (from ?? 0) - 1;
+  return () => new Date((last = from === undefined ? Math.max(last + 1, Date.now()) : last + 1));
+}
+
+/**
+ * Produces `app`'s lines to `space`'s topic (keyed by app, as fluentd does); resolves to them as
+ * an Akkeris text session shows them. A line without a time gets the next of `nextTime`.
+ */
+export async function produceAppLines(
+  kafka: { produce(topic: string, records: { key: string; value: string }[]): Promise<unknown> },
+  space: string,
+  app: string,
+  msgs: (string | ProducedMessage)[],
+  nextTime: () => Date,
+): Promise<string[]> {
+  const expected: string[] = [];
+  const records = msgs.map((msg) => {
+    const m = typeof msg === 'string' ? { log: msg } : msg;
+    const t = m.time ?? nextTime();
+    const type = m.type ?? 'web';
+    const tag = m.pod?.startsWith('akkeris/') ? m.pod : `app[${type}.${m.pod ? m.pod.slice(`${app}-${type}-`.length) : POD}]`;
+    expected.push(`${t.toISOString()} ${app}-${space} ${tag}: ${m.log}`);
+    return { key: app, value: appMessage(app, space, m.log, t, m) };
+  });
+  await kafka.produce(space, records);
+  return expected;
+}

@@ -9,20 +9,14 @@ import request from 'supertest';
 import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
 import { createTailFeature, TailFeature, TailFeatureOptions } from '../../lib/tail/feature';
-import { appMessage, AppMessageOptions, POD } from './app-message';
+import { increasingTimes, produceAppLines, ProducedMessage } from './app-message';
 import { authHeader, createTestCore, uniqueName } from './env';
 import { Stream } from './stream';
 import { waitFor } from './wait';
 
-export interface ProducedMessage extends AppMessageOptions {
-  log: string;
-  time?: Date;
-}
-
 export class TailNode {
   base = '';
-  /** Times strictly increasing and close to now, so "the last N" and "in order" are well defined. */
-  private clock = 0;
+  readonly nextTime = increasingTimes();
   private streams: Stream[] = [];
 
   private constructor(
@@ -49,22 +43,9 @@ export class TailNode {
     return `${app}-${this.space}`;
   }
 
-  nextTime(): Date {
-    return new Date((this.clock = Math.max(this.clock + 1, Date.now())));
-  }
-
   /** Produces `app`'s lines to the space's topic; resolves to them as an Akkeris text session shows them. */
-  async produce(app: string, msgs: ProducedMessage[]): Promise<string[]> {
-    const expected: string[] = [];
-    const records = msgs.map((m) => {
-      const t = m.time ?? this.nextTime();
-      const type = m.type ?? 'web';
-      const tag = m.pod?.startsWith('akkeris/') ? m.pod : `app[${type}.${m.pod ? m.pod.slice(`${app}-${type}-`.length) : POD}]`;
-      expected.push(`${t.toISOString()} ${this.key(app)} ${tag}: ${m.log}`);
-      return { key: app, value: appMessage(app, this.space, m.log, t, m) };
-    });
-    await this.core.kafka.produce(this.space, records);
-    return expected;
+  produce(app: string, msgs: (string | ProducedMessage)[]): Promise<string[]> {
+    return produceAppLines(this.core.kafka, this.space, app, msgs, this.nextTime);
   }
 
   /** Creates a log session (201 expected) and returns its logplex_url. */
@@ -97,9 +78,23 @@ export class TailNode {
     for (const k of appKeys) await waitFor(`${k} registered from the stream`, () => this.core.apps.find(k));
   }
 
+  /** Drops the space's apps from PostgreSQL: the registry of a node that never saw them (tests share one database). */
+  async forgetApps(): Promise<void> {
+    await this.core.db.query('DELETE FROM apps WHERE space = $1', [this.space]);
+  }
+
+  private featureStopped = false;
+
+  /** Stops the tail feature only (what SIGTERM does first); stop() then closes the rest. */
+  async stopFeature(): Promise<void> {
+    this.featureStopped = true;
+    await this.feature.stop();
+  }
+
   async stop(): Promise<void> {
     this.streams.forEach((s) => s.close());
-    await this.feature.stop();
+    if (!this.featureStopped) await this.feature.stop();
+    this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
     await closeCore(this.core);
   }

@@ -2,7 +2,7 @@
 import type { TailFeature } from '../../lib/tail/feature';
 import { uniqueName } from '../helpers/env';
 import type { Stream } from '../helpers/stream';
-import { ProducedMessage, TailNode } from '../helpers/tail-node';
+import { TailNode } from '../helpers/tail-node';
 
 jest.setTimeout(90_000);
 
@@ -12,30 +12,26 @@ describe('log-session streams (real Kafka)', () => {
   const space = uniqueName('sp');
   const a1 = uniqueName('a');
   const k1 = `${a1}-${space}`;
-  const produce = (app: string, msgs: ProducedMessage[]) => node.produce(app, msgs);
-  const session = (app: string, body: object, path?: string) => node.session(app, body, path);
-  const open = (url: string, headers?: Record<string, string>) => node.open(url, headers);
 
   beforeAll(async () => {
     node = await TailNode.start({ space, feature: { keepaliveMs: 300, retryMs: 1500, sessionBufferLines: 50 } });
     ({ feature } = node);
-    // A brand-new space: the hub must pick its topic up without a restart.
-    await produce(a1, [{ log: 'first line of a new space' }]);
+    await node.produce(a1, ['a first line']);
     await node.subscribed(k1);
   });
 
   afterAll(() => node?.stop());
 
   it('SSE: retry hint, ids, data lines, keepalive, clean end; Last-Event-ID resumes without history', async () => {
-    const hist = await produce(a1, [{ log: 'sse h1' }, { log: 'sse h2' }]);
+    const hist = await node.produce(a1, [{ log: 'sse h1' }, { log: 'sse h2' }]);
     await node.consumed(k1, 'sse h2');
-    const url = await session(k1, { lines: 2, tail: true });
-    const s = open(url, { Accept: 'text/event-stream' });
+    const url = await node.session(k1, { lines: 2, tail: true });
+    const s = node.open(url, { Accept: 'text/event-stream' });
     await s.until((x) => x.text.includes('data: ' + hist[1]), 20000, 'history events');
     expect(s.headers['content-type']).toMatch(/^text\/event-stream/);
     expect(s.text.startsWith('retry: 1500\n\n')).toBe(true);
     await s.until((x) => x.text.includes(': keepalive\n'), 20000, 'keepalive comment');
-    const live1 = await produce(a1, [{ log: 'sse l1' }]);
+    const live1 = await node.produce(a1, [{ log: 'sse l1' }]);
     await s.until((x) => x.text.includes('data: ' + live1[0]), 20000, 'live event');
     const events = s.text.split('\n\n').filter((e) => e.startsWith('id: '));
     expect(events.map((e) => e.split('\n')[1])).toEqual([...hist, ...live1].map((l) => `data: ${l}`));
@@ -44,10 +40,10 @@ describe('log-session streams (real Kafka)', () => {
     s.close();
 
     // While the client is away, more lines; the resumed stream starts right after the last id.
-    const missed = await produce(a1, [{ log: 'sse m1' }, { log: 'sse m2' }]);
-    const r = open(url, { Accept: 'text/event-stream', 'Last-Event-ID': lastId });
+    const missed = await node.produce(a1, [{ log: 'sse m1' }, { log: 'sse m2' }]);
+    const r = node.open(url, { Accept: 'text/event-stream', 'Last-Event-ID': lastId });
     await r.until((x) => x.text.includes('data: ' + missed[1]), 20000, 'missed lines after resume');
-    const live2 = await produce(a1, [{ log: 'sse l2' }]);
+    const live2 = await node.produce(a1, [{ log: 'sse l2' }]);
     await r.until((x) => x.text.includes('data: ' + live2[0]), 20000, 'live after resume');
     const data = r.text
       .split('\n')
@@ -57,15 +53,15 @@ describe('log-session streams (real Kafka)', () => {
     r.close();
 
     // Without tail the SSE response ends cleanly after the history.
-    const n = open(await session(k1, { lines: 1, tail: false }), { Accept: 'text/event-stream' });
+    const n = node.open(await node.session(k1, { lines: 1, tail: false }), { Accept: 'text/event-stream' });
     await n.done();
     expect(n.text).toMatch(/^retry: 1500\n\nid: \S+\ndata: \S+Z \S+ app\[web\.\S+\]: sse l2\n\n$/);
   });
 
   it('a slow client gets the L11 line later; the other sessions get every line', async () => {
-    const url = await session(k1, { lines: 1, tail: true });
-    const slow = open(url);
-    const fast = open(url);
+    const url = await node.session(k1, { lines: 1, tail: true });
+    const slow = node.open(url);
+    const fast = node.open(url);
     await slow.until((x) => x.lines().length >= 1);
     await fast.until((x) => x.lines().length >= 1);
     slow.res!.pause();
@@ -73,7 +69,7 @@ describe('log-session streams (real Kafka)', () => {
     const pad = 'x'.repeat(2000);
     const total = 6000;
     for (let i = 0; i < total; i += 200) {
-      await produce(
+      await node.produce(
         a1,
         Array.from({ length: 200 }, (_, j) => ({ log: `slow ${i + j} ${pad}` })),
       );

@@ -5,9 +5,9 @@ import request from 'supertest';
 import type { Core } from '../../lib/core';
 import type { TailFeature } from '../../lib/tail/feature';
 import { resumeTag } from '../../lib/tail/token';
-import { POD } from '../helpers/app-message';
 import { uniqueName, authHeader } from '../helpers/env';
-import { ProducedMessage, TailNode } from '../helpers/tail-node';
+import { POD, ProducedMessage } from '../helpers/app-message';
+import { TailNode } from '../helpers/tail-node';
 import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(90_000);
