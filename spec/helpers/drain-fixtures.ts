@@ -4,6 +4,8 @@ import https from 'node:https';
 import net from 'node:net';
 import type { Core } from '../../lib/core';
 import type { TestCert } from './test-cert';
+import { appMessage } from './app-message';
+import { waitFor as waitForState } from './wait';
 
 export interface ProducedLine {
   dyno: string;
@@ -13,22 +15,7 @@ export interface ProducedLine {
 
 /** Fluentd JSON as an app container writes it to its space's topic (docs/design.md §2); dyno = web.<pod suffix>. */
 export function appLog(app: string, space: string, podSuffix: string, text: string, stream = 'stdout'): string {
-  return JSON.stringify({
-    log: `${text}\n`,
-    stream,
-    time: new Date().toISOString(),
-    docker: { container_id: 'c0ffee' },
-    kubernetes: {
-      namespace_name: space,
-      pod_id: '5391',
-      pod_name: `${app}-web-${podSuffix}`,
-      container_name: app,
-      labels: { name: app },
-      host: 'ip-10-0-0-1',
-    },
-    topic: space,
-    tag: 'x',
-  });
+  return appMessage(app, space, text, new Date(), { pod: `${app}-web-${podSuffix}`, stream });
 }
 
 /**
@@ -154,14 +141,9 @@ export class HttpsReceiver {
   }
 }
 
-/** Polls `cond` until true or the deadline; the deadline only bounds a failing test, it is never the assertion. */
+/** waitFor of spec/helpers/wait.ts with the drain specs' argument order and defaults. */
 export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000, everyMs = 50): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  await waitForState(what, cond, timeoutMs, everyMs);
 }
 
 /** Message text → how many times it arrived. */

@@ -12,7 +12,6 @@ const line = (overrides: Partial<LogLine>): LogLine =>
     time: new Date('2018-03-24T11:59:00.000Z'),
     dyno: 'web.1562910588-cg82f',
     message: 'GET /health 200',
-    position: { topic: 'space', partition: 0, offset: '1' },
     ...overrides,
   });
 
