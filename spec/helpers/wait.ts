@@ -2,10 +2,11 @@
 
 /**
  * Polls `fn` until it returns a truthy value, which it returns. The deadline only bounds a failing
- * test; it is never the assertion. A throw from `fn` counts as "not yet" and is reported on timeout.
+ * test; it is never the assertion. A throw from `fn` counts as "not yet" and is reported on timeout,
+ * as is `what` (a function: the state at that moment).
  */
 export async function waitFor<T>(
-  what: string,
+  what: string | (() => string),
   fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   ms = 20000,
   everyMs = 100,
@@ -19,7 +20,8 @@ export async function waitFor<T>(
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
