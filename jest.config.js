@@ -3,6 +3,8 @@ const tsJest = ['ts-jest', {}];
 module.exports = {
   // A per-project testTimeout is ignored by jest 29; integration tests talk to real services.
   testTimeout: 60000,
+  // JEST_SHUFFLE_SEED=<integer>: the test files in a seeded shuffle, to show order dependencies.
+  testSequencer: '<rootDir>/spec/helpers/shuffle-sequencer.mjs',
   projects: [
     {
       displayName: 'unit',

@@ -1,8 +1,11 @@
 /** Shared bits of the drain integration tests: Akkeris app-log messages, syslog frame parsing, an HTTPS receiver, polling. */
+import type http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { Core } from '../../lib/core';
 import type { TestCert } from './test-cert';
+import { appMessage } from './app-message';
+import { waitFor as waitForState } from './wait';
 
 export interface ProducedLine {
   dyno: string;
@@ -12,22 +15,7 @@ export interface ProducedLine {
 
 /** Fluentd JSON as an app container writes it to its space's topic (docs/design.md §2); dyno = web.<pod suffix>. */
 export function appLog(app: string, space: string, podSuffix: string, text: string, stream = 'stdout'): string {
-  return JSON.stringify({
-    log: `${text}\n`,
-    stream,
-    time: new Date().toISOString(),
-    docker: { container_id: 'c0ffee' },
-    kubernetes: {
-      namespace_name: space,
-      pod_id: '5391',
-      pod_name: `${app}-web-${podSuffix}`,
-      container_name: app,
-      labels: { name: app },
-      host: 'ip-10-0-0-1',
-    },
-    topic: space,
-    tag: 'x',
-  });
+  return appMessage(app, space, text, new Date(), { pod: `${app}-web-${podSuffix}`, stream });
 }
 
 /**
@@ -113,26 +101,27 @@ export class HttpsReceiver {
     this.server = https.createServer({ cert: cert.cert, key: cert.key }, (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', async () => {
-        const body = Buffer.concat(chunks);
-        const r: ReceivedRequest = { path: req.url ?? '', headers: req.headers, body, status: 0, messages: [] };
-        try {
-          r.messages = splitOctetCounted(body);
-        } catch {
-          r.messages = [];
-        }
-        const n = this.requests.filter((x) => x.path === r.path).length;
-        this.requests.push(r);
-        r.status = await this.answer(r, n);
-        if (res.destroyed) return;
-        res.writeHead(r.status, { 'Content-Type': 'text/plain' });
-        res.end();
-      });
+      req.on('end', () => void this.respond(req.url ?? '', req.headers, Buffer.concat(chunks), res));
     });
     this.server.on('connection', (s: net.Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
+  }
+
+  private async respond(path: string, headers: http.IncomingHttpHeaders, body: Buffer, res: http.ServerResponse): Promise<void> {
+    const r: ReceivedRequest = { path, headers, body, status: 0, messages: [] };
+    try {
+      r.messages = splitOctetCounted(body);
+    } catch {
+      r.messages = [];
+    }
+    const n = this.requests.filter((x) => x.path === r.path).length;
+    this.requests.push(r);
+    r.status = await this.answer(r, n);
+    if (res.destroyed) return;
+    res.writeHead(r.status, { 'Content-Type': 'text/plain' });
+    res.end();
   }
 
   async listen(port = 0): Promise<number> {
@@ -152,14 +141,9 @@ export class HttpsReceiver {
   }
 }
 
-/** Polls `cond` until true or the deadline; the deadline only bounds a failing test, it is never the assertion. */
+/** waitFor of spec/helpers/wait.ts with the drain specs' argument order and defaults. */
 export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000, everyMs = 50): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  await waitForState(what, cond, timeoutMs, everyMs);
 }
 
 /** Message text → how many times it arrived. */
@@ -167,6 +151,18 @@ export function tally(messages: string[]): Map<string, number> {
   const m = new Map<string, number>();
   for (const x of messages) m.set(x, (m.get(x) ?? 0) + 1);
   return m;
+}
+
+/**
+ * Produced = delivered + parked, exactly: every line that arrived or was parked was produced, and
+ * none is missing. Resolves to the number of duplicate deliveries.
+ */
+export function expectAccountedFor(produced: ProducedLine[], delivered: string[], parked: string[]): number {
+  const got = tally(delivered);
+  const want = new Set(produced.map((p) => p.message));
+  for (const m of [...got.keys(), ...parked]) expect(want.has(m)).toBe(true);
+  expect(new Set([...got.keys(), ...parked]).size).toBe(produced.length);
+  return delivered.length - got.size;
 }
 
 /** Checks every dyno's lines arrived in produced order (first arrival of each line). */

@@ -6,6 +6,8 @@ import { createCore, Core } from '../../lib/core';
 import { createLogger } from '../../lib/logger';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** Where scripts/stack keeps the local stack (its jars, its data): LOGWAY_STACK_DIR, as for scripts/stack, else .stack. */
+export const STACK_DIR = process.env.LOGWAY_STACK_DIR ?? path.join(REPO_ROOT, '.stack');
 export const TEST_API_KEY = 'test-api-key';
 export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789';
 

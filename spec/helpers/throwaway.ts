@@ -13,7 +13,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from './env';
+import { STACK_DIR } from './env';
 import { waitFor } from './wait';
 
 const run = promisify(execFile);
@@ -265,7 +265,7 @@ export class ThrowawayInflux extends Throwaway {
   }
 }
 
-const KAFKA_LIBS = path.join(REPO_ROOT, '.stack', 'kafka', 'libs');
+const KAFKA_LIBS = path.join(STACK_DIR, 'kafka', 'libs');
 
 /** A single-node KRaft Kafka (broker and controller), the stack's jars, its own ports and log dir. */
 export class ThrowawayKafka extends Throwaway {

@@ -21,6 +21,7 @@ const BIN = path.join(REPO_ROOT, 'dist', 'bin', 'logway.js');
 const core: Core = createTestCore();
 // The CLI cases never need the build-log consumer (builds are written through the store).
 const features: Feature[] = createFeatures(core, { builds: { consume: false }, drains: { worker: false } });
+const started: Feature[] = [];
 const wired = new Set(features.map((f) => f.name));
 const hasRoute = (method: string, p: string) =>
   features.some((f) =>
@@ -81,7 +82,10 @@ const appLog = (log: string, pod = `${appName}-web-1562910588-cg82f`) => ({
 
 beforeAll(async () => {
   if (!fs.existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` first (scripts/test does).`);
-  for (const f of features) await f.start?.();
+  for (const f of features) {
+    await f.start?.();
+    started.push(f);
+  }
   server = http.createServer(createApp(core, features));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -91,9 +95,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise((r) => server?.close(r));
-  for (const f of [...features].reverse()) await f.stop?.();
+  // Only what beforeAll got to: a server never created, or features never started, left this hook waiting forever.
+  if (server) {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+  for (const f of started.reverse()) await f.stop?.();
   await closeCore(core);
 });
 

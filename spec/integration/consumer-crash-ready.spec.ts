@@ -11,19 +11,9 @@ import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
 import type { RunningConsumer } from '../../lib/kafka';
 import { createTestCore, uniqueName } from '../helpers/env';
+import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(90_000);
-
-/** Until fn holds; the jest timeout is the only bound (`what` says what was awaited if it hits). */
-async function poll<T>(fn: () => Promise<T | false | undefined>, what: () => string): Promise<T> {
-  const deadline = Date.now() + 80_000;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`still waiting: ${what()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('readiness and a crash-looping consumer', () => {
   let core: Core;
@@ -58,9 +48,11 @@ describe('readiness and a crash-looping consumer', () => {
     // restarting; nobody restarts this one (kafkajs gave up), so it is crash-looping once its first
     // crash is CRASH_LOOP.graceMs old (the source would have started it again within seconds).
     // The crash is awaited first: a probe sent before it lands would rightly still say UP.
-    await poll(
-      async () => (core.dependencies.consumerStates()[name]?.crashes ?? 0) >= 1,
+    await waitFor(
       () => JSON.stringify(core.dependencies.consumerStates()),
+      async () => (core.dependencies.consumerStates()[name]?.crashes ?? 0) >= 1,
+      80_000,
+      200,
     );
     const restarting = await request(app).get('/health/ready');
     expect(restarting.status).toBe(200);
@@ -70,12 +62,14 @@ describe('readiness and a crash-looping consumer', () => {
       error: expect.stringMatching(/^restarting \(1 crash since \S+Z, no progress since\)$/),
     });
 
-    const down = await poll(
+    const down = await waitFor(
+      () => JSON.stringify(core.dependencies.consumerStates()),
       async () => {
         const res = await request(app).get('/health/ready');
         return res.status === 503 && (core.dependencies.consumerStates()[name]?.crashes ?? 0) >= 1 && res;
       },
-      () => JSON.stringify(core.dependencies.consumerStates()),
+      80_000,
+      200,
     );
     expect(down.body.state).toBe('DOWN');
     expect(down.body.message).toBe(`Not ready: consumer ${name} crash-looping.`);
@@ -90,13 +84,15 @@ describe('readiness and a crash-looping consumer', () => {
     // stopping it afterwards would forget the successor's state (failed in a fresh-clone run).
     await consumer.stop().catch(() => undefined);
     consumer = await start();
-    const up = await poll(
+    const up = await waitFor(
+      () => JSON.stringify(core.dependencies.consumerStates()),
       async () => {
         const res = await request(app).get('/health/ready');
         // An empty fetch already counts as progress; the batch is what this test is about.
         return res.status === 200 && handled >= 1 && res.body.dependencies[`consumer:${name}`] && res;
       },
-      () => JSON.stringify(core.dependencies.consumerStates()),
+      80_000,
+      200,
     );
     expect(handled).toBeGreaterThanOrEqual(1);
     expect(up.body.state).toBe('UP');

@@ -1,12 +1,9 @@
 /**
- * Logs worth reading (issue 13): an InfluxDB outage (INFLUX_URL pointing at a closed port) under
+ * Logs worth reading (issue 13): an InfluxDB outage (INFLUX_URL at a port that resets every connection) under
  * many metrics requests is one warn line naming what it affects, not one per request; no 503 log
  * line carries a stack; the dependency gauge reads 0; when InfluxDB answers again, one info line
  * says how long it was gone. PostgreSQL and Kafka are the real ones.
  */
-import http from 'node:http';
-import net from 'node:net';
-import { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { createApp } from '../../bin/wiring';
 import { closeCore, createCore, Core } from '../../lib/core';
@@ -14,28 +11,24 @@ import { createLogger } from '../../lib/logger';
 import { createMetricsFeature } from '../../lib/metrics';
 import { testConfig, uniqueName, authHeader } from '../helpers/env';
 import { CapturedLog } from '../helpers/captured-log';
+import { SwitchableServer } from '../helpers/ports';
 
 jest.setTimeout(90_000);
-
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('an InfluxDB outage in the logs', () => {
   const captured = new CapturedLog();
   const appKey = `${uniqueName('o')}-${uniqueName('sp')}`;
   let core: Core;
   let app: ReturnType<typeof createApp>;
-  let port: number;
-  let influx: http.Server | undefined;
+  // Holds its port throughout: a port closed and reused by the next listen(0) answered 404, not 503.
+  const influx = new SwitchableServer((_req, res) => {
+    res.statusCode = 204;
+    res.end();
+  });
 
   beforeAll(async () => {
-    port = await closedPort();
-    const config = testConfig({ LOG_LEVEL: 'debug', INFLUX_URL: `http://127.0.0.1:${port}` });
+    await influx.listen();
+    const config = testConfig({ LOG_LEVEL: 'debug', INFLUX_URL: influx.url });
     core = createCore(config, { logger: createLogger('debug', captured), defaultMetrics: false });
     await core.apps.register(appKey);
     // createApp mounts /health and /metrics; the metrics feature brings its own routes.
@@ -43,7 +36,7 @@ describe('an InfluxDB outage in the logs', () => {
   });
 
   afterAll(async () => {
-    if (influx) await new Promise<void>((r) => influx!.close(() => r()));
+    await influx.close();
     if (core) await closeCore(core);
   });
 
@@ -77,11 +70,7 @@ describe('an InfluxDB outage in the logs', () => {
     expect(metrics.text).toContain('logway_dependency_state_changes_total{dependency="influxdb",state="down"} 1');
 
     // InfluxDB answers again on that port: the next readiness check brings it back, said once.
-    influx = http.createServer((_req, res) => {
-      res.statusCode = 204;
-      res.end();
-    });
-    await new Promise<void>((r) => influx!.listen(port, '127.0.0.1', r));
+    influx.up = true;
     for (let i = 0; i < 3; i++) expect((await request(app).get('/health/ready')).body.state).toBe('UP');
     const back = captured.lines().filter((l) => l.dependency === 'influxdb' && l.level === 30);
     expect(back).toHaveLength(1);

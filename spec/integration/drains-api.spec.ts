@@ -5,6 +5,7 @@ import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
 import { createDrainsFeature, DrainsFeature } from '../../drains/feature';
 import { authHeader, createTestCore, uniqueName } from '../helpers/env';
+import { appKeyLine } from '../helpers/log-line';
 
 jest.setTimeout(60_000);
 
@@ -164,18 +165,7 @@ describe('DLQ storage', () => {
   it('parks a line carrying a NUL byte (stored as U+FFFD) instead of refusing it forever', async () => {
     const created = await post(`/apps/${appKey}/log-drains`, { url: 'https://192.0.2.33/nul' });
     expect(created.status).toBe(201);
-    const line = {
-      time: new Date(),
-      app: appKey.split('-')[0],
-      space,
-      appKey,
-      source: 'app',
-      dyno: 'web.1',
-      processType: 'web',
-      severity: 6,
-      message: 'binary\u0000junk',
-      position: { topic: space, partition: 0, offset: '1' },
-    };
+    const line = appKeyLine(appKey, { time: new Date(), message: 'binary\u0000junk' });
     const now = new Date();
     const parked = await feature.dlq.park([
       { drainId: created.body.id, appKey, line, attempts: 1, lastError: 'HTTP 400', firstAttemptAt: now, lastAttemptAt: now },

@@ -12,7 +12,7 @@ import { closeCore, Core } from '../../lib/core';
 import { createDrainsFeature, DrainsFeature } from '../../drains/feature';
 import { createTestCore, REPO_ROOT, uniqueName } from '../helpers/env';
 import { makeTestCert, TestCert } from '../helpers/test-cert';
-import { HttpsReceiver, parseRfc5424, produceLines, tally, waitFor } from '../helpers/drain-fixtures';
+import { expectAccountedFor, HttpsReceiver, parseRfc5424, produceLines, waitFor } from '../helpers/drain-fixtures';
 
 jest.setTimeout(180_000);
 
@@ -115,13 +115,8 @@ describe.each(MODES.map((processes, i) => [processes, spaces[i]] as const))('%i 
     second.kill('SIGTERM');
     await exited(second);
 
-    const got = tally(delivered());
     const parkedLines = await parked();
-    const want = new Set(produced.map((p) => p.message));
-    for (const m of [...got.keys(), ...parkedLines]) expect(want.has(m)).toBe(true);
-    // produced = delivered + parked, exactly.
-    expect(new Set([...got.keys(), ...parkedLines]).size).toBe(total);
-    const duplicates = delivered().length - got.size;
+    const duplicates = expectAccountedFor(produced, delivered(), parkedLines);
     if (process.env.DRAIN_TEST_VERBOSE)
       process.stderr.write(`worker crash: delivered at kill ${atKill}, duplicates ${duplicates}, parked ${parkedLines.length}\n`);
     // The new worker resumed from the committed offsets, not from the beginning: it resent at most

@@ -11,6 +11,7 @@ import { closeCore, Core } from '../../lib/core';
 import { createDrainsFeature, DrainsFeature } from '../../drains/feature';
 import { authHeader, createTestCore, uniqueName } from '../helpers/env';
 import { produceLines, waitFor } from '../helpers/drain-fixtures';
+import { appKeyLine } from '../helpers/log-line';
 
 jest.setTimeout(120_000);
 
@@ -122,19 +123,13 @@ it('a sink answering a NUL byte in its status reason: the line is parked with a 
 it('quarantines a line PostgreSQL refuses even alone, and stores the rest of its batch', async () => {
   const appKey = `${uniqueName('q')}-${space}`;
   const drain = await createDrain(appKey, `http://127.0.0.1:${refusingSink.port}/q`);
-  const line = (message: string) => ({
-    time: new Date(),
-    app: appKey.split('-')[0],
-    space,
-    appKey,
-    source: 'app',
-    dyno: 'web.1',
-    processType: 'web',
-    severity: 6,
-    message,
-    // One DLQ row per Kafka position: each line its own offset.
-    position: { topic: space, partition: 0, offset: String(['first', 'refused', 'third'].indexOf(message) + 1) },
-  });
+  // One DLQ row per Kafka position: each line its own offset.
+  const line = (message: string) =>
+    appKeyLine(appKey, {
+      time: new Date(),
+      message,
+      position: { topic: space, partition: 0, offset: String(['first', 'refused', 'third'].indexOf(message) + 1) },
+    });
   const entry = (drainId: string, message: string) => ({
     drainId,
     appKey,

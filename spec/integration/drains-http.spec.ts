@@ -8,10 +8,10 @@
 import fs from 'node:fs';
 import express from 'express';
 import request from 'supertest';
-import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
-import { createDrainsFeature, DrainsFeature, DrainsOptions } from '../../drains/feature';
+import type { DrainsFeature, DrainsOptions } from '../../drains/feature';
 import { authHeader, createTestCore, uniqueName } from '../helpers/env';
+import { createDrain as createDrainOn, DrainsNode, startDrainsNode, stopDrainsNodes } from '../helpers/drains-node';
 import { makeTestCert, TestCert } from '../helpers/test-cert';
 import { HttpsReceiver, inOrderPerDyno, parseRfc5424, produceLines, tally, waitFor } from '../helpers/drain-fixtures';
 
@@ -25,15 +25,9 @@ let receiver: HttpsReceiver;
 const space = uniqueName('dhs');
 const newApp = () => uniqueName('dh');
 
-/** A node's drains: in this process (workers 1) or in 2 worker processes, each on its own space. */
-interface Node {
-  feature: DrainsFeature;
-  app: express.Express;
-  space: string;
-  workers: number;
-}
-let inProcess: Node;
-let twoProcesses: Node;
+/** The node's drains in this process and in 2 worker processes, each on its own space. */
+let inProcess: DrainsNode;
+let twoProcesses: DrainsNode;
 
 function drainsOptions(): DrainsOptions {
   return {
@@ -57,37 +51,19 @@ beforeAll(async () => {
   receiver = new HttpsReceiver(cert);
   await receiver.listen();
   core = createTestCore();
-  await core.kafka.createTopic(space, 3);
-  feature = createDrainsFeature(core, { ...drainsOptions(), topics: [space] });
-  app = createApp(core, [feature]);
-  await feature.start?.();
-  inProcess = { feature, app, space, workers: 1 };
-  const multiSpace = uniqueName('dhs');
-  await core.kafka.createTopic(multiSpace, 3);
-  const multi = createDrainsFeature(core, { ...drainsOptions(), topics: [multiSpace], processes: 2 });
-  twoProcesses = { feature: multi, app: createApp(core, [multi]), space: multiSpace, workers: 2 };
-  await multi.start?.();
+  inProcess = await startDrainsNode(core, space, drainsOptions());
+  ({ feature, app } = inProcess);
+  twoProcesses = await startDrainsNode(core, uniqueName('dhs'), drainsOptions(), 2);
 });
 
 afterAll(async () => {
-  // This file's drains (and their DLQ lines) go, so later workers do not carry them.
-  for (const s of [space, twoProcesses?.space])
-    if (core && s) await core.db.query('DELETE FROM log_drains WHERE token LIKE $1', [`%-${s}`]).catch(() => undefined);
-  await feature?.stop?.();
-  await twoProcesses?.feature.stop?.();
+  await stopDrainsNodes(core, [inProcess, twoProcesses]);
   await receiver?.close();
   if (core) await closeCore(core);
   if (cert) fs.rmSync(cert.dir, { recursive: true, force: true });
 });
 
-async function createDrain(appKey: string, url: string, node: Node = inProcess): Promise<string> {
-  await core.apps.register(appKey);
-  const res = await request(node.app).post(`/apps/${appKey}/log-drains`).set(authHeader).send({ url });
-  expect(res.status).toBe(201);
-  const id = res.body.id as string;
-  await waitFor(async () => (await node.feature.drainState(id))?.workers === node.workers, `drain ${id} live in every worker`, 10_000);
-  return id;
-}
+const createDrain = (appKey: string, url: string, node: DrainsNode = inProcess) => createDrainOn(core, node, appKey, url);
 
 const dlqCount = (drain: string) => feature.dlq.count({ drain });
 

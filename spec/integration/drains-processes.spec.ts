@@ -12,7 +12,7 @@ import { createDrainsFeature, DrainsFeature } from '../../drains/feature';
 import { healthRouter } from '../../routes/health';
 import { createTestCore, uniqueName } from '../helpers/env';
 import { makeTestCert, TestCert } from '../helpers/test-cert';
-import { HttpsReceiver, parseRfc5424, produceLines, tally, waitFor } from '../helpers/drain-fixtures';
+import { expectAccountedFor, HttpsReceiver, parseRfc5424, produceLines, waitFor } from '../helpers/drain-fixtures';
 
 jest.setTimeout(180_000);
 
@@ -96,13 +96,8 @@ it('a SIGKILLed worker process shows in readiness, is restarted, and its partiti
   await waitFor(() => core.dependencies.crashedConsumers().length === 0, 'the restarted process consuming', 60_000, 100);
   expect((await request(app).get('/health/ready')).body.dependencies['consumer:drains/1'].state).toBe('UP');
 
-  const got = tally(delivered());
   const parkedLines = await parked();
-  const want = new Set(produced.map((p) => p.message));
-  for (const m of [...got.keys(), ...parkedLines]) expect(want.has(m)).toBe(true);
-  // produced = delivered + parked, exactly.
-  expect(new Set([...got.keys(), ...parkedLines]).size).toBe(total);
-  const duplicates = delivered().length - got.size;
+  const duplicates = expectAccountedFor(produced, delivered(), parkedLines);
   if (process.env.DRAIN_TEST_VERBOSE)
     process.stderr.write(`process kill: delivered at kill ${atKill}, duplicates ${duplicates}, parked ${parkedLines.length}\n`);
   // Resent only what the dead process had delivered and not yet committed, never everything.

@@ -6,12 +6,10 @@
  * produced line delivered or parked, duplicates counted and bounded.
  */
 import fs from 'node:fs';
-import express from 'express';
-import request from 'supertest';
-import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
-import { createDrainsFeature, DrainsFeature, DrainsOptions } from '../../drains/feature';
-import { authHeader, createTestCore, uniqueName } from '../helpers/env';
+import type { DrainsFeature, DrainsOptions } from '../../drains/feature';
+import { createTestCore, uniqueName } from '../helpers/env';
+import { createDrain as createDrainOn, DrainsNode, startDrainsNode, stopDrainsNodes } from '../helpers/drains-node';
 import { makeTestCert, TestCert } from '../helpers/test-cert';
 import { Listener, Rsyslog, rsyslogAvailable } from '../helpers/rsyslog';
 import { inOrderPerDyno, ProducedLine, produceLines, tally, waitFor } from '../helpers/drain-fixtures';
@@ -22,22 +20,15 @@ if (!rsyslogAvailable()) throw new Error('rsyslogd is not installed: run scripts
 
 let core: Core;
 let feature: DrainsFeature;
-let app: express.Express;
 let cert: TestCert;
 let steady: Rsyslog;
 let flaky: Rsyslog;
 const space = uniqueName('dsy');
 const ACK_GRACE_MS = 200;
 
-/** A node's drains: in this process (workers 1) or in 2 worker processes, each on its own space. */
-interface Node {
-  feature: DrainsFeature;
-  app: express.Express;
-  space: string;
-  workers: number;
-}
-let inProcess: Node;
-let twoProcesses: Node;
+/** The node's drains in this process and in 2 worker processes, each on its own space. */
+let inProcess: DrainsNode;
+let twoProcesses: DrainsNode;
 
 function drainsOptions(): DrainsOptions {
   return {
@@ -60,24 +51,13 @@ beforeAll(async () => {
   await steady.start();
   await flaky.prepare();
   core = createTestCore();
-  await core.kafka.createTopic(space, 3);
-  feature = createDrainsFeature(core, { ...drainsOptions(), topics: [space] });
-  app = createApp(core, [feature]);
-  await feature.start?.();
-  inProcess = { feature, app, space, workers: 1 };
-  const multiSpace = uniqueName('dsy');
-  await core.kafka.createTopic(multiSpace, 3);
-  const multi = createDrainsFeature(core, { ...drainsOptions(), topics: [multiSpace], processes: 2 });
-  twoProcesses = { feature: multi, app: createApp(core, [multi]), space: multiSpace, workers: 2 };
-  await multi.start?.();
+  inProcess = await startDrainsNode(core, space, drainsOptions());
+  ({ feature } = inProcess);
+  twoProcesses = await startDrainsNode(core, uniqueName('dsy'), drainsOptions(), 2);
 });
 
 afterAll(async () => {
-  // This file's drains (and their DLQ lines) go, so later workers do not carry them.
-  for (const s of [space, twoProcesses?.space])
-    if (core && s) await core.db.query('DELETE FROM log_drains WHERE token LIKE $1', [`%-${s}`]).catch(() => undefined);
-  await feature?.stop?.();
-  await twoProcesses?.feature.stop?.();
+  await stopDrainsNodes(core, [inProcess, twoProcesses]);
   if (core) await closeCore(core);
   if (cert) fs.rmSync(cert.dir, { recursive: true, force: true });
   await steady?.stop();
@@ -86,14 +66,7 @@ afterAll(async () => {
   flaky?.cleanup();
 });
 
-async function createDrain(appKey: string, url: string, node: Node = inProcess): Promise<string> {
-  await core.apps.register(appKey);
-  const res = await request(node.app).post(`/apps/${appKey}/log-drains`).set(authHeader).send({ url });
-  expect(res.status).toBe(201);
-  const id = res.body.id as string;
-  await waitFor(async () => (await node.feature.drainState(id))?.workers === node.workers, `drain ${id} live in every worker`, 10_000);
-  return id;
-}
+const createDrain = (appKey: string, url: string, node: DrainsNode = inProcess) => createDrainOn(core, node, appKey, url);
 
 /** The messages rsyslog wrote for one app (HOSTNAME = the app key), in arrival order. */
 function received(sink: Rsyslog, which: Listener, appKey: string): string[] {
@@ -124,7 +97,7 @@ async function account(produced: ProducedLine[], delivered: string[], drain: str
   return { duplicates: extra + both + (parked.length - new Set(parked).size), parked: parked.length };
 }
 
-async function settled(drain: string, produced: number, delivered: () => string[], node: Node): Promise<boolean> {
+async function settled(drain: string, produced: number, delivered: () => string[], node: DrainsNode): Promise<boolean> {
   const state = await node.feature.drainState(drain);
   if (!state || state.depth > 0) return false;
   const parked = new Set(await parkedMessages(drain));

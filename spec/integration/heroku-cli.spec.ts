@@ -10,9 +10,11 @@ import http from 'node:http';
 import { spawn, execFile } from 'node:child_process';
 import { AddressInfo } from 'node:net';
 import { createApp } from '../../bin/wiring';
-import { closeCore, Core } from '../../lib/core';
+import type { Core } from '../../lib/core';
 import { createTailFeature, TailFeature } from '../../lib/tail/feature';
-import { createTestCore, uniqueName, TEST_API_KEY, REPO_ROOT } from '../helpers/env';
+import { uniqueName, TEST_API_KEY, REPO_ROOT } from '../helpers/env';
+import { TailNode } from '../helpers/tail-node';
+import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(120_000);
 
@@ -25,15 +27,18 @@ if (!available) {
 const maybe = available ? describe : describe.skip;
 
 maybe('the heroku CLI against logway', () => {
+  let node: TailNode;
   let core: Core;
   let feature: TailFeature;
-  let server: http.Server;
   let base: string;
   let home: string;
   const space = uniqueName('hk');
   const app = uniqueName('h');
   const key = `${app}-${space}`;
-  let clock = 0;
+
+  const produce = (logs: string[]) => node.produce(app, logs);
+  /** A generous bound: the CLI is a node program starting on a shared machine. */
+  const until = (fn: () => boolean | Promise<boolean>, ms = 20000) => waitFor('the heroku CLI', fn, ms);
 
   const env = () => ({
     ...process.env,
@@ -50,51 +55,14 @@ maybe('the heroku CLI against logway', () => {
     NO_COLOR: '1',
   });
 
-  async function produce(logs: string[]): Promise<string[]> {
-    const out: string[] = [];
-    const records = logs.map((log) => {
-      const t = new Date((clock = Math.max(clock + 1, Date.now())));
-      out.push(`${t.toISOString()} ${key} app[web.9-zzzzz]: ${log}`);
-      return {
-        key: app,
-        value: JSON.stringify({
-          log,
-          stream: 'stdout',
-          time: t.toISOString(),
-          kubernetes: { container_name: app, pod_name: `${app}-web-9-zzzzz` },
-          topic: space,
-        }),
-      };
-    });
-    await core.kafka.produce(space, records);
-    return out;
-  }
-
-  async function until(fn: () => boolean | Promise<boolean>, ms = 20000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!(await fn())) {
-      if (Date.now() > deadline) throw new Error('timed out');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
   beforeAll(async () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'logway-heroku-'));
-    core = createTestCore();
-    server = http.createServer();
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    (core.config as { publicUrl: string }).publicUrl = base;
-    feature = createTailFeature(core, { topicPollMs: 250 });
-    server.on('request', createApp(core, [feature]));
-    await feature.start();
+    node = await TailNode.start({ space });
+    ({ core, feature, base } = node);
   });
 
   afterAll(async () => {
-    await feature?.stop();
-    server?.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-    if (core) await closeCore(core);
+    await node?.stop();
     fs.rmSync(home, { recursive: true, force: true });
   });
 
@@ -112,13 +80,7 @@ maybe('the heroku CLI against logway', () => {
 
   it('`heroku logs --tail` prints history, then live lines', async () => {
     const before = await produce(['tail history']);
-    await until(
-      () =>
-        feature.hub.rings
-          .peek(key)
-          ?.toArray()
-          .some((l) => l.message === 'tail history') ?? false,
-    );
+    await node.consumed(key, 'tail history');
     const child = spawn(HEROKU, ['logs', '-a', key, '-n', '1', '--tail'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -148,13 +110,7 @@ maybe('the heroku CLI against logway', () => {
     });
     await short.start();
     const before = await produce(['short-lived history']);
-    await until(
-      () =>
-        feature.hub.rings
-          .peek(key)
-          ?.toArray()
-          .some((l) => l.message === 'short-lived history') ?? false,
-    );
+    await node.consumed(key, 'short-lived history');
     const child = spawn(HEROKU, ['logs', '-a', key, '-n', '1', '--tail'], { env: { ...env(), HEROKU_HOST: shortBase }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';

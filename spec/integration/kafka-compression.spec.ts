@@ -16,7 +16,7 @@ import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
 import { createTailFeature, TailFeature } from '../../lib/tail/feature';
 import { createDrainsFeature, DrainsFeature } from '../../drains/feature';
-import { authHeader, createTestCore, REPO_ROOT, testEnv, uniqueName } from '../helpers/env';
+import { authHeader, createTestCore, STACK_DIR, testEnv, uniqueName } from '../helpers/env';
 import { appLog, HttpsReceiver, parseRfc5424, tally } from '../helpers/drain-fixtures';
 import { makeTestCert, TestCert } from '../helpers/test-cert';
 import { waitFor } from '../helpers/wait';
@@ -27,7 +27,7 @@ const CODECS = ['gzip', 'snappy', 'lz4', 'zstd'] as const;
 type Codec = (typeof CODECS)[number];
 const CODEC_ID: Record<Codec, number> = { gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
 const BROKERS = testEnv.KAFKA_BROKERS;
-const KAFKA_DATA = path.join(process.env.LOGWAY_STACK_DIR ?? path.join(REPO_ROOT, '.stack'), 'kafka', 'data');
+const KAFKA_DATA = path.join(STACK_DIR, 'kafka', 'data');
 
 /** Akkeris app-log lines for `app`, written to `space` by kcat in one compressed batch. */
 function kcat(codec: Codec, space: string, app: string, texts: string[]): void {

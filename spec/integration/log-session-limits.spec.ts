@@ -4,75 +4,26 @@
  * per-node bound on Kafka read-backs.
  */
 import http from 'node:http';
-import { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { createApp } from '../../bin/wiring';
-import { closeCore, Core } from '../../lib/core';
-import { createTailFeature, TailFeature } from '../../lib/tail/feature';
-import { createTestCore, uniqueName, authHeader } from '../helpers/env';
+import type { Core } from '../../lib/core';
+import type { TailFeature } from '../../lib/tail/feature';
+import { appMessage } from '../helpers/app-message';
+import { uniqueName } from '../helpers/env';
+import { TailNode } from '../helpers/tail-node';
 import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(90_000);
 
-/** Reads a streaming response as it comes (supertest buffers whole bodies). */
-class Stream {
-  text = '';
-  status = 0;
-  ended = false;
-  private req: http.ClientRequest;
-
-  constructor(url: string, headers: Record<string, string> = {}) {
-    this.req = http.get(url, { headers }, (res) => {
-      this.status = res.statusCode ?? 0;
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (this.text += d));
-      res.on('end', () => (this.ended = true));
-    });
-    this.req.on('error', () => (this.ended = true));
-  }
-
-  /** SSE `data:` lines. */
-  data(): string[] {
-    return this.text
-      .split('\n')
-      .filter((l) => l.startsWith('data: '))
-      .map((l) => l.slice(6));
-  }
-
-  /** SSE `id:` values. */
-  ids(): string[] {
-    return this.text
-      .split('\n')
-      .filter((l) => l.startsWith('id: '))
-      .map((l) => l.slice(4));
-  }
-
-  close(): void {
-    this.req.destroy();
-  }
-}
-
-function appMessage(app: string, space: string, log: string, time: Date): string {
-  return JSON.stringify({
-    log: `${log}\n`,
-    stream: 'stdout',
-    time: time.toISOString(),
-    docker: { container_id: '790e' },
-    kubernetes: { namespace_name: space, pod_id: '5391', pod_name: `${app}-web-1562910588-cg82f`, container_name: app, labels: { name: app }, host: 'h' },
-    topic: space,
-    tag: 'x',
-  });
-}
-
 describe('log-session limits (real Kafka)', () => {
+  let node: TailNode;
   let core: Core;
   let feature: TailFeature;
   let server: http.Server;
-  let base: string;
   const space = uniqueName('lim');
   const [a1, a2, a3] = [uniqueName('a'), uniqueName('b'), uniqueName('c')];
   const [k1, k2, k3] = [a1, a2, a3].map((a) => `${a}-${space}`);
-  const streams: Stream[] = [];
+  const session = (app: string, body: object) => node.session(app, body);
+  const open = (url: string, headers?: Record<string, string>) => node.open(url, headers);
 
   /** Produces lines of `app`; `at` sets both the line time and the Kafka record timestamp. */
   async function produce(app: string, logs: string[], at?: Date): Promise<void> {
@@ -82,48 +33,22 @@ describe('log-session limits (real Kafka)', () => {
     );
   }
 
-  async function session(app: string, body: object): Promise<string> {
-    const res = await request(server).post(`/apps/${app}/log-sessions`).set(authHeader).send(body);
-    expect(res.status).toBe(201);
-    return res.body.logplex_url as string;
-  }
-
-  function open(url: string, headers: Record<string, string> = {}): Stream {
-    const s = new Stream(url, headers);
-    streams.push(s);
-    return s;
-  }
-
-  const seen = (app: string, message: string) => async () =>
-    feature.hub.rings
-      .peek(`${app}-${space}`)
-      ?.toArray()
-      .some((l) => l.message === message);
-
   beforeAll(async () => {
-    core = createTestCore({ MAX_STREAMS_PER_APP: '2', MAX_CONCURRENT_READBACKS: '1' });
-    server = http.createServer();
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    (core.config as { publicUrl: string }).publicUrl = base;
     // No read-back queue: a second concurrent read-back is refused at once (the 429 under test).
-    feature = createTailFeature(core, { topicPollMs: 250, readbackQueueLength: 0, resumeSlackSeconds: 60 });
-    server.on('request', createApp(core, [feature]));
-    await feature.start();
+    node = await TailNode.start({
+      space,
+      env: { MAX_STREAMS_PER_APP: '2', MAX_CONCURRENT_READBACKS: '1' },
+      feature: { readbackQueueLength: 0, resumeSlackSeconds: 60 },
+    });
+    ({ core, feature, server } = node);
     // Lines stamped two hours ago (record timestamp and line time), before any session of this
     // run; first in their partition, as Kafka timestamps are (near) monotonic in real traffic.
     await produce(a1, ['ancient 1', 'ancient 2', 'ancient 3'], new Date(Date.now() - 2 * 3600_000));
     for (const a of [a1, a2, a3]) await produce(a, [`hello from ${a}`]);
-    await waitFor('the hub to subscribe the new topic', async () => feature.hub.topics.includes(space));
-    for (const k of [k1, k2, k3]) await waitFor(`${k} registered from the stream`, () => core.apps.find(k));
+    await node.subscribed(k1, k2, k3);
   });
 
-  afterAll(async () => {
-    streams.forEach((s) => s.close());
-    await feature.stop();
-    await new Promise<void>((r) => server.close(() => r()));
-    await closeCore(core);
-  });
+  afterAll(() => node?.stop());
 
   it('open streams per app: one more than MAX_STREAMS_PER_APP is 429 with Retry-After; a closed stream frees its slot', async () => {
     const tailUrl = await session(k1, { lines: 1, tail: true });
@@ -160,7 +85,7 @@ describe('log-session limits (real Kafka)', () => {
   });
 
   it('a resume cursor cannot rewind a session before its own start: earlier positions are raised to it, not 500', async () => {
-    await waitFor('old lines consumed', seen(a1, 'ancient 3'));
+    await node.consumed(k1, 'ancient 3');
     const url = await session(k1, { lines: 1, tail: true, filter: '^(ancient|fresh) ' });
     const s = open(url, { Accept: 'text/event-stream' });
     await waitFor('history', async () => s.data().some((d) => d.endsWith('ancient 3')));

@@ -4,39 +4,12 @@
  * feature stopping, what SIGTERM does) and at the maximum stream duration.
  */
 import http from 'node:http';
-import { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { createApp } from '../../bin/wiring';
-import { closeCore, Core } from '../../lib/core';
-import { createTailFeature, TailFeature, TailFeatureOptions } from '../../lib/tail/feature';
-import { createTestCore, uniqueName, authHeader } from '../helpers/env';
+import { uniqueName, authHeader } from '../helpers/env';
+import { TailNode } from '../helpers/tail-node';
+import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(90_000);
-
-interface Node {
-  core: Core;
-  feature: TailFeature;
-  server: http.Server;
-  stopped: boolean;
-}
-
-async function startNode(opts: TailFeatureOptions): Promise<Node> {
-  const core = createTestCore();
-  const server = http.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  (core.config as { publicUrl: string }).publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const feature = createTailFeature(core, { topicPollMs: 250, ...opts });
-  server.on('request', createApp(core, [feature]));
-  await feature.start();
-  return { core, feature, server, stopped: false };
-}
-
-async function stopNode(n: Node): Promise<void> {
-  if (!n.stopped) await n.feature.stop();
-  n.server.closeAllConnections();
-  await new Promise<void>((r) => n.server.close(() => r()));
-  await closeCore(n.core);
-}
 
 /** Reads a whole stream; `seen` resolves once `marker` has arrived, `done` at the end of the response. */
 function open(url: string, headers: Record<string, string>, marker: string) {
@@ -58,44 +31,28 @@ function open(url: string, headers: Record<string, string>, marker: string) {
   return { seen, done };
 }
 
-async function poll(fn: () => Promise<unknown> | unknown): Promise<void> {
-  while (!(await fn())) await new Promise((r) => setTimeout(r, 100));
-}
-
 const AKA_LINE = /^\S+Z \S+ \S+\[\S+\]: /;
 
 describe.each([
   ['shutdown', { maxStreamSeconds: 3600 }, 'Stream closed: the server is restarting; reconnect to continue.', true],
   ['max_duration', { maxStreamSeconds: 2 }, 'Stream closed: the maximum stream duration was reached; create a new log session to continue.', false],
 ] as const)('a tail ended for %s', (reason, opts, message, reconnect) => {
-  let node: Node;
+  let node: TailNode;
   const space = uniqueName('cl');
   const app = uniqueName('c');
   const key = `${app}-${space}`;
 
   beforeAll(async () => {
-    node = await startNode(opts);
+    node = await TailNode.start({ space, feature: opts });
   });
   afterAll(async () => {
-    if (node) await stopNode(node);
+    await node?.stop();
   });
 
   it('sends each format its closing line before the end', async () => {
-    const t = new Date();
     const log = `history ${reason}`;
-    await node.core.kafka.produce(space, [
-      {
-        key: app,
-        value: JSON.stringify({
-          log,
-          stream: 'stdout',
-          time: t.toISOString(),
-          kubernetes: { container_name: app, pod_name: `${app}-web-7-abcde` },
-          topic: space,
-        }),
-      },
-    ]);
-    await poll(async () => (await node.core.apps.find(key)) && node.feature.hub.rings.peek(key)?.size === 1);
+    const [line] = await node.produce(app, [log]);
+    await waitFor('the line in the hub', async () => (await node.core.apps.find(key)) && node.feature.hub.rings.peek(key)?.size === 1);
     const created = await request(node.server).post(`/apps/${key}/log-sessions`).set(authHeader).send({ lines: 1, tail: true });
     expect(created.status).toBe(201);
     const url = created.body.logplex_url;
@@ -105,20 +62,19 @@ describe.each([
     const ndjson = open(url, { Accept: 'application/x-ndjson' }, log);
     await Promise.all([text.seen, sse.seen, ndjson.seen]);
     if (reason === 'shutdown') {
-      await node.feature.stop();
-      node.stopped = true;
+      await node.stopFeature();
     }
     const [textOut, sseOut, ndjsonOut] = await Promise.all([text.done, sse.done, ndjson.done]);
 
     const textLines = textOut.split('\n').filter(Boolean);
-    expect(textLines).toEqual([`${t.toISOString()} ${key} app[web.7-abcde]: ${log}`, expect.stringMatching(AKA_LINE)]);
+    expect(textLines).toEqual([line, expect.stringMatching(AKA_LINE)]);
     expect(textLines[1]).toMatch(new RegExp(`^\\S+Z ${key} logway\\[gateway\\]: `));
     expect(textLines[1].endsWith(`: ${message}`)).toBe(true);
 
     // The last SSE block is the named close event; the Heroku CLI (and any EventSource) ignores it as a log line.
     const blocks = sseOut.split('\n\n').filter(Boolean);
     const last = blocks[blocks.length - 1].split('\n');
-    expect(blocks.filter((b) => b.includes(`data: ${t.toISOString()}`))).toHaveLength(1);
+    expect(blocks.filter((b) => b.includes(`data: ${line}`))).toHaveLength(1);
     expect(last[0]).toBe('event: logway-close');
     expect(JSON.parse(last[last.length - 1].replace(/^data: /, ''))).toEqual({ reason, reconnect, message });
     const retry = last.find((l) => l.startsWith('retry: '));

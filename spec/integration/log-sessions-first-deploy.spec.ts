@@ -6,12 +6,11 @@
  * app, and POST /apps/:app/log-sessions answered 404 while its lines sat in Kafka.
  */
 import http from 'node:http';
-import { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
-import { createTailFeature, TailFeature } from '../../lib/tail/feature';
+import { increasingTimes, produceAppLines } from '../helpers/app-message';
 import { authHeader, createTestCore, uniqueName } from '../helpers/env';
+import { TailNode } from '../helpers/tail-node';
 
 jest.setTimeout(90_000);
 
@@ -20,30 +19,9 @@ const app = uniqueName('f');
 const other = uniqueName('o');
 const key = `${app}-${space}`;
 
-let core: Core | undefined;
-let feature: TailFeature | undefined;
-let server: http.Server | undefined;
-
-/** Akkeris app-log lines (fluentd JSON) for `name`, written to the space topic. */
-async function produce(c: Core, name: string, logs: string[]): Promise<string[]> {
-  const out: string[] = [];
-  const records = logs.map((log, i) => {
-    const t = new Date(Date.now() - 60_000 + i);
-    out.push(`${t.toISOString()} ${name}-${space} app[web.1-abcde]: ${log}`);
-    return {
-      key: name,
-      value: JSON.stringify({
-        log,
-        stream: 'stdout',
-        time: t.toISOString(),
-        kubernetes: { container_name: name, pod_name: `${name}-web-1-abcde` },
-        topic: space,
-      }),
-    };
-  });
-  await c.kafka.produce(space, records);
-  return out;
-}
+let node: TailNode | undefined;
+/** Lines a minute old: written before the node starts. */
+const produce = (writer: Core, name: string, logs: string[]) => produceAppLines(writer.kafka, space, name, logs, increasingTimes(Date.now() - 60_000));
 
 function readAll(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -59,13 +37,8 @@ function readAll(url: string): Promise<string> {
 }
 
 afterAll(async () => {
-  await feature?.stop();
-  server?.closeAllConnections();
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-  if (core) {
-    await core.db.query('DELETE FROM apps WHERE space = $1', [space]).catch(() => undefined);
-    await closeCore(core);
-  }
+  await node?.forgetApps().catch(() => undefined);
+  await node?.stop();
 });
 
 it('an app whose lines all predate logway gets a session with its history', async () => {
@@ -78,18 +51,13 @@ it('an app whose lines all predate logway gets a session with its history', asyn
   await closeCore(writer);
 
   // The first node starts, at the end of every topic.
-  core = createTestCore();
-  server = http.createServer();
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-  (core.config as { publicUrl: string }).publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  feature = createTailFeature(core, { topicPollMs: 250 });
-  server.on('request', createApp(core, [feature]));
-  await feature.start();
+  node = await TailNode.start({ space });
+  const { core, feature, server } = node;
   expect(feature.hub.topics).toContain(space);
 
   // Drain workers of other test runs sharing this database may have learned the app from the topic
   // meanwhile (they read every topic): forget it, as a first deployment's registry would not have it.
-  await core.db.query('DELETE FROM apps WHERE space = $1', [space]);
+  await node.forgetApps();
   const res = await request(server).post(`/apps/${key}/log-sessions`).set(authHeader).send({ lines: 10, tail: false });
   expect(res.status).toBe(201);
   expect(await readAll(res.body.logplex_url)).toBe(lines.map((l) => `${l}\n`).join(''));

@@ -10,19 +10,17 @@ import http from 'node:http';
 import net from 'node:net';
 import { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { createApp } from '../../bin/wiring';
-import { closeCore, Core } from '../../lib/core';
-import { createTailFeature, TailFeature } from '../../lib/tail/feature';
+import type { Core } from '../../lib/core';
+import type { TailFeature } from '../../lib/tail/feature';
 import { signSessionToken } from '../../lib/tail/token';
-import { appLog } from '../helpers/drain-fixtures';
-import { createTestCore, uniqueName, authHeader } from '../helpers/env';
+import { appMessage, POD } from '../helpers/app-message';
+import { uniqueName, authHeader } from '../helpers/env';
+import { TailNode } from '../helpers/tail-node';
 import { waitFor } from '../helpers/wait';
 import { filterTooExpensiveMessage } from '../../lib/tail/filter-budget';
 import { FILTER_HISTORY_BUDGET_MS } from '../../lib/log/regex';
 
 jest.setTimeout(90_000);
-
-const POD = '1562910588-cg82f';
 
 /** The issue's 49-character line, 10 KB of it, and a run of x with no y. */
 const HOSTILE = ['a'.repeat(48) + '!', 'a'.repeat(10_000) + '!', 'x'.repeat(48) + '!'];
@@ -66,6 +64,7 @@ class NdjsonStream {
 }
 
 describe('log sessions with hostile filters (real Kafka)', () => {
+  let node: TailNode;
   let core: Core;
   let feature: TailFeature;
   let server: http.Server;
@@ -77,7 +76,7 @@ describe('log sessions with hostile filters (real Kafka)', () => {
   const produce = (messages: string[]) =>
     core.kafka.produce(
       space,
-      messages.map((m) => ({ key: `${app}-web-${POD}`, value: appLog(app, space, POD, m) })),
+      messages.map((m) => ({ key: `${app}-web-${POD}`, value: appMessage(app, space, m) })),
     );
 
   function open(url: string): NdjsonStream {
@@ -87,24 +86,16 @@ describe('log sessions with hostile filters (real Kafka)', () => {
   }
 
   beforeAll(async () => {
-    core = createTestCore();
-    server = http.createServer();
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    (core.config as { publicUrl: string }).publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    feature = createTailFeature(core, { topicPollMs: 250 });
-    server.on('request', createApp(core, [feature]));
-    await feature.start();
+    node = await TailNode.start({ space });
+    ({ core, feature, server } = node);
     // Matches none of the filters, so every session's history is empty.
     await produce(['setup line.']);
-    await waitFor('the hub to subscribe the new topic', async () => feature.hub.topics.includes(space));
-    await waitFor('the app registered from the stream', () => core.apps.find(appKey));
+    await node.subscribed(appKey);
   });
 
   afterAll(async () => {
     streams.forEach((s) => s.close());
-    await feature.stop();
-    await new Promise<void>((r) => server.close(() => r()));
-    await closeCore(core);
+    await node?.stop();
   });
 
   it('sessions created with each hostile filter, and tokens signed with it directly, get their markers while /health/live answers', async () => {
@@ -147,7 +138,7 @@ describe('log sessions with hostile filters (real Kafka)', () => {
     for (let i = 0; i < big.length; i += 20) {
       await core.kafka.produce(
         space,
-        big.slice(i, i + 20).map((m) => ({ key: `${slowApp}-web-${POD}`, value: appLog(slowApp, space, POD, m) })),
+        big.slice(i, i + 20).map((m) => ({ key: `${slowApp}-web-${POD}`, value: appMessage(slowApp, space, m) })),
       );
     }
     await waitFor('the app registered from the stream', () => core.apps.find(slowKey));

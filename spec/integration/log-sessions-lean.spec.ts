@@ -12,6 +12,7 @@ import { closeCore, Core } from '../../lib/core';
 import { createTailFeature, SESSION_NOT_FOUND, TailFeature } from '../../lib/tail/feature';
 import { withStreamRoute } from '../../lib/tail/stream-route';
 import { createTestCore, uniqueName, authHeader } from '../helpers/env';
+import { appMessage } from '../helpers/app-message';
 import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(90_000);
@@ -36,16 +37,6 @@ function get(url: string, headers: Record<string, string> = {}): Got {
   });
   req.on('error', () => (got.ended = true));
   return got;
-}
-
-function appMessage(app: string, space: string, log: string): string {
-  return JSON.stringify({
-    log: `${log}\n`,
-    stream: 'stdout',
-    time: new Date().toISOString(),
-    kubernetes: { namespace_name: space, pod_name: `${app}-web-1562910588-cg82f`, container_name: app },
-    topic: space,
-  });
 }
 
 describe('log-session stream outside Express (real Kafka)', () => {

@@ -1,115 +1,19 @@
-/** Log sessions and live tail against the real local Kafka and PostgreSQL (docs/design.md §2, §3). */
+/** Log sessions against the real local Kafka and PostgreSQL: history, tail, filters, formats, validation (docs/design.md §2, §3). */
 import http from 'node:http';
-import { AddressInfo } from 'node:net';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { createApp } from '../../bin/wiring';
-import { closeCore, Core } from '../../lib/core';
-import { createTailFeature, TailFeature } from '../../lib/tail/feature';
+import type { Core } from '../../lib/core';
+import type { TailFeature } from '../../lib/tail/feature';
 import { resumeTag } from '../../lib/tail/token';
-import { createTestCore, uniqueName, authHeader } from '../helpers/env';
+import { uniqueName, authHeader } from '../helpers/env';
+import { POD, ProducedMessage } from '../helpers/app-message';
+import { TailNode } from '../helpers/tail-node';
+import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(90_000);
 
-const POD = '1562910588-cg82f';
-
-function appMessage(app: string, space: string, log: string, time: Date, o: { type?: string; pod?: string; stream?: string } = {}): string {
-  const type = o.type ?? 'web';
-  return JSON.stringify({
-    log: `${log}\n`,
-    stream: o.stream ?? 'stdout',
-    time: time.toISOString(),
-    docker: { container_id: '790e' },
-    kubernetes: {
-      namespace_name: space,
-      pod_id: '5391',
-      pod_name: o.pod ?? `${app}-${type}-${POD}`,
-      container_name: type === 'web' ? app : `${app}--${type}`,
-      labels: { name: app },
-      host: 'ip-10-0-0-1',
-    },
-    topic: space,
-    tag: 'x',
-  });
-}
-
-/** A streaming reader over a raw http request (supertest buffers; streams must be read as they come). */
-class Stream {
-  text = '';
-  status = 0;
-  headers: http.IncomingHttpHeaders = {};
-  ended = false;
-  res?: http.IncomingMessage;
-  private req: http.ClientRequest;
-  private waiters: (() => void)[] = [];
-
-  constructor(url: string, headers: Record<string, string> = {}) {
-    this.req = http.get(url, { headers }, (res) => {
-      this.res = res;
-      this.status = res.statusCode ?? 0;
-      this.headers = res.headers;
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        this.text += d;
-        this.poke();
-      });
-      res.on('end', () => {
-        this.ended = true;
-        this.poke();
-      });
-      res.on('error', () => this.poke());
-      this.poke();
-    });
-    this.req.on('error', () => {
-      this.ended = true;
-      this.poke();
-    });
-  }
-
-  private poke(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    w.forEach((f) => f());
-  }
-
-  /** Resolves when pred holds; rejects with what was read so far after the deadline. */
-  async until(pred: (s: Stream) => boolean, ms = 20000, what = 'condition'): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!pred(this)) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; read so far:\n${this.text.slice(-2000)}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 100);
-      });
-    }
-  }
-
-  done(ms = 20000): Promise<void> {
-    return this.until((s) => s.ended, ms, 'end of stream');
-  }
-
-  lines(): string[] {
-    return this.text.split('\n').filter((l) => l !== '');
-  }
-
-  close(): void {
-    this.req.destroy();
-  }
-}
-
-async function poll<T>(fn: () => Promise<T | undefined | null | false>, ms = 20000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const iso = (d: Date) => d.toISOString();
-
 describe('log sessions (real Kafka)', () => {
+  let node: TailNode;
   let core: Core;
   let feature: TailFeature;
   let server: http.Server;
@@ -119,59 +23,19 @@ describe('log sessions (real Kafka)', () => {
   const a2 = uniqueName('b');
   const k1 = `${a1}-${space}`;
   const k2 = `${a2}-${space}`;
-  let clock = 0;
-  /** Strictly increasing line times close to now, so "the last N" and "in order" are well defined. */
-  const nextTime = () => new Date((clock = Math.max(clock + 1, Date.now())));
-  const streams: Stream[] = [];
-
-  async function produce(app: string, msgs: { log: string; type?: string; pod?: string; time?: Date; stream?: string }[]): Promise<string[]> {
-    const expected: string[] = [];
-    const records = msgs.map((m) => {
-      const t = m.time ?? nextTime();
-      const type = m.type ?? 'web';
-      const platform = m.pod?.startsWith('akkeris/');
-      const tag = platform ? m.pod! : `app[${type}.${m.pod ? m.pod.slice(`${app}-${type}-`.length) : POD}]`;
-      expected.push(`${iso(t)} ${app}-${space} ${tag}: ${m.log}`);
-      return { key: app, value: appMessage(app, space, m.log, t, m) };
-    });
-    await core.kafka.produce(space, records);
-    return expected;
-  }
-
-  async function session(app: string, body: object, path = `/apps/${app}/log-sessions`): Promise<string> {
-    const res = await request(server).post(path).set(authHeader).send(body);
-    expect(res.status).toBe(201);
-    return res.body.logplex_url as string;
-  }
-
-  function open(url: string, headers: Record<string, string> = {}): Stream {
-    const s = new Stream(url, headers);
-    streams.push(s);
-    return s;
-  }
+  const produce = (app: string, msgs: ProducedMessage[]) => node.produce(app, msgs);
+  const session = (app: string, body: object, path?: string) => node.session(app, body, path);
+  const open = (url: string, headers?: Record<string, string>) => node.open(url, headers);
 
   beforeAll(async () => {
-    core = createTestCore();
-    // The URL the tests open is the listening server's.
-    server = http.createServer();
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    (core.config as { publicUrl: string }).publicUrl = base;
-    feature = createTailFeature(core, { topicPollMs: 250, keepaliveMs: 300, retryMs: 1500, sessionBufferLines: 50 });
-    server.on('request', createApp(core, [feature]));
-    await feature.start();
+    node = await TailNode.start({ space, feature: { keepaliveMs: 300, retryMs: 1500, sessionBufferLines: 50 } });
+    ({ core, feature, server, base } = node);
     // A brand-new space: the hub must pick its topic up without a restart.
     await produce(a1, [{ log: 'first line of a new space' }]);
-    await poll(async () => feature.hub.topics.includes(space), 20000, 'the hub to subscribe the new topic');
-    await poll(() => core.apps.find(k1), 20000, 'app registered from the stream');
+    await node.subscribed(k1);
   });
 
-  afterAll(async () => {
-    streams.forEach((s) => s.close());
-    await feature.stop();
-    await new Promise<void>((r) => server.close(() => r()));
-    await closeCore(core);
-  });
+  afterAll(() => node?.stop());
 
   it('learns apps from the stream and answers GET /apps/:app for the Heroku CLI', async () => {
     const res = await request(server).get(`/apps/${k1}`).set(authHeader);
@@ -189,7 +53,7 @@ describe('log sessions (real Kafka)', () => {
       mine.push(...(await produce(a1, [{ log: `own ${i}` }])));
       await produce(a2, [{ log: `other ${i}` }]);
     }
-    await poll(async () => feature.hub.rings.peek(k2)?.size === 3, 20000, 'lines consumed');
+    await waitFor('lines consumed', () => feature.hub.rings.peek(k2)?.size === 3);
     const s = open(await session(k1, { lines: 250, tail: false }));
     await s.done();
     expect(s.status).toBe(200);
@@ -203,15 +67,7 @@ describe('log sessions (real Kafka)', () => {
       a1,
       Array.from({ length: 8 }, (_, i) => ({ log: `hist ${i}` })),
     );
-    await poll(
-      async () =>
-        feature.hub.rings
-          .peek(k1)
-          ?.toArray()
-          .some((l) => l.message === 'hist 7'),
-      20000,
-      'lines consumed',
-    );
+    await node.consumed(k1, 'hist 7');
     const s = open(await session(k1, { lines: 5, tail: false }));
     await s.done();
     expect(s.lines()).toEqual(all.slice(3));
@@ -223,15 +79,7 @@ describe('log sessions (real Kafka)', () => {
 
   it('with tail: history first, then live lines, no gap and no duplicate', async () => {
     const before = await produce(a1, [{ log: 'tail-h 1' }, { log: 'tail-h 2' }]);
-    await poll(
-      async () =>
-        feature.hub.rings
-          .peek(k1)
-          ?.toArray()
-          .some((l) => l.message === 'tail-h 2'),
-      20000,
-      'lines consumed',
-    );
+    await node.consumed(k1, 'tail-h 2');
     const s = open(await session(k1, { lines: 2, tail: true }));
     await s.until((x) => x.lines().length >= 2, 20000, 'history');
     const live = await produce(a1, [{ log: 'tail-l 1' }, { log: 'tail-l 2' }, { log: 'tail-l 3' }]);
@@ -254,15 +102,7 @@ describe('log sessions (real Kafka)', () => {
       a1,
       Array.from({ length: 5 }, (_, i) => ({ log: `f noise ${i}` })),
     );
-    await poll(
-      async () =>
-        feature.hub.rings
-          .peek(k1)
-          ?.toArray()
-          .some((l) => l.message === 'f noise 4'),
-      20000,
-      'lines consumed',
-    );
+    await node.consumed(k1, 'f noise 4');
 
     const read = async (body: object) => {
       const s = open(await session(k1, { tail: false, ...body }));
@@ -285,15 +125,7 @@ describe('log sessions (real Kafka)', () => {
       { log: 'since mid', time: new Date(t0 - 90 * 60_000) },
     ]);
     const recent = await produce(a1, [{ log: 'since new' }]);
-    await poll(
-      async () =>
-        feature.hub.rings
-          .peek(k1)
-          ?.toArray()
-          .some((l) => l.message === 'since new'),
-      20000,
-      'lines consumed',
-    );
+    await node.consumed(k1, 'since new');
     const read = async (body: object) => {
       const s = open(await session(k1, { tail: false, filter: '^since ', ...body }));
       await s.done();
@@ -307,15 +139,7 @@ describe('log sessions (real Kafka)', () => {
 
   it('NDJSON for ?format=json and Accept: application/x-ndjson', async () => {
     const [line] = await produce(a1, [{ log: 'json me', stream: 'stderr' }]);
-    await poll(
-      async () =>
-        feature.hub.rings
-          .peek(k1)
-          ?.toArray()
-          .some((l) => l.message === 'json me'),
-      20000,
-      'lines consumed',
-    );
+    await node.consumed(k1, 'json me');
     const url = await session(k1, { lines: 1, tail: false });
     const s = open(`${url}?format=json`);
     await s.done();
@@ -336,93 +160,6 @@ describe('log sessions (real Kafka)', () => {
     const s2 = open(url, { Accept: 'application/x-ndjson' });
     await s2.done();
     expect(JSON.parse(s2.lines()[0]).message).toBe('json me');
-  });
-
-  it('SSE: retry hint, ids, data lines, keepalive, clean end; Last-Event-ID resumes without history', async () => {
-    const hist = await produce(a1, [{ log: 'sse h1' }, { log: 'sse h2' }]);
-    await poll(
-      async () =>
-        feature.hub.rings
-          .peek(k1)
-          ?.toArray()
-          .some((l) => l.message === 'sse h2'),
-      20000,
-      'lines consumed',
-    );
-    const url = await session(k1, { lines: 2, tail: true });
-    const s = open(url, { Accept: 'text/event-stream' });
-    await s.until((x) => x.text.includes('data: ' + hist[1]), 20000, 'history events');
-    expect(s.headers['content-type']).toMatch(/^text\/event-stream/);
-    expect(s.text.startsWith('retry: 1500\n\n')).toBe(true);
-    await s.until((x) => x.text.includes(': keepalive\n'), 20000, 'keepalive comment');
-    const live1 = await produce(a1, [{ log: 'sse l1' }]);
-    await s.until((x) => x.text.includes('data: ' + live1[0]), 20000, 'live event');
-    const events = s.text.split('\n\n').filter((e) => e.startsWith('id: '));
-    expect(events.map((e) => e.split('\n')[1])).toEqual([...hist, ...live1].map((l) => `data: ${l}`));
-    const lastId = events[events.length - 1].split('\n')[0].slice(4);
-    expect(lastId).toMatch(new RegExp(`(^|,)${space}:\\d+:\\d+`));
-    s.close();
-
-    // While the client is away, more lines; the resumed stream starts right after the last id.
-    const missed = await produce(a1, [{ log: 'sse m1' }, { log: 'sse m2' }]);
-    const r = open(url, { Accept: 'text/event-stream', 'Last-Event-ID': lastId });
-    await r.until((x) => x.text.includes('data: ' + missed[1]), 20000, 'missed lines after resume');
-    const live2 = await produce(a1, [{ log: 'sse l2' }]);
-    await r.until((x) => x.text.includes('data: ' + live2[0]), 20000, 'live after resume');
-    const data = r.text
-      .split('\n')
-      .filter((l) => l.startsWith('data: '))
-      .map((l) => l.slice(6));
-    expect(data).toEqual([...missed, ...live2]);
-    r.close();
-
-    // Without tail the SSE response ends cleanly after the history.
-    const n = open(await session(k1, { lines: 1, tail: false }), { Accept: 'text/event-stream' });
-    await n.done();
-    expect(n.text).toMatch(/^retry: 1500\n\nid: \S+\ndata: \S+Z \S+ app\[web\.\S+\]: sse l2\n\n$/);
-  });
-
-  it('a slow client gets the L11 line later; the other sessions get every line', async () => {
-    const url = await session(k1, { lines: 1, tail: true });
-    const slow = open(url);
-    const fast = open(url);
-    await slow.until((x) => x.lines().length >= 1);
-    await fast.until((x) => x.lines().length >= 1);
-    slow.res!.pause();
-    const droppedBefore = (await feature.hub.metrics.linesDropped.get()).values[0]?.value ?? 0;
-    const pad = 'x'.repeat(2000);
-    const total = 6000;
-    for (let i = 0; i < total; i += 200) {
-      await produce(
-        a1,
-        Array.from({ length: 200 }, (_, j) => ({ log: `slow ${i + j} ${pad}` })),
-      );
-    }
-    await fast.until((x) => x.text.includes(`slow ${total - 1} `), 60000, 'all lines at the fast reader');
-    const fastLines = fast.lines().filter((l) => l.includes(': slow '));
-    expect(fastLines).toHaveLength(total);
-    expect(fastLines.map((l) => Number(/: slow (\d+) /.exec(l)![1]))).toEqual(Array.from({ length: total }, (_, i) => i));
-    expect(fast.text).not.toContain('Error L11');
-    const droppedAfter = (await feature.hub.metrics.linesDropped.get()).values[0]?.value ?? 0;
-    expect(droppedAfter).toBeGreaterThan(droppedBefore);
-
-    slow.res!.resume();
-    await slow.until((x) => x.text.includes('Error L11 (Tail buffer overflow)'), 60000, 'the L11 line');
-    const l11 = slow.lines().find((l) => l.includes('Error L11'))!;
-    expect(l11).toMatch(new RegExp(`^\\S+Z ${k1} logway: Error L11 \\(Tail buffer overflow\\) -> This tail session dropped \\d+ messages since \\S+Z\\.$`));
-    const counted = (x: Stream) => ({
-      got: x.lines().filter((l) => l.includes(': slow ')).length,
-      dropped: x
-        .lines()
-        .filter((l) => l.includes('Error L11'))
-        .reduce((n, l) => n + Number(/dropped (\d+) messages/.exec(l)![1]), 0),
-    });
-    // Every line is either delivered or counted by an L11 line: produced = delivered + dropped.
-    await slow.until((x) => counted(x).got + counted(x).dropped === total, 20000, 'every line delivered or counted');
-    expect(counted(slow).dropped).toBeGreaterThan(0);
-    expect(counted(slow).got + counted(slow).dropped).toBe(total);
-    slow.close();
-    fast.close();
   });
 
   it('validation: lines, regex, unknown app', async () => {
@@ -490,7 +227,7 @@ describe('log sessions (real Kafka)', () => {
       { key: site, value: routerLine('/one') },
       { key: site, value: routerLine('/two') },
     ]);
-    await poll(async () => feature.hub.rings.peek(site)?.size === 2, 20000, 'router lines consumed');
+    await waitFor('router lines consumed', () => feature.hub.rings.peek(site)?.size === 2);
     const s = open(await session(site, { lines: 5, tail: false }, `/sites/${site}/log-sessions`));
     await s.done();
     expect(s.lines()).toHaveLength(2);
@@ -505,15 +242,7 @@ describe('log sessions (real Kafka)', () => {
     const before = (await feature.hub.metrics.malformed.get()).values.reduce((n, v) => n + v.value, 0);
     await core.kafka.produce(space, [{ value: '{not json' }, { value: JSON.stringify({ log: 'no kubernetes' }) }]);
     const [after] = await produce(a1, [{ log: 'after malformed' }]);
-    await poll(
-      async () =>
-        feature.hub.rings
-          .peek(k1)
-          ?.toArray()
-          .some((l) => l.message === 'after malformed'),
-      20000,
-      'line after malformed',
-    );
+    await node.consumed(k1, 'after malformed');
     const now = (await feature.hub.metrics.malformed.get()).values.reduce((n, v) => n + v.value, 0);
     expect(now - before).toBe(2);
     const s = open(await session(k1, { lines: 1, tail: false }));

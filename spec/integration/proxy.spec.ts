@@ -8,6 +8,7 @@ import { closeCore, Core } from '../../lib/core';
 import { createLogEventsFeature } from '../../lib/events';
 import { createUpstreamProxy } from '../../lib/proxy';
 import { authHeader, createTestCore, testConfig, uniqueName } from '../helpers/env';
+import { REFUSED_PORT } from '../helpers/ports';
 import { appsRouter } from '../../routes/apps';
 
 jest.setTimeout(30000);
@@ -154,11 +155,8 @@ describe('upstream pass-through', () => {
   });
 
   it('answers 503 JSON naming the upstream when it is down', async () => {
-    const closed = http.createServer();
-    const port = await listen(closed);
-    await new Promise((r) => closed.close(r));
-    const downUrl = `http://127.0.0.1:${port}`;
-    const app = createApp(core, [], { fallback: createUpstreamProxy(`http://user:secret@127.0.0.1:${port}`, core.logger) });
+    const downUrl = `http://127.0.0.1:${REFUSED_PORT}`;
+    const app = createApp(core, [], { fallback: createUpstreamProxy(`http://user:secret@127.0.0.1:${REFUSED_PORT}`, core.logger) });
     const res = await request(app).get('/apps').set('Authorization', 'k').expect(503);
     expect(res.body.id).toBe('service_unavailable');
     expect(res.body.message).toBe('The upstream Akkeris controller is unavailable: ECONNREFUSED.');

@@ -13,6 +13,7 @@ import { createTailFeature, TailFeature } from '../../lib/tail/feature';
 import { createTestCore, testConfig, uniqueName, authHeader } from '../helpers/env';
 import { waitFor } from '../helpers/wait';
 import { CapturedLog } from '../helpers/captured-log';
+import { REFUSED_PORT } from '../helpers/ports';
 
 jest.setTimeout(90_000);
 
@@ -47,10 +48,7 @@ describe('log-session tokens', () => {
     feature = createTailFeature(core);
     await feature.start();
     // Requests logway does not own go to an upstream that is down: the proxy's failure is logged too.
-    const closed = http.createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const upstream = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
-    await new Promise((r) => closed.close(r));
+    const upstream = `http://127.0.0.1:${REFUSED_PORT}`;
     server = http.createServer(createApp(core, [feature], { fallback: createUpstreamProxy(upstream, core.logger) }));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -4,13 +4,11 @@
  * `Retry-After`, as the stream URL's 429s are. On the code before, only GET /log-sessions/:token
  * set the header (a special case in lib/tail/feature.ts), so this 429 came without it.
  */
-import http from 'node:http';
-import { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { createApp } from '../../bin/wiring';
-import { closeCore, Core } from '../../lib/core';
-import { createTailFeature, TailFeature } from '../../lib/tail/feature';
+import { closeCore } from '../../lib/core';
+import { increasingTimes, produceAppLines } from '../helpers/app-message';
 import { authHeader, createTestCore, uniqueName } from '../helpers/env';
+import { TailNode } from '../helpers/tail-node';
 
 jest.setTimeout(90_000);
 
@@ -18,43 +16,28 @@ const space = uniqueName('ra');
 const app = uniqueName('r');
 const key = `${app}-${space}`;
 
-let core: Core | undefined;
-let feature: TailFeature | undefined;
-let server: http.Server | undefined;
+let node: TailNode | undefined;
 
 afterAll(async () => {
-  await feature?.stop();
-  server?.closeAllConnections();
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-  if (core) {
-    await core.db.query('DELETE FROM apps WHERE space = $1', [space]).catch(() => undefined);
-    await closeCore(core);
-  }
+  await node?.forgetApps().catch(() => undefined);
+  await node?.stop();
 });
 
 it('POST /apps/:app/log-sessions refused by the read-back limiter is 429 with Retry-After; 201 once a slot is free', async () => {
   // Lines of an app written before the node starts: only a read-back can find it.
   const writer = createTestCore();
   await writer.kafka.createTopic(space, 1);
-  const t = new Date(Date.now() - 60_000).toISOString();
-  await writer.kafka.produce(space, [
-    {
-      key: app,
-      value: JSON.stringify({ log: 'before', stream: 'stdout', time: t, kubernetes: { container_name: app, pod_name: `${app}-web-1-abcde` }, topic: space }),
-    },
-  ]);
+  await produceAppLines(writer.kafka, space, app, ['before'], increasingTimes(Date.now() - 60_000));
   await closeCore(writer);
 
-  core = createTestCore({ MAX_CONCURRENT_READBACKS: '1' });
-  server = http.createServer();
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-  (core.config as { publicUrl: string }).publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  feature = createTailFeature(core, { topicPollMs: 250, readbackQueueLength: 0 });
-  server.on('request', createApp(core, [feature]));
-  await feature.start();
+  node = await TailNode.start({ space, env: { MAX_CONCURRENT_READBACKS: '1' }, feature: { readbackQueueLength: 0 } });
+  const { feature, server } = node;
   expect(feature.hub.topics).toContain(space);
 
   // The node's only read-back slot is taken (another session's history read).
+  // Drain workers of other test runs sharing this database may have learned the app from the topic
+  // meanwhile (they read every topic): forget it, as a node that has not seen it would.
+  await node.forgetApps();
   await feature.hub.readbacks.acquire();
   try {
     const busy = await request(server).post(`/apps/${key}/log-sessions`).set(authHeader).send({ lines: 5 });

@@ -5,6 +5,8 @@ import net from 'node:net';
 import { startServer, RunningServer } from '../../bin/wiring';
 import { createTestCore, testConfig, uniqueName, TEST_API_KEY } from '../helpers/env';
 import { makeTestCert, TestCert } from '../helpers/test-cert';
+import { appMessage } from '../helpers/app-message';
+import { waitFor } from '../helpers/wait';
 import { closeCore, Core } from '../../lib/core';
 
 async function freePort(): Promise<number> {
@@ -30,16 +32,6 @@ function httpsRequest(url: string, ca: string, opts: { method?: string; body?: s
   });
 }
 
-function fluentdMessage(app: string, space: string, log: string) {
-  return JSON.stringify({
-    log: `${log}\n`,
-    stream: 'stdout',
-    time: new Date().toISOString(),
-    kubernetes: { namespace_name: space, pod_name: `${app}-web-1562910588-cg82f`, container_name: app },
-    topic: space,
-  });
-}
-
 let cert: TestCert;
 let node: RunningServer;
 let producer: Core;
@@ -60,7 +52,7 @@ beforeAll(async () => {
   await producer.kafka.createTopic(space, 1);
   await producer.kafka.produce(
     space,
-    ['first line', 'second line'].map((l) => ({ value: fluentdMessage('api', space, l) })),
+    ['first line', 'second line'].map((l) => ({ value: appMessage('api', space, l) })),
   );
   await producer.apps.register(appKey);
   node = await startServer(config, { features: { drains: { worker: false }, builds: { consume: false } } });
@@ -108,7 +100,7 @@ it('ends open tail streams cleanly on stop', async () => {
       .on('error', reject);
   });
   // Wait for the history line, so the stream is open and tailing before the node stops.
-  for (let i = 0; i < 200 && !received.includes('second line'); i++) await new Promise((r) => setTimeout(r, 50));
+  await waitFor('the history line', () => received.includes('second line'));
   expect(received).toMatch(/second line\n$/);
   await node.stop();
   await expect(ended).resolves.toBe('end');

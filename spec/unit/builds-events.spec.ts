@@ -1,17 +1,10 @@
 import { validateLogEvent } from '../../lib/events';
 import { BadRequest, Unprocessable } from '../../lib/errors';
 import { parseKafkaMessage } from '../../lib/log/parse';
+import { logEventBody } from '../helpers/log-event';
 
 const now = new Date('2026-01-02T03:04:05.678Z');
-const good = () => ({
-  log: 'Release v12 created by jane',
-  stream: 'stdout',
-  time: '2026-01-02T03:04:00.000Z',
-  docker: { container_id: '' },
-  kubernetes: { namespace_name: 'space', pod_id: '', pod_name: 'akkeris/event', container_name: 'api', labels: { name: '' }, host: '' },
-  topic: 'space',
-  tag: '',
-});
+const good = logEventBody;
 
 describe('POST /log-events validation (Akkeris LogSpec)', () => {
   it('accepts Akkeris’s shape and round-trips through the shared parser as an akkeris/event line', () => {

@@ -3,6 +3,7 @@ import type { CliIo } from '../../cli/io';
 import { sessionBody, LineSplitter } from '../../cli/logs';
 import { colorLogLine, colorsEnabled } from '../../cli/render';
 import { sparkline, resample, bar } from '../../cli/chart';
+import { until } from '../helpers/wait';
 
 interface Call {
   method: string;
@@ -98,7 +99,7 @@ describe('logway CLI (against a fake API)', () => {
       return new Response(stream, { status: 200 });
     }) as typeof fetch;
     const done = run(['logs', '-a', 'api-space', '-t'], f.io);
-    for (let i = 0; i < 50 && !f.out(); i++) await new Promise((r) => setTimeout(r, 5));
+    await until(() => f.out() !== '', 'the live line');
     expect(f.out()).toBe('2026-01-01T00:00:00.000Z api-space app[web.1]: live\n');
     expect(f.interrupts).toHaveLength(1);
     f.interrupts[0]();

@@ -1,7 +1,8 @@
 /** The DLQ writer (drains/parker) with a stand-in DlqStore: refused lines are quarantined alone, drops are counted. */
 import { Registry } from 'prom-client';
 import { createLogger } from '../../lib/logger';
-import type { LogLine } from '../../lib/log/line';
+import { logLine } from '../helpers/log-line';
+import { until } from '../helpers/wait';
 import type { DlqStore, ParkEntry, ParkResult } from '../../drains/dlq';
 import { drainMetrics } from '../../drains/metrics';
 import { Parker } from '../../drains/parker';
@@ -10,18 +11,7 @@ import type { Outcome, SendItem } from '../../drains/sender';
 const drain = { id: '11111111-1111-4111-8111-111111111111', token: 'api-space' };
 
 function item(message: string, offset: string, settled: Map<string, Outcome>, dlqId?: string): SendItem {
-  const line: LogLine = {
-    time: new Date(0),
-    app: 'api',
-    space: 'space',
-    appKey: 'api-space',
-    source: 'app',
-    dyno: 'web.1',
-    processType: 'web',
-    severity: 6,
-    message,
-    position: { topic: 'space', partition: 0, offset },
-  };
+  const line = logLine({ time: new Date(0), message, position: { topic: 'space', partition: 0, offset } });
   return { line, frame: message, bytes: message.length, dlqId, owner: { settle: (outcome) => settled.set(message, outcome) } };
 }
 
@@ -75,10 +65,7 @@ describe('Parker', () => {
     });
     const { parker } = setup({ park });
     parker.park(drain, [item('a', '1', settled)], info);
-    await new Promise<void>((resolve) => {
-      const poll = () => (park.mock.calls.length >= 2 ? resolve() : setTimeout(poll, 5));
-      poll();
-    });
+    await until(() => park.mock.calls.length >= 2, 'a second attempt to park');
     expect(settled.size).toBe(0);
     down = false;
     await parker.idle(10_000);

@@ -4,25 +4,12 @@ import { DeliveryError, DrainSender, OutBatch, Outcome, renderFrame, SendItem, T
 import { drainMetrics } from '../../drains/metrics';
 import type { Parker, ParkInfo } from '../../drains/parker';
 import type { LogLine } from '../../lib/log/line';
+import { numberedLine } from '../helpers/log-line';
+import { until } from '../helpers/wait';
 import { parseDrainUrl } from '../../drains/url';
 import { frameOctetCounted, toRfc5424, truncateUtf8 } from '../../lib/log/format';
 
 const log = pino({ level: 'silent' });
-
-function line(i: number, message = `line ${i}`): LogLine {
-  return {
-    time: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, i)),
-    app: 'api',
-    space: 'space',
-    appKey: 'api-space',
-    source: 'app',
-    dyno: 'web.1',
-    processType: 'web',
-    severity: 6,
-    message,
-    position: { topic: 'space', partition: 0, offset: String(i) },
-  };
-}
 
 /** A transport whose answers the test scripts: each send waits for the test to resolve or reject it. */
 class ScriptedTransport implements Transport {
@@ -46,11 +33,8 @@ class FakeParker {
   }
 }
 
+const line = (i: number, message = `line ${i}`): LogLine => numberedLine(i, { message });
 const tick = () => new Promise((r) => setImmediate(r));
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 2));
-  expect(cond()).toBe(true);
-}
 
 function setup(opts: { attempts?: number; queueMax?: number } = {}) {
   const transport = new ScriptedTransport();

@@ -2,17 +2,10 @@
 import { validateLogEvent, MAX_EVENT_FIELD_LENGTH, MAX_LOG_BYTES } from '../../lib/events';
 import { Unprocessable } from '../../lib/errors';
 import { BUILD_TOPIC, ROUTER_TOPIC } from '../../lib/log/parse';
+import { logEventBody } from '../helpers/log-event';
 
 const now = new Date('2026-01-02T03:04:05.678Z');
-const good = () => ({
-  log: 'Release v12 created by jane',
-  stream: 'stdout',
-  time: '2026-01-02T03:04:00.000Z',
-  docker: { container_id: '' },
-  kubernetes: { namespace_name: 'space', pod_id: '', pod_name: 'akkeris/event', container_name: 'api', labels: { name: '' }, host: '' },
-  topic: 'space',
-  tag: '',
-});
+const good = logEventBody;
 
 function refusal(body: unknown): string {
   try {

@@ -1,4 +1,5 @@
 import type { LogLine } from '../../lib/log/line';
+import { logLine } from '../helpers/log-line';
 import { compileFilter, parseSince } from '../../lib/log/filter';
 import { compileLogRegex } from '../../lib/log/regex';
 
@@ -6,21 +7,13 @@ const re = (pattern: string) => compileLogRegex(pattern, 256);
 
 const NOW = new Date('2018-03-24T12:00:00.000Z');
 
-function line(overrides: Partial<LogLine>): LogLine {
-  return {
+const line = (overrides: Partial<LogLine>): LogLine =>
+  logLine({
     time: new Date('2018-03-24T11:59:00.000Z'),
-    app: 'api',
-    space: 'space',
-    appKey: 'api-space',
-    source: 'app',
     dyno: 'web.1562910588-cg82f',
-    processType: 'web',
-    severity: 6,
     message: 'GET /health 200',
-    position: { topic: 'space', partition: 0, offset: '1' },
     ...overrides,
-  };
-}
+  });
 
 const web = line({});
 const worker = line({ dyno: 'worker.123-abc', processType: 'worker', message: 'job done' });

@@ -2,6 +2,7 @@
 import { dynoFromPod, parseKafkaMessage } from '../../lib/log/parse';
 import { toAkkerisText, toRfc5424, toSseEvent } from '../../lib/log/format';
 import type { LogLine } from '../../lib/log/line';
+import { logLine } from '../helpers/log-line';
 
 function dynoReference(app: string, processType: string, podName: string): string {
   const prefixes = [`${app}--${processType}-`, `${app}-${processType}-`, `${app}-`];
@@ -54,19 +55,14 @@ describe('lib/log hot path', () => {
     }
   });
 
-  const line = (over: Partial<LogLine>): LogLine => ({
-    time: new Date('2018-03-24T01:07:20.123Z'),
-    app: 'api',
-    space: 'space',
-    appKey: 'api-space',
-    source: 'app',
-    dyno: 'web.1-a',
-    processType: 'web',
-    severity: 6,
-    message: 'hello',
-    position: { topic: 'space', partition: 0, offset: '1' },
-    ...over,
-  });
+  const line = (over: Partial<LogLine>): LogLine =>
+    logLine({
+      time: new Date('2018-03-24T01:07:20.123Z'),
+      dyno: 'web.1-a',
+      message: 'hello',
+      position: { topic: 'space', partition: 0, offset: '1' },
+      ...over,
+    });
 
   it('RFC5424 header fields: printable ASCII kept as is, anything else replaced, capped, NILVALUE when empty', () => {
     expect(toRfc5424(line({}), { hostname: 'api-space' })).toBe('<14>1 2018-03-24T01:07:20.123Z api-space app web.1-a - - hello');

@@ -1,5 +1,4 @@
 /** SSE ids of a session fed by the hub: each event's id is the cursor after that line (encodeCursor of the positions). */
-import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { Registry } from 'prom-client';
 import { TailSession } from '../../lib/tail/session';
@@ -7,34 +6,12 @@ import { createTailMetrics } from '../../lib/tail/metrics';
 import { encodeCursor, positionKey, Positions } from '../../lib/tail/positions';
 import type { LogLine } from '../../lib/log/line';
 import { toAkkerisText, toNdjson } from '../../lib/log/format';
+import { FakeResponse as FakeRes } from '../helpers/fake-response';
+import { logLine } from '../helpers/log-line';
 
-class FakeRes extends EventEmitter {
-  chunks: string[] = [];
-  write(chunk: string): boolean {
-    this.chunks.push(chunk);
-    return true;
-  }
-  end(): void {
-    this.emit('close');
-  }
-}
-
+const line = (topic: string, partition: number, offset: number): LogLine =>
+  logLine({ message: `${topic} ${partition} ${offset}`, position: { topic, partition, offset: String(offset) } });
 const tick = () => new Promise((r) => setImmediate(r));
-
-function line(topic: string, partition: number, offset: number): LogLine {
-  return {
-    time: new Date(Date.UTC(2026, 0, 1)),
-    app: 'api',
-    space: 'space',
-    appKey: 'api-space',
-    source: 'app',
-    dyno: 'web.1',
-    processType: 'web',
-    severity: 6,
-    message: `${topic} ${partition} ${offset}`,
-    position: { topic, partition, offset: String(offset) },
-  };
-}
 
 function session(start: Positions) {
   const res = new FakeRes();

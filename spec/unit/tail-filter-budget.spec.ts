@@ -3,7 +3,6 @@
  * 10 KB line). Slow filters are fakes: an injected clock that each test advances, or a filter
  * that busy-waits; the only times asserted are the budgets the logic itself is given.
  */
-import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { Registry } from 'prom-client';
 import type { LogLine } from '../../lib/log/line';
@@ -17,21 +16,9 @@ import type { ReadbackLimiter } from '../../lib/tail/readbacks';
 import type { RingStore } from '../../lib/tail/ring';
 import { createTailMetrics } from '../../lib/tail/metrics';
 import { TailSession } from '../../lib/tail/session';
+import { FakeResponse as FakeRes } from '../helpers/fake-response';
+import { numberedLine as line } from '../helpers/log-line';
 
-function line(i: number): LogLine {
-  return {
-    time: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, i)),
-    app: 'api',
-    space: 'space',
-    appKey: 'api-space',
-    source: 'app',
-    dyno: 'web.1',
-    processType: 'web',
-    severity: 6,
-    message: `line ${i}`,
-    position: { topic: 'space', partition: 0, offset: String(i) },
-  };
-}
 const lines = (n: number) => Array.from({ length: n }, (_, i) => line(i));
 const ids = (ls: LogLine[]) => ls.map((l) => Number(l.position.offset));
 
@@ -123,23 +110,6 @@ describe('LiveFilterBudget', () => {
     expect(b.add(1, 60_900)).toBe(true);
   });
 });
-
-class FakeRes extends EventEmitter {
-  chunks: string[] = [];
-  ended = false;
-  write(chunk: string): boolean {
-    this.chunks.push(chunk);
-    return true;
-  }
-  end(chunk?: string): void {
-    if (chunk) this.chunks.push(chunk);
-    this.ended = true;
-    this.emit('close');
-  }
-  destroy(): void {
-    this.emit('close');
-  }
-}
 
 function session(filter: LineFilter, budgetMs: number) {
   const res = new FakeRes();

@@ -6,6 +6,7 @@
 import { containerToProcess, dynoFromPod, parseKafkaMessage } from '../../lib/log/parse';
 import type { LogLine } from '../../lib/log/line';
 import { AppRing } from '../../lib/tail/ring';
+import { appKeyLine } from '../helpers/log-line';
 
 function appLog(topic: string, container: string, pod: string, offset: number) {
   const value = JSON.stringify({
@@ -57,18 +58,8 @@ describe('parseKafkaMessage with its per-container cache', () => {
 });
 
 /** A line of app `a-s` at a position. */
-const line = (partition: number, offset: number, topic = 's', message = 'm'): LogLine => ({
-  time: new Date(0),
-  app: 'a',
-  space: 's',
-  appKey: 'a-s',
-  source: 'app',
-  dyno: 'web.1',
-  processType: 'web',
-  severity: 6,
-  message,
-  position: { topic, partition, offset: String(offset) },
-});
+const line = (partition: number, offset: number, topic = 's', message = 'm'): LogLine =>
+  appKeyLine('a-s', { time: new Date(0), message, position: { topic, partition, offset: String(offset) } });
 
 describe('AppRing dropping lines of several partitions', () => {
   it('moves each partition’s coverage past its own dropped lines', () => {

@@ -1,22 +1,10 @@
 import { AppRing, RingStore, estimateLineBytes } from '../../lib/tail/ring';
 import type { LogLine } from '../../lib/log/line';
+import { appKeyLine } from '../helpers/log-line';
 
 let n = 0;
-function line(appKey: string, partition: number, offset: number, message = `m${n++}`): LogLine {
-  const [app, space] = appKey.split('-');
-  return {
-    time: new Date(1_700_000_000_000 + offset),
-    app,
-    space,
-    appKey,
-    source: 'app',
-    dyno: 'web.1',
-    processType: 'web',
-    severity: 6,
-    message,
-    position: { topic: space, partition, offset: String(offset) },
-  };
-}
+const line = (appKey: string, partition: number, offset: number, message = `m${n++}`): LogLine =>
+  appKeyLine(appKey, { time: new Date(1_700_000_000_000 + offset), message, position: { topic: appKey.split('-')[1], partition, offset: String(offset) } });
 
 describe('AppRing', () => {
   it('keeps the last `capacity` lines in order and narrows its coverage as it drops', () => {

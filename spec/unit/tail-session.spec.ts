@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { Registry } from 'prom-client';
 import { TailSession, StreamFormat, FlushScheduler } from '../../lib/tail/session';
@@ -7,54 +6,12 @@ import { createTailMetrics } from '../../lib/tail/metrics';
 import { negotiateFormat } from '../../lib/tail/feature';
 import { jitteredRetryMs } from '../../lib/tail/closing';
 import type { LogLine } from '../../lib/log/line';
-
-/**
- * A response whose socket accepts writes until told it is full (then 'drain' on demand); what is
- * written while full stays unsent (writableLength) until the drain.
- */
-class FakeRes extends EventEmitter {
-  chunks: string[] = [];
-  full = false;
-  ended = false;
-  writableLength = 0;
-  constructor() {
-    super();
-    this.on('drain', () => (this.writableLength = 0));
-  }
-  write(chunk: string): boolean {
-    this.chunks.push(chunk);
-    if (this.full) this.writableLength += chunk.length;
-    return !this.full;
-  }
-  end(chunk?: string): void {
-    if (chunk) this.chunks.push(chunk);
-    this.ended = true;
-    this.emit('close');
-  }
-  destroy(): void {
-    this.emit('close');
-  }
-  get text(): string {
-    return this.chunks.join('');
-  }
-}
+import { FakeResponse as FakeRes } from '../helpers/fake-response';
+import { numberedLine } from '../helpers/log-line';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
-function line(i: number, partition = 0): LogLine {
-  return {
-    time: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, i)),
-    app: 'api',
-    space: 'space',
-    appKey: 'api-space',
-    source: 'app',
-    dyno: 'web.1',
-    processType: 'web',
-    severity: 6,
-    message: `line ${i}`,
-    position: { topic: 'space', partition, offset: String(100 + i) },
-  };
-}
+const line = (i: number, partition = 0) => numberedLine(i, { position: { topic: 'space', partition, offset: String(100 + i) } });
 const text = (i: number) => `2026-01-01T00:00:00.${String(i).padStart(3, '0')}Z api-space app[web.1]: line ${i}\n`;
 
 function make(format: StreamFormat = 'text', maxBufferedLines = 3) {
