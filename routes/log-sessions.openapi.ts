@@ -134,7 +134,7 @@ export function logSessionsOpenApi(cfg: OpenApiConfig): Fragment {
             '400': E.badPath,
             '404': error('`The specified log session was not found or has expired.` (expired, tampered or malformed token).'),
             '429': error(
-              `A limit of this node was reached: open streams for this app or site (\`MAX_STREAMS_PER_APP\`, ${cfg.maxStreamsPerApp} here), or concurrent Kafka read-backs.`,
+              `A limit of this node was reached: open streams for this app or site (\`MAX_STREAMS_PER_APP\`, ${cfg.maxStreamsPerApp} here) or of this session (\`MAX_STREAMS_PER_SESSION\`), or concurrent Kafka read-backs.`,
               { 'Retry-After': { description: 'Seconds to wait before opening the stream again.', schema: { type: 'integer', minimum: 0 } } },
             ),
             '500': E.internal,
@@ -142,6 +142,36 @@ export function logSessionsOpenApi(cfg: OpenApiConfig): Fragment {
               'Kafka is down (named, not its address), or this node is at its own limit of open streams (`MAX_STREAMS`) or of what slow streams hold (`STREAMS_BUFFER_BYTES`): another node may serve.',
               { 'Retry-After': { description: 'Seconds to wait before opening the stream again (node limits).', schema: { type: 'integer', minimum: 0 } } },
             ),
+          },
+        },
+        delete: {
+          tags: ['log sessions'],
+          operationId: 'revokeLogSession',
+          summary: 'Revoke a log session: its open streams end on every node, its URL answers 404',
+          description:
+            'Operators may revoke any session; a scoped credential (read-only included) those of the apps, spaces and sites it names. ' +
+            'Idempotent: revoking again answers the first revocation time.',
+          parameters: [
+            {
+              name: 'token',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', minLength: 1 },
+              description: 'The session id (the `id` of the 201 body that created it), not the logplex_url token.',
+            },
+          ],
+          responses: {
+            '200': ok('The session is revoked.', {
+              type: 'object',
+              required: ['id', 'revoked_at'],
+              properties: { id: { type: 'string' }, revoked_at: { type: 'string', format: 'date-time' } },
+            }),
+            '400': E.badPath,
+            '401': E.unauthorized,
+            '403': error("A scoped credential that does not name the session's app, space or site."),
+            '404': error('`The specified log session was not found.` (an id logway did not mint: forged, altered or malformed).'),
+            '500': E.internal,
+            '503': E.unavailable('PostgreSQL'),
           },
         },
       },
@@ -153,7 +183,11 @@ export function logSessionsOpenApi(cfg: OpenApiConfig): Fragment {
         required: ['created_at', 'id', 'logplex_url', 'updated_at'],
         properties: {
           created_at: timestamp,
-          id: { type: 'string', format: 'uuid' },
+          id: {
+            type: 'string',
+            pattern: '^[as]\\.[\\w-]{1,400}\\.[\\w-]{22}\\.[\\w-]{22}$',
+            description: 'The session id: `DELETE /log-sessions/{token}` with it revokes the session. Names the app or site, signed by logway.',
+          },
           logplex_url: {
             type: 'string',
             format: 'uri',

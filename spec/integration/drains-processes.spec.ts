@@ -12,7 +12,8 @@ import { createDrainsFeature, DrainsFeature } from '../../drains/feature';
 import { healthRouter } from '../../routes/health';
 import { createTestCore, uniqueName } from '../helpers/env';
 import { makeTestCert, TestCert } from '../helpers/test-cert';
-import { expectAccountedFor, HttpsReceiver, parseRfc5424, produceLines, waitFor } from '../helpers/drain-fixtures';
+import { HttpsReceiver, parseRfc5424, produceLines, waitFor } from '../helpers/drain-fixtures';
+import { expectAccountedFor } from '../helpers/drain-accounting';
 
 jest.setTimeout(180_000);
 

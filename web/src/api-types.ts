@@ -91,7 +91,11 @@ export interface paths {
     get: operations['openLogSession'];
     put?: never;
     post?: never;
-    delete?: never;
+    /**
+     * Revoke a log session: its open streams end on every node, its URL answers 404
+     * @description Operators may revoke any session; a scoped credential (read-only included) those of the apps, spaces and sites it names. Idempotent: revoking again answers the first revocation time.
+     */
+    delete: operations['revokeLogSession'];
     options?: never;
     head?: never;
     patch?: never;
@@ -512,7 +516,7 @@ export interface components {
     LogSession: {
       /** Format: date-time */
       created_at: string;
-      /** Format: uuid */
+      /** @description The session id: `DELETE /log-sessions/{token}` with it revokes the session. Names the app or site, signed by logway. */
       id: string;
       /**
        * Format: uri
@@ -1209,7 +1213,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description A limit of this node was reached: open streams for this app or site (`MAX_STREAMS_PER_APP`, 50 here), or concurrent Kafka read-backs. */
+      /** @description A limit of this node was reached: open streams for this app or site (`MAX_STREAMS_PER_APP`, 50 here) or of this session (`MAX_STREAMS_PER_SESSION`), or concurrent Kafka read-backs. */
       429: {
         headers: {
           'X-Request-Id': components['headers']['X-Request-Id'];
@@ -1237,6 +1241,94 @@ export interface operations {
           'X-Request-Id': components['headers']['X-Request-Id'];
           /** @description Seconds to wait before opening the stream again (node limits). */
           'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  revokeLogSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The session id (the `id` of the 201 body that created it), not the logplex_url token. */
+        token: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The session is revoked. */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            /** Format: date-time */
+            revoked_at: string;
+          };
+        };
+      };
+      /** @description Bad request: a path parameter is not valid percent-encoding. */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description No valid API key or token in `Authorization`. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description A scoped credential that does not name the session's app, space or site. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `The specified log session was not found.` (an id logway did not mint: forged, altered or malformed). */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Internal server error (never a stack trace). */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description A backend is down (PostgreSQL); the message names it, not its address. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
           [name: string]: unknown;
         };
         content: {
