@@ -86,7 +86,9 @@ export function asHttpError(err: unknown): HttpError {
   const e = err as { type?: string; status?: unknown; expose?: boolean; message?: string } | undefined;
   if (e?.type === 'entity.parse.failed') return new BadRequest('The request body was not valid JSON.');
   if (e?.type === 'entity.too.large') return new HttpError(413, 'payload_too_large', 'The request body was too large.');
-  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+  // Only errors made to be shown (http-errors' `expose`, as body-parser's are) keep their 4xx: a
+  // dependency's client error (InfluxDB answering 404) is ours, never the caller's.
+  if (e?.expose === true && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     return new HttpError(e.status, 'bad_request', e.expose && e.message ? String(e.message) : 'Bad request.');
   }
   return new HttpError(500, 'internal_server_error', 'Internal server error.');

@@ -62,7 +62,12 @@ function queryDuration(registry: Registry): Histogram<'query'> {
 
 /** InfluxDB that is up but has no such database (a misconfigured INFLUX_DB) is, for the caller, unavailable. */
 function asUnavailable(e: unknown): never {
-  if (e instanceof InfluxError && /database not found/i.test(e.message)) throw new Unavailable('InfluxDB', e.message);
+  // A missing database, a server error, or a 404 (not InfluxDB's query endpoint: something else
+  // holds its address) is InfluxDB unavailable. A query InfluxDB refuses (400) is logway's bug: a
+  // 500, never the caller's 4xx (lib/http keeps 4xx for errors made to be shown).
+  if (e instanceof InfluxError && (/database not found/i.test(e.message) || e.status === 404 || (e.status ?? 0) >= 500)) {
+    throw new Unavailable('InfluxDB', e.message);
+  }
   throw e;
 }
 

@@ -1,4 +1,6 @@
 import { Unavailable, withoutAddresses } from '../../lib/errors';
+import { asHttpError } from '../../lib/http';
+import { InfluxError } from '../../lib/influx';
 
 describe('Unavailable', () => {
   it.each([
@@ -23,5 +25,14 @@ describe('Unavailable', () => {
   it('says only that the dependency is unavailable when nothing else is left', () => {
     expect(new Unavailable('PostgreSQL', '127.0.0.1:5432').message).toBe('PostgreSQL is unavailable.');
     expect(new Unavailable('PostgreSQL').message).toBe('PostgreSQL is unavailable.');
+  });
+});
+
+describe('asHttpError', () => {
+  it("keeps the 4xx of errors made to be shown (a body parser's), never a dependency's", () => {
+    const parser = Object.assign(new Error('request aborted'), { status: 400, expose: true });
+    expect(asHttpError(parser)).toMatchObject({ status: 400, message: 'request aborted' });
+    const influx = new InfluxError('page not found', 404);
+    expect(asHttpError(influx)).toMatchObject({ status: 500, id: 'internal_server_error' });
   });
 });
