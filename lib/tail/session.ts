@@ -76,6 +76,12 @@ export class TailSession implements Subscriber {
   /** Live lines wait until the history has been written. */
   private holding = true;
   private blocked = false;
+  /**
+   * Blocked by a write made in the middle of a burst (the queue reached earlyFlushBytes): any
+   * write of 16 KiB or more reports a full socket until it drains, which says nothing yet about
+   * the client, so only the byte budget applies until then.
+   */
+  private blockedByBurst = false;
   private scheduled = false;
   private dropped = 0;
   private droppedSince?: Date;
@@ -179,8 +185,10 @@ export class TailSession implements Subscriber {
     this.pendingCounts.push(1);
     this.pendingLines++;
     this.pendingBytes += text.length;
-    if (this.pendingBytes >= this.earlyFlushBytes && !this.holding && !this.blocked) this.flush();
-    else {
+    if (this.pendingBytes >= this.earlyFlushBytes && !this.holding && !this.blocked) {
+      this.flush();
+      if (this.blocked) this.blockedByBurst = true;
+    } else {
       this.schedule();
       this.sync();
     }
@@ -207,8 +215,8 @@ export class TailSession implements Subscriber {
    * length, which the line changes by a digit or so).
    */
   private fits(line: LogLine): boolean {
-    const behind = this.blocked || this.holding || this.res.writableLength > 0;
-    if (behind && this.pendingLines >= this.opts.maxBufferedLines) return false;
+    const behind = this.blocked || this.holding;
+    if ((this.holding || (this.blocked && !this.blockedByBurst)) && this.pendingLines >= this.opts.maxBufferedLines) return false;
     const max = this.opts.maxBufferedBytes;
     if (max === undefined && !(behind && this.opts.limits)) return true;
     let size: number;
@@ -291,6 +299,7 @@ export class TailSession implements Subscriber {
       this.blocked = true;
       this.res.once('drain', () => {
         this.blocked = false;
+        this.blockedByBurst = false;
         if (this.ending) this.finish();
         else this.flush();
       });

@@ -65,7 +65,7 @@ describe('streams whose clients never read', () => {
   const sockets: net.Socket[] = [];
 
   beforeAll(async () => {
-    node = await startNode({ sessionBufferBytes: budget, maxStreamsPerApp: 100 });
+    node = await startNode({ sessionBufferBytes: budget, maxStreamsPerApp: 100, maxStreamsPerSession: 100 });
     await node.core.kafka.createTopic(space, 1);
     await node.core.apps.register(appKey);
   });
