@@ -8,8 +8,8 @@ import { Core, closeCore } from '../../lib/core';
 import { DlqStore } from '../../drains/dlq';
 import { uniqueName } from '../helpers/env';
 import { waitFor } from '../helpers/wait';
-import { clusterCore, kafkaMessages, killBroker, leaders, LogwayNode, postJson, report, sleep, SseReader, startBroker } from './helpers/cluster';
-import { addDrains, parked, produceLines, Sink, tallyLines, warmUp } from './helpers/drains';
+import { kafkaMessages, killBroker, leaders, LogwayNode, postJson, report, sleep, SseReader, startBroker } from './helpers/cluster';
+import { addDrains, startDrainScene, parked, produceLines, Sink, tallyLines, warmUp } from './helpers/drains';
 
 const TOTAL = Number(process.env.CLUSTER_BROKER_LINES ?? 40_000);
 
@@ -22,13 +22,7 @@ const apps = Array.from({ length: 3 }, (_, i) => `bd${i}${uniqueName('a')}`);
 const killed: number[] = [];
 
 beforeAll(async () => {
-  core = clusterCore();
-  dlq = new DlqStore(core.db, { maxRowsPerDrain: 1_000_000 });
-  sink = new Sink();
-  await sink.start();
-  await core.kafka.createTopic(space, 6);
-  await Promise.all(nodes.map((n) => n.start()));
-  for (const n of nodes) await waitFor(`${n.name} ready`, async () => (await n.ready()).status === 200, 60_000, 250);
+  ({ core, dlq, sink } = await startDrainScene(space, nodes));
 });
 
 afterAll(async () => {

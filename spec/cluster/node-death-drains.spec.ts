@@ -9,8 +9,8 @@ import { Core, closeCore } from '../../lib/core';
 import { DlqStore } from '../../drains/dlq';
 import { uniqueName } from '../helpers/env';
 import { waitFor } from '../helpers/wait';
-import { clusterCore, LogwayNode, report } from './helpers/cluster';
-import { addDrains, parked, produceLines, Sink, tallyLines, warmUp } from './helpers/drains';
+import { LogwayNode, report } from './helpers/cluster';
+import { addDrains, startDrainScene, parked, produceLines, Sink, tallyLines, warmUp } from './helpers/drains';
 import { listMigrations } from '../../lib/migrate';
 
 const TOTAL = Number(process.env.CLUSTER_LINES ?? 100_000);
@@ -23,11 +23,7 @@ const space = uniqueName('nd');
 const apps = Array.from({ length: 6 }, (_, i) => `nd${i}${uniqueName('a')}`);
 
 beforeAll(async () => {
-  core = clusterCore();
-  dlq = new DlqStore(core.db, { maxRowsPerDrain: 1_000_000 });
-  sink = new Sink();
-  await sink.start();
-  await core.kafka.createTopic(space, 6);
+  ({ core, dlq, sink } = await startDrainScene(space, nodes, { startNodes: false }));
 });
 
 afterAll(async () => {

@@ -7,8 +7,8 @@ import { Core, closeCore } from '../../lib/core';
 import { DlqStore } from '../../drains/dlq';
 import { uniqueName } from '../helpers/env';
 import { waitFor } from '../helpers/wait';
-import { clusterCore, LogwayNode, postJson, report, SseReader } from './helpers/cluster';
-import { addDrains, parked, produceLines, Sink, tallyLines, warmUp } from './helpers/drains';
+import { LogwayNode, postJson, report, SseReader } from './helpers/cluster';
+import { addDrains, startDrainScene, parked, produceLines, Sink, tallyLines, warmUp } from './helpers/drains';
 
 const TOTAL = Number(process.env.CLUSTER_RESTART_LINES ?? 30_000);
 
@@ -21,13 +21,7 @@ const space = uniqueName('rr');
 const apps = Array.from({ length: 3 }, (_, i) => `rr${i}${uniqueName('a')}`);
 
 beforeAll(async () => {
-  core = clusterCore();
-  dlq = new DlqStore(core.db, { maxRowsPerDrain: 1_000_000 });
-  sink = new Sink();
-  await sink.start();
-  await core.kafka.createTopic(space, 6);
-  await Promise.all(nodes.map((n) => n.start()));
-  for (const n of nodes) await waitFor(`${n.name} ready`, async () => (await n.ready()).status === 200, 60_000, 250);
+  ({ core, dlq, sink } = await startDrainScene(space, nodes));
   drainIds = await addDrains(core, nodes[0].base, space, apps, sink.url);
   await warmUp(core, sink, space, apps);
 });

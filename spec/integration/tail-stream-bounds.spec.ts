@@ -56,38 +56,39 @@ async function sessionPath(n: Node, appKey: string): Promise<string> {
   return new URL(res.body.logplex_url).pathname;
 }
 
-describe('streams whose clients never read', () => {
-  const space = uniqueName('bnd');
-  const app = uniqueName('stall');
-  const appKey = `${app}-${space}`;
-  const budget = 1_048_576;
-  let node: Node;
-  const sockets: net.Socket[] = [];
-
+/** For one describe: a node with one app on a 1-partition space of its own; the sockets it opens are closed after. */
+function nodeWithApp(tag: string, opts: TailFeatureOptions) {
+  const ctx = { node: undefined as unknown as Node, space: uniqueName(tag), app: uniqueName(tag), sockets: [] as net.Socket[] };
+  const appKey = () => `${ctx.app}-${ctx.space}`;
   beforeAll(async () => {
-    node = await startNode({ sessionBufferBytes: budget, maxStreamsPerApp: 100, maxStreamsPerSession: 100 });
-    await node.core.kafka.createTopic(space, 1);
-    await node.core.apps.register(appKey);
+    ctx.node = await startNode(opts);
+    await ctx.node.core.kafka.createTopic(ctx.space, 1);
+    await ctx.node.core.apps.register(appKey());
   });
-
   afterAll(async () => {
-    for (const s of sockets) s.destroy();
-    await stopNode(node);
+    for (const s of ctx.sockets) s.destroy();
+    await stopNode(ctx.node);
   });
+  return { ctx, appKey };
+}
+
+describe('streams whose clients never read', () => {
+  const budget = 1_048_576;
+  const { ctx, appKey } = nodeWithApp('bnd', { sessionBufferBytes: budget, maxStreamsPerApp: 100, maxStreamsPerSession: 100 });
 
   it('hold at most their budget each, and the node far less than the lines sent to them', async () => {
-    const path = await sessionPath(node, appKey);
-    for (let i = 0; i < 50; i++) sockets.push(stalledReader(node.port, path));
-    await waitFor('50 streams open', async () => node.feature.sessions.size === 50, 30_000);
+    const path = await sessionPath(ctx.node, appKey());
+    for (let i = 0; i < 50; i++) ctx.sockets.push(stalledReader(ctx.node.port, path));
+    await waitFor('50 streams open', async () => ctx.node.feature.sessions.size === 50, 30_000);
     const rssBefore = process.memoryUsage().rss;
     // 3,000 lines of 4 KB each to every stream: 12 MB a stream, 600 MB in all if nothing held back.
-    await produceLines(node.core, { app, space, tag: 'stall', count: 3000, dynos: 1, pad: 4000, chunk: 100 });
-    const dropped = async () => (await node.feature.hub.metrics.linesDropped.get()).values[0]?.value ?? 0;
-    await waitFor('every stream dropping', async () => (await dropped()) > 0 && [...node.feature.sessions].every((s) => s.held > 0), 60_000);
+    await produceLines(ctx.node.core, { app: ctx.app, space: ctx.space, tag: 'stall', count: 3000, dynos: 1, pad: 4000, chunk: 100 });
+    const dropped = async () => (await ctx.node.feature.hub.metrics.linesDropped.get()).values[0]?.value ?? 0;
+    await waitFor('every stream dropping', async () => (await dropped()) > 0 && [...ctx.node.feature.sessions].every((s) => s.held > 0), 60_000);
     // Settled: the hub has read all 3,000 lines (each stream took or dropped each one).
-    const consumed = async () => (await node.feature.hub.metrics.linesConsumed.get()).values.reduce((n, v) => n + v.value, 0);
+    const consumed = async () => (await ctx.node.feature.hub.metrics.linesConsumed.get()).values.reduce((n, v) => n + v.value, 0);
     await waitFor('all lines consumed', async () => (await consumed()) >= 3000, 60_000);
-    for (const s of node.feature.sessions) expect(s.held).toBeLessThanOrEqual(budget);
+    for (const s of ctx.node.feature.sessions) expect(s.held).toBeLessThanOrEqual(budget);
     const grown = process.memoryUsage().rss - rssBefore;
     // The exact bound is each stream's `held` above. RSS also carries this process's producer, the
     // rings, Kafka's fetch buffers and garbage not yet collected; 300 MB is a
@@ -97,34 +98,20 @@ describe('streams whose clients never read', () => {
 });
 
 describe("a node's cap on open streams", () => {
-  const space = uniqueName('cap');
-  const appKey = `${uniqueName('capped')}-${space}`;
-  let node: Node;
-  const sockets: net.Socket[] = [];
-
-  beforeAll(async () => {
-    node = await startNode({ maxStreams: 3 });
-    await node.core.kafka.createTopic(space, 1);
-    await node.core.apps.register(appKey);
-  });
-
-  afterAll(async () => {
-    for (const s of sockets) s.destroy();
-    await stopNode(node);
-  });
+  const { ctx, appKey } = nodeWithApp('cap', { maxStreams: 3 });
 
   it('answers 503 with Retry-After past the cap, and serves again once a stream closes', async () => {
-    const path = await sessionPath(node, appKey);
-    for (let i = 0; i < 3; i++) sockets.push(stalledReader(node.port, path));
-    await waitFor('3 streams open', async () => node.feature.sessions.size === 3, 30_000);
-    const refused = await request(node.server).get(path).set('Accept', 'text/event-stream');
+    const path = await sessionPath(ctx.node, appKey());
+    for (let i = 0; i < 3; i++) ctx.sockets.push(stalledReader(ctx.node.port, path));
+    await waitFor('3 streams open', async () => ctx.node.feature.sessions.size === 3, 30_000);
+    const refused = await request(ctx.node.server).get(path).set('Accept', 'text/event-stream');
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toBe('5');
     expect(refused.body).toEqual({ id: 'service_unavailable', message: 'This node has too many log streams open (3); retry later.' });
-    sockets.pop()!.destroy();
-    await waitFor('a slot free', async () => node.feature.sessions.size === 2, 30_000);
+    ctx.sockets.pop()!.destroy();
+    await waitFor('a slot free', async () => ctx.node.feature.sessions.size === 2, 30_000);
     const served = await new Promise<number>((resolve, reject) => {
-      const req = http.get(`http://127.0.0.1:${node.port}${path}`, { headers: { Accept: 'text/event-stream' } }, (res) => {
+      const req = http.get(`http://127.0.0.1:${ctx.node.port}${path}`, { headers: { Accept: 'text/event-stream' } }, (res) => {
         resolve(res.statusCode ?? 0);
         res.destroy();
       });

@@ -1,3 +1,4 @@
+import { refusal, safeProductionEnv } from '../helpers/production-config';
 import { loadConfig, ConfigError } from '../../lib/config';
 
 describe('loadConfig', () => {
@@ -46,23 +47,7 @@ describe('loadConfig', () => {
 });
 
 describe('loadConfig in production', () => {
-  const safe = {
-    NODE_ENV: 'production',
-    API_KEYS: 'a-real-key-3f9c1e',
-    SESSION_SECRET: 'x'.repeat(32),
-    JWT_SECRET: 'y'.repeat(32),
-    METRICS_TOKEN: 'scrape-token-5b8e2d71c4',
-  };
-
-  function refusal(env: Record<string, string | undefined>): ConfigError {
-    try {
-      loadConfig(env);
-    } catch (e) {
-      if (e instanceof ConfigError) return e;
-      throw e;
-    }
-    throw new Error('loadConfig accepted an unsafe configuration');
-  }
+  const safe = safeProductionEnv;
 
   it('accepts a safe configuration with no warnings', () => {
     const c = loadConfig(safe);

@@ -132,22 +132,29 @@ describe('TailSession deadline', () => {
   });
 });
 
+const big = (i: number, size: number): LogLine => ({ ...line(i), message: `line ${i} ${'x'.repeat(size)}` });
+
+/** A text session with a byte budget (and the node's limits, if given), still loading its history. */
+function budgeted(res: FakeRes, maxBufferedBytes: number, limits?: StreamLimits) {
+  const metrics = createTailMetrics(new Registry());
+  const s = new TailSession(res as unknown as ServerResponse, {
+    format: 'text',
+    key: 'api-space',
+    filter: () => true,
+    maxBufferedLines: 1000,
+    maxBufferedBytes,
+    metrics,
+    limits,
+    onClose: () => undefined,
+  });
+  return { s, metrics };
+}
+
 describe('TailSession budgets on every write', () => {
-  const big = (i: number, size: number): LogLine => ({ ...line(i), message: `line ${i} ${'x'.repeat(size)}` });
   const session = (res: FakeRes, maxBufferedBytes: number, limits?: StreamLimits) => {
-    const metrics = createTailMetrics(new Registry());
-    const s = new TailSession(res as unknown as ServerResponse, {
-      format: 'text',
-      key: 'api-space',
-      filter: () => true,
-      maxBufferedLines: 1000,
-      maxBufferedBytes,
-      metrics,
-      limits,
-      onClose: () => undefined,
-    });
-    s.release([]);
-    return { s, metrics };
+    const made = budgeted(res, maxBufferedBytes, limits);
+    made.s.release([]);
+    return made;
   };
 
   it('holds the budget when the very first write meets a full socket', async () => {
@@ -202,21 +209,9 @@ describe('format negotiation', () => {
 });
 
 describe('TailSession byte budget', () => {
-  const big = (i: number, size: number): LogLine => ({ ...line(i), message: `line ${i} ${'x'.repeat(size)}` });
-
   function makeBudget(maxBufferedBytes: number) {
     const res = new FakeRes();
-    const metrics = createTailMetrics(new Registry());
-    const s = new TailSession(res as unknown as ServerResponse, {
-      format: 'text',
-      key: 'api-space',
-      filter: () => true,
-      maxBufferedLines: 1000,
-      maxBufferedBytes,
-      metrics,
-      onClose: () => undefined,
-    });
-    return { res, s, metrics };
+    return { res, ...budgeted(res, maxBufferedBytes) };
   }
 
   it('a slow client queues at most maxBufferedBytes, however few lines that is; the rest are dropped and counted by L11', async () => {

@@ -1,23 +1,8 @@
 /** METRICS_TOKEN: read and refused like the other secrets; production refuses to start without it. */
-import { ConfigError, loadConfig } from '../../lib/config';
+import { loadConfig } from '../../lib/config';
+import { refusal, safeProductionEnv } from '../helpers/production-config';
 
-const safe = {
-  NODE_ENV: 'production',
-  API_KEYS: 'a-real-key-3f9c1e',
-  SESSION_SECRET: 'x'.repeat(32),
-  JWT_SECRET: 'y'.repeat(32),
-  METRICS_TOKEN: 'scrape-token-5b8e2d71c4',
-};
-
-function refusal(env: Record<string, string | undefined>): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error('loadConfig accepted an unsafe configuration');
-}
+const safe = safeProductionEnv;
 
 it('production with a METRICS_TOKEN starts, with no warning', () => {
   const c = loadConfig(safe);

@@ -5,7 +5,8 @@ import { DlqStore } from '../../../drains/dlq';
 import { appLog } from '../../helpers/drain-fixtures';
 import { Rsyslog } from '../../helpers/rsyslog';
 import { makeTestCert, TestCert } from '../../helpers/test-cert';
-import { postJson } from './cluster';
+import { clusterCore, LogwayNode, postJson } from './cluster';
+import { waitFor } from '../../helpers/wait';
 
 export interface DrainSetup {
   space: string;
@@ -165,4 +166,25 @@ export async function warmUp(core: Core, sink: Sink, space: string, apps: string
     }
   }
   throw new Error('timed out waiting for a whole round of probes');
+}
+
+/**
+ * What the drain specs of the cluster start from: a core, the DLQ, a started sink, the space with
+ * 6 partitions, and (unless `startNodes` is false) the nodes started and ready.
+ */
+export async function startDrainScene(
+  space: string,
+  nodes: LogwayNode[],
+  opts: { startNodes?: boolean } = {},
+): Promise<{ core: Core; dlq: DlqStore; sink: Sink }> {
+  const core = clusterCore();
+  const dlq = new DlqStore(core.db, { maxRowsPerDrain: 1_000_000 });
+  const sink = new Sink();
+  await sink.start();
+  await core.kafka.createTopic(space, 6);
+  if (opts.startNodes !== false) {
+    await Promise.all(nodes.map((n) => n.start()));
+    for (const n of nodes) await waitFor(`${n.name} ready`, async () => (await n.ready()).status === 200, 60_000, 250);
+  }
+  return { core, dlq, sink };
 }
