@@ -8,3 +8,13 @@ export const logEventBody = () => ({
   topic: 'space',
   tag: '',
 });
+
+/** A POST /log-events body for `appName` in `space`, timed now. */
+export const eventFor = (appName: string, space: string, log: string, extra: Record<string, unknown> = {}) => ({
+  ...logEventBody(),
+  log,
+  time: new Date().toISOString(),
+  kubernetes: { namespace_name: space, pod_id: '', pod_name: 'akkeris/event', container_name: appName, labels: { name: '' }, host: '' },
+  topic: space,
+  ...extra,
+});

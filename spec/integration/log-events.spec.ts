@@ -1,12 +1,11 @@
 /** POST /log-events against the real stack: validation, the produced Kafka message, and the event in a log session. */
 import express from 'express';
 import request from 'supertest';
-import { createApp } from '../../bin/wiring';
-import { closeCore, Core, Feature } from '../../lib/core';
-import { createLogEventsFeature } from '../../lib/events';
-import { createTailFeature } from '../../lib/tail/feature';
+import type { Core } from '../../lib/core';
 import type { KafkaRecord } from '../../lib/kafka';
-import { authHeader, createTestCore, uniqueName } from '../helpers/env';
+import { authHeader, uniqueName } from '../helpers/env';
+import { eventFor } from '../helpers/log-event';
+import { EventsNode, startEventsNode } from '../helpers/events-node';
 import { waitFor } from '../helpers/wait';
 
 // The project-level testTimeout in jest.config.js is not honoured by jest 29; Kafka group joins take seconds.
@@ -14,35 +13,19 @@ jest.setTimeout(60000);
 
 let core: Core;
 let app: express.Express;
-let features: Feature[];
+let node: EventsNode;
 const space = uniqueName('evsp');
 const appName = uniqueName('evapp');
 const appKey = `${appName}-${space}`;
 
-const event = (log: string, extra: Record<string, unknown> = {}) => ({
-  log,
-  stream: 'stdout',
-  time: new Date().toISOString(),
-  docker: { container_id: '' },
-  kubernetes: { namespace_name: space, pod_id: '', pod_name: 'akkeris/event', container_name: appName, labels: { name: '' }, host: '' },
-  topic: space,
-  tag: '',
-  ...extra,
-});
+const event = (log: string, extra: Record<string, unknown> = {}) => eventFor(appName, space, log, extra);
 
 beforeAll(async () => {
-  core = createTestCore();
-  // A space exists once the platform created its topic; events for any other space are refused.
-  await core.kafka.createTopic(space);
-  features = [createLogEventsFeature(core), createTailFeature(core)];
-  for (const f of features) await f.start?.();
-  app = createApp(core, features);
+  node = await startEventsNode(space);
+  ({ core, app } = node);
 });
 
-afterAll(async () => {
-  for (const f of [...features].reverse()) await f.stop?.();
-  await closeCore(core);
-});
+afterAll(() => node?.stop());
 
 describe('POST /log-events', () => {
   it('400 for a body that is not JSON', async () => {

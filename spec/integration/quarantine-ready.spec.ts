@@ -9,7 +9,6 @@
  * broker: spec/unit/quarantine-readiness.spec.ts.
  */
 import { Kafka, logLevel, Producer } from 'kafkajs';
-import request from 'supertest';
 import type { Express } from 'express';
 import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
@@ -20,6 +19,7 @@ import { createTestCore, testEnv, uniqueName } from '../helpers/env';
 import { deleteTopicWithTopicCommand } from '../helpers/topic-command';
 import { waitFor } from '../helpers/wait';
 import type { QuarantineDetail } from '../../routes/health';
+import { quarantinedEntry, quarantineShown, ready as readyOf } from '../helpers/readiness';
 
 jest.setTimeout(120_000);
 
@@ -80,13 +80,7 @@ function poisonedSource(topic: string, quarantineMs: number) {
   return { source, name, poison, seen };
 }
 
-async function ready(): Promise<{
-  status: number;
-  body: { state: string; message?: string; dependencies: Record<string, unknown>; quarantined?: QuarantineDetail[] };
-}> {
-  const res = await request(app).get('/health/ready');
-  return { status: res.status, body: res.body };
-}
+const ready = () => readyOf(app);
 
 const about = (topic: string) => (q: QuarantineDetail) => q.topic === topic;
 
@@ -99,25 +93,12 @@ it('a poison partition: 200 DEGRADED naming it while the other partition flows; 
   const { source, name, poison, seen } = poisonedSource(topic, 15_000);
   await source.start();
 
-  const held = await waitFor('the quarantine on /health/ready', async () => {
-    const r = await ready();
-    return r.body.quarantined?.some(about(topic)) && r;
-  });
+  const held = await quarantineShown(app, topic);
   expect(held.status).toBe(200);
   expect(held.body.state).toBe('DEGRADED');
   expect(held.body.message).toContain(`consumer ${name} holds poison partition ${topic}:1`);
   const detail = held.body.quarantined!.filter(about(topic));
-  expect(detail).toEqual([
-    {
-      consumer: name,
-      topic,
-      partition: 1,
-      state: 'quarantined',
-      since: expect.stringMatching(/Z$/),
-      retry_at: expect.stringMatching(/Z$/),
-      reason: 'cannot decode record at offset 0',
-    },
-  ]);
+  expect(detail).toEqual([quarantinedEntry(name, topic, 'cannot decode record at offset 0')]);
   // retry_at is quarantineMs after the quarantine (the two clocks read a millisecond or so apart).
   expect(Date.parse(detail[0].retry_at) - Date.parse(detail[0].since)).toBeGreaterThanOrEqual(14_990);
   expect(Date.parse(detail[0].retry_at) - Date.parse(detail[0].since)).toBeLessThanOrEqual(15_000);

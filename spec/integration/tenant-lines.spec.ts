@@ -1,33 +1,22 @@
 /** A hostile POST /log-events `log` read back through real Kafka in text and SSE sessions: no forged line, no raw control. */
 import express from 'express';
 import request from 'supertest';
-import { createApp } from '../../bin/wiring';
-import { closeCore, Core, Feature } from '../../lib/core';
-import { createLogEventsFeature } from '../../lib/events';
-import { createTailFeature } from '../../lib/tail/feature';
-import { authHeader, createTestCore, uniqueName } from '../helpers/env';
+import { authHeader, uniqueName } from '../helpers/env';
+import { eventFor } from '../helpers/log-event';
+import { EventsNode, startEventsNode } from '../helpers/events-node';
 import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(60000);
 
-let core: Core;
 let app: express.Express;
-let features: Feature[];
+let node: EventsNode;
 const space = uniqueName('tlsp');
 const appName = uniqueName('tlapp');
 const appKey = `${appName}-${space}`;
 const marker = uniqueName('forge');
 const hostile = `${marker}\n2026-12-08T00:00:00.000Z victim-space akkeris/router: at=info FORGED\u001b]52;c;cm0gLXJmIH4=\u0007\u009b2J\u0000 end`;
 
-const event = (log: string) => ({
-  log,
-  stream: 'stdout',
-  time: new Date().toISOString(),
-  docker: { container_id: '' },
-  kubernetes: { namespace_name: space, pod_id: '', pod_name: 'akkeris/event', container_name: appName, labels: { name: '' }, host: '' },
-  topic: space,
-  tag: '',
-});
+const event = (log: string) => eventFor(appName, space, log);
 
 async function readSession(accept: string): Promise<string> {
   const session = await request(app).post(`/apps/${appKey}/log-sessions`).set(authHeader).send({ lines: 50, tail: false }).expect(201);
@@ -36,18 +25,12 @@ async function readSession(accept: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  core = createTestCore();
-  await core.kafka.createTopic(space);
-  features = [createLogEventsFeature(core), createTailFeature(core)];
-  for (const f of features) await f.start?.();
-  app = createApp(core, features);
+  node = await startEventsNode(space);
+  ({ app } = node);
   await request(app).post('/log-events').set(authHeader).send(event(hostile)).expect(201);
 });
 
-afterAll(async () => {
-  for (const f of [...features].reverse()) await f.stop?.();
-  await closeCore(core);
-});
+afterAll(() => node?.stop());
 
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
 

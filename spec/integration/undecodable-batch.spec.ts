@@ -11,7 +11,6 @@
  * reported incomplete.
  */
 import { execFileSync } from 'node:child_process';
-import request from 'supertest';
 import type { Express } from 'express';
 import { createApp } from '../../bin/wiring';
 import { closeCore, Core } from '../../lib/core';
@@ -19,7 +18,7 @@ import { LogSource, type Batch } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
 import { createTestCore, testEnv, uniqueName } from '../helpers/env';
 import { waitFor } from '../helpers/wait';
-import type { QuarantineDetail } from '../../routes/health';
+import { quarantinedEntry, quarantineShown, ready as readyOf } from '../helpers/readiness';
 
 jest.setTimeout(120_000);
 
@@ -47,10 +46,7 @@ function kcat(topic: string, partition: number, lines: string[], codec?: 'zstd')
   );
 }
 
-async function ready(): Promise<{ status: number; body: { state: string; dependencies: Record<string, unknown>; quarantined?: QuarantineDetail[] } }> {
-  const res = await request(app).get('/health/ready');
-  return { status: res.status, body: res.body };
-}
+const ready = () => readyOf(app);
 
 it('a zstd batch past the bound quarantines its partition alone; the other partition flows; retried, it is held again', async () => {
   const topic = uniqueName('undecodable');
@@ -89,25 +85,16 @@ it('a zstd batch past the bound quarantines its partition alone; the other parti
   );
   await source.start();
 
-  const held = await waitFor('the quarantine on /health/ready', async () => {
-    const r = await ready();
-    return r.body.quarantined?.some((q) => q.topic === topic) && r;
-  });
+  const held = await quarantineShown(app, topic);
   expect(held.status).toBe(200);
   expect(held.body.state).toBe('DEGRADED');
   expect(held.body.dependencies[`consumer:${name}`]).toEqual({ state: 'DEGRADED', error: '1 partition quarantined' });
   expect(held.body.quarantined!.filter((q) => q.topic === topic)).toEqual([
-    {
-      consumer: name,
+    quarantinedEntry(
+      name,
       topic,
-      partition: 1,
-      state: 'quarantined',
-      since: expect.stringMatching(/Z$/),
-      retry_at: expect.stringMatching(/Z$/),
-      reason: expect.stringMatching(
-        /^record batch at offset 1 cannot be decoded: zstd decompression failed: zstd batch would decompress to more than \d+ bytes/,
-      ),
-    },
+      expect.stringMatching(/^record batch at offset 1 cannot be decoded: zstd decompression failed: zstd batch would decompress to more than \d+ bytes/),
+    ),
   ]);
   await waitFor('the lines before the bad batch', async () => seen.includes('0:p0 before') && seen.includes('1:p1 before'));
 
