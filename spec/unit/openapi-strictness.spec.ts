@@ -38,10 +38,14 @@ describe('the numbers 0..max as a pattern (upTo)', () => {
   it.each([0, 1, 7, 9, 10, 99, 100, 168, 250, 1500, 10080, 604800])('matches exactly 0..%i, without leading zeros', (max) => {
     const all = new RegExp(`^${upTo(max)}$`);
     const positive = new RegExp(`^${upTo(max, true)}$`);
-    for (let n = 0; n <= max * 2 + 20; n++) {
-      expect([n, all.test(String(n))]).toEqual([n, n <= max]);
-      if (max >= 1) expect([n, positive.test(String(n))]).toEqual([n, n >= 1 && n <= max]);
-    }
+    // Every number up to a few thousand, then each digit position's edges up to twice the bound.
+    const numbers = new Set<number>();
+    for (let n = 0; n <= Math.min(max * 2 + 20, 5000); n++) numbers.add(n);
+    for (let p = 1; p <= max * 2 + 20; p *= 10) for (const d of [-1, 0, 1]) for (let k = 1; k <= 9; k++) numbers.add(k * p + d);
+    for (const d of [-11, -10, -9, -2, -1, 0, 1, 2, 9, 10, 11]) if (max + d >= 0) numbers.add(max + d);
+    for (let i = 0; i < 20000; i++) numbers.add((i * 7919) % (max * 2 + 21));
+    const wrong = [...numbers].filter((n) => all.test(String(n)) !== n <= max || (max >= 1 && positive.test(String(n)) !== (n >= 1 && n <= max)));
+    expect(wrong).toEqual([]);
     if (max > 0) expect(all.test(`0${max}`)).toBe(false);
   });
 });
