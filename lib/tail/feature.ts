@@ -133,11 +133,7 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
     const verified = verifySessionToken(token, secret, { graceSeconds: resumeFrom ? resumeGrace : 0 });
     if (!verified || stopping) throw new NotFound(SESSION_NOT_FOUND);
     const { claims } = verified;
-    const open = streamsOpen.get(claims.key) ?? 0;
-    if (open >= maxStreams) {
-      hub.metrics.sessionsRefused.inc({ reason: 'streams_per_app' });
-      throw tooManyStreams(claims.kind, maxStreams);
-    }
+    const topics = topicsFor(claims.kind, claims.key);
     const filter = compileFilter({
       dyno: claims.dyno,
       type: claims.type,
@@ -146,6 +142,16 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
       regex: claims.filter !== undefined ? compileLogRegex(claims.filter, core.config.maxFilterLength) : undefined,
     });
 
+    // This node reads the session's topics from now until it closes (and a linger after).
+    // (A refused stream's topics are read already: the open streams of its app hold them.)
+    const release = await hub.need(topics);
+    if (res.destroyed) return release();
+    const open = streamsOpen.get(claims.key) ?? 0;
+    if (open >= maxStreams) {
+      release();
+      hub.metrics.sessionsRefused.inc({ reason: 'streams_per_app' });
+      throw tooManyStreams(claims.kind, maxStreams);
+    }
     const session = new TailSession(res, {
       format,
       key: claims.key,
@@ -163,6 +169,7 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
         sessions.delete(session);
         hub.unsubscribe(claims.key, session);
         hub.metrics.sessionsActive.dec();
+        release();
       },
     });
     sessions.add(session);
@@ -170,7 +177,7 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
     hub.metrics.sessionsActive.inc();
     const live = claims.tail && !stopping;
     // Subscribing first and reading history up to the subscription's snapshot is the seam.
-    const start = live ? hub.subscribe(claims.kind, claims.key, session) : hub.snapshot(topicsFor(claims.kind, claims.key));
+    const start = live ? hub.subscribe(claims.kind, claims.key, session) : hub.snapshot(topics);
     session.begin(start);
     // Enforced by the ticker (one timer for all sessions, not one each).
     session.deadline = Date.now() + maxStreamMs;

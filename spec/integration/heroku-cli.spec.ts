@@ -85,7 +85,7 @@ maybe('the heroku CLI against logway', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     (core.config as { publicUrl: string }).publicUrl = base;
-    feature = createTailFeature(core, { topicPollMs: 250 });
+    feature = createTailFeature(core, { reading: 'every-topic', topicPollMs: 250 });
     server.on('request', createApp(core, [feature]));
     await feature.start();
   });
@@ -139,7 +139,7 @@ maybe('the heroku CLI against logway', () => {
     const shortBase = `http://127.0.0.1:${(shortServer.address() as AddressInfo).port}`;
     // Its own publicUrl, so the logplex_urls it hands out point at it.
     const shortCore = { ...core, config: { ...core.config, publicUrl: shortBase } };
-    const short = createTailFeature(shortCore, { topicPollMs: 250, maxStreamSeconds: 2 });
+    const short = createTailFeature(shortCore, { reading: 'every-topic', topicPollMs: 250, maxStreamSeconds: 2 });
     const handler = createApp(shortCore, [short]);
     const opened: number[] = [];
     shortServer.on('request', (req, res) => {

@@ -107,7 +107,7 @@ describe('log-session limits (real Kafka)', () => {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     (core.config as { publicUrl: string }).publicUrl = base;
     // No read-back queue: a second concurrent read-back is refused at once (the 429 under test).
-    feature = createTailFeature(core, { topicPollMs: 250, readbackQueueLength: 0, resumeSlackSeconds: 60 });
+    feature = createTailFeature(core, { reading: 'every-topic', topicPollMs: 250, readbackQueueLength: 0, resumeSlackSeconds: 60 });
     server.on('request', createApp(core, [feature]));
     await feature.start();
     // Lines stamped two hours ago (record timestamp and line time), before any session of this

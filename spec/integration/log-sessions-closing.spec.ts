@@ -25,7 +25,7 @@ async function startNode(opts: TailFeatureOptions): Promise<Node> {
   const server = http.createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   (core.config as { publicUrl: string }).publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const feature = createTailFeature(core, { topicPollMs: 250, ...opts });
+  const feature = createTailFeature(core, { reading: 'every-topic', topicPollMs: 250, ...opts });
   server.on('request', createApp(core, [feature]));
   await feature.start();
   return { core, feature, server, stopped: false };

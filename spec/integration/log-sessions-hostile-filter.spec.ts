@@ -91,7 +91,7 @@ describe('log sessions with hostile filters (real Kafka)', () => {
     server = http.createServer();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     (core.config as { publicUrl: string }).publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    feature = createTailFeature(core, { topicPollMs: 250 });
+    feature = createTailFeature(core, { reading: 'every-topic', topicPollMs: 250 });
     server.on('request', createApp(core, [feature]));
     await feature.start();
     // Matches none of the filters, so every session's history is empty.

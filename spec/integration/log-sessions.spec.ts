@@ -157,7 +157,7 @@ describe('log sessions (real Kafka)', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     (core.config as { publicUrl: string }).publicUrl = base;
-    feature = createTailFeature(core, { topicPollMs: 250, keepaliveMs: 300, retryMs: 1500, sessionBufferLines: 50 });
+    feature = createTailFeature(core, { reading: 'every-topic', topicPollMs: 250, keepaliveMs: 300, retryMs: 1500, sessionBufferLines: 50 });
     server.on('request', createApp(core, [feature]));
     await feature.start();
     // A brand-new space: the hub must pick its topic up without a restart.

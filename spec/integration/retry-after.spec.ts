@@ -49,7 +49,7 @@ it('POST /apps/:app/log-sessions refused by the read-back limiter is 429 with Re
   server = http.createServer();
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
   (core.config as { publicUrl: string }).publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  feature = createTailFeature(core, { topicPollMs: 250, readbackQueueLength: 0 });
+  feature = createTailFeature(core, { reading: 'every-topic', topicPollMs: 250, readbackQueueLength: 0 });
   server.on('request', createApp(core, [feature]));
   await feature.start();
   expect(feature.hub.topics).toContain(space);
