@@ -88,6 +88,8 @@ export class TailHub {
   private wanted: (topic: string) => boolean;
   /** Topics a session asked for that the hub did not read: read from their end (history comes from Kafka). */
   private askedFor = new Set<string>();
+  /** The refresh that drops the topics whose linger ran out, while it runs. */
+  private dropping?: Promise<void>;
   private running = false;
 
   constructor(
@@ -115,7 +117,13 @@ export class TailHub {
     );
     this.everyTopic = opts.reading === 'every-topic';
     this.demand = new TopicDemand(opts.lingerMs ?? 60_000, () => {
-      if (this.running) this.refreshTopics().catch((err) => this.log.warn({ err: (err as Error).message }, 'topic refresh failed'));
+      if (!this.running) return;
+      const dropping: Promise<void> = this.refreshTopics()
+        .catch((err) => this.log.warn({ err: (err as Error).message }, 'topic refresh failed'))
+        .finally(() => {
+          if (this.dropping === dropping) this.dropping = undefined;
+        });
+      this.dropping = dropping;
     });
     this.discovery = new AppDiscovery({
       kafka: core.kafka,
@@ -188,7 +196,11 @@ export class TailHub {
    */
   async need(topics: string[]): Promise<() => void> {
     const release = this.demand.hold(topics);
-    const unread = this.everyTopic ? [] : topics.filter((t) => this.wanted(t) && !this.positions.partitions(t));
+    if (this.everyTopic) return release;
+    // A linger that just ran out may have had its topic listed as unwanted before this hold: what
+    // that refresh drops is looked at after it.
+    await this.dropping;
+    const unread = topics.filter((t) => this.wanted(t) && !this.positions.partitions(t));
     if (unread.length === 0) return release;
     unread.forEach((t) => this.askedFor.add(t));
     try {
