@@ -206,8 +206,14 @@ export class TailHub {
     try {
       await this.source.refresh();
     } catch (err) {
-      release();
-      throw err;
+      // Positions set but the consumer's start failed: the source starts it again from them (no
+      // gap), so the session goes on. Nothing set: the session cannot have its seam.
+      if (!unread.some((t) => this.positions.partitions(t))) {
+        release();
+        throw err;
+      }
+      this.log.warn({ err: (err as Error).message }, 'tail consumer restart failed; retrying');
+      this.source.refreshSoon();
     } finally {
       unread.forEach((t) => this.askedFor.delete(t));
     }
