@@ -13,8 +13,9 @@
  * are the `lines` measured lines produced, by kcat (faster than the drains; the bench's kafkajs
  * producer was not). lines/s = lines / (last line at the sink − kcat's start); CPU per line =
  * user+system CPU of the node processes and their descendants (/proc/<pid>/stat) over that window
- * / lines; the brokers' and rsyslogd's CPU over the window is printed beside it. The nodes' CPU includes each
- * node's tail hub, which reads every log topic (docs/design.md §1), as it would in production.
+ * / lines; the brokers' and rsyslogd's CPU over the window is printed beside it. No session is
+ * open, so the nodes' tail hubs read nothing (they read a space only while a session on the node
+ * needs it: docs/scale-out.md "Tail reading").
  *
  * Recovery: 3 nodes ready as above, lines produced at a fixed rate (RATE lines/s, paced on the
  * clock); after 15 s one node is SIGKILLed. Reported: the time from the kill until every line

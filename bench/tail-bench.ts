@@ -227,7 +227,13 @@ async function consume(): Promise<void> {
   const cpuRuns: number[] = [];
   for (let r = 0; r < HUB_ROUNDS; r++) {
     const hubCore = newCore();
-    const hub = new TailHub(hubCore, { ...HUB_OPTS, topicFilter: (t) => t === space, initialPosition: 'earliest', topicPollMs: 60_000 });
+    const hub = new TailHub(hubCore, {
+      ...HUB_OPTS,
+      reading: 'every-topic',
+      topicFilter: (t) => t === space,
+      initialPosition: 'earliest',
+      topicPollMs: 60_000,
+    });
     const s = process.hrtime.bigint();
     const cpu0 = process.cpuUsage();
     await hub.start();

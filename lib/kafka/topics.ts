@@ -56,8 +56,10 @@ export class TopicDiscovery {
   }
 
   /**
-   * Lists the topics and says what changed since the last call. Each deleted topic is warned
-   * about once, when it disappears (not on every retry of a consumer that still asked for it).
+   * Lists the topics and says what changed since the last call. `removed` holds the deleted
+   * topics and those no longer wanted (the filter may change: the tail hub reads on demand). Each
+   * deleted topic is warned about once, when it disappears (not on every retry of a consumer that
+   * still asked for it).
    */
   async refresh(): Promise<TopicChanges> {
     const listing = this.kafka.topicPartitions
@@ -72,7 +74,10 @@ export class TopicDiscovery {
       if (from !== undefined && from > 0 && to > from) grown.push({ topic, from, to });
     }
     grown.sort((a, b) => (a.topic < b.topic ? -1 : 1));
-    for (const topic of removed) this.log.warn({ topic }, 'Kafka topic deleted; no longer read');
+    for (const topic of removed) {
+      if (listing.some((t) => t.topic === topic)) this.log.info({ topic }, 'Kafka topic no longer wanted; no longer read');
+      else this.log.warn({ topic }, 'Kafka topic deleted; no longer read');
+    }
     for (const g of grown) this.log.info(g, 'Kafka topic has new partitions; reading them');
     this.known = listed;
     return { topics: [...listed.keys()].sort(), added, removed, grown };

@@ -175,16 +175,7 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
     const { claims } = verified;
     const sessionKey = claims.nonce ?? token;
     if (claims.nonce !== undefined && revocations.has(claims.nonce)) throw new NotFound(SESSION_NOT_FOUND);
-    const ofSession = sessionStreams.get(sessionKey);
-    if ((ofSession?.size ?? 0) >= maxSessionStreams) {
-      hub.metrics.sessionsRefused.inc({ reason: 'streams_per_session' });
-      throw tooManySessionStreams(maxSessionStreams);
-    }
-    const open = streamsOpen.get(claims.key) ?? 0;
-    if (open >= maxStreams) {
-      hub.metrics.sessionsRefused.inc({ reason: 'streams_per_app' });
-      throw tooManyStreams(claims.kind, maxStreams);
-    }
+    const topics = topicsFor(claims.kind, claims.key);
     const filter = compileFilter({
       dyno: claims.dyno,
       type: claims.type,
@@ -192,14 +183,34 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
       since: claims.since !== undefined ? new Date(claims.since) : undefined,
       regex: claims.filter !== undefined ? compileLogRegex(claims.filter, core.config.maxFilterLength) : undefined,
     });
-    // Last of the checks: from here the session's onClose gives the slot back.
+
+    // This node reads the session's topics from now until it closes (and a linger after).
+    // (A refused stream's topics are read already: the open streams of its app hold them.)
+    const release = await hub.need(topics);
+    if (res.destroyed) return release();
+    // The limits, checked after the wait so streams opened meanwhile count; from the last of
+    // them on, the session's onClose gives everything back.
+    const ofSession = sessionStreams.get(sessionKey);
+    const open = streamsOpen.get(claims.key) ?? 0;
     try {
-      limits.admit();
+      if ((ofSession?.size ?? 0) >= maxSessionStreams) {
+        hub.metrics.sessionsRefused.inc({ reason: 'streams_per_session' });
+        throw tooManySessionStreams(maxSessionStreams);
+      }
+      if (open >= maxStreams) {
+        hub.metrics.sessionsRefused.inc({ reason: 'streams_per_app' });
+        throw tooManyStreams(claims.kind, maxStreams);
+      }
+      try {
+        limits.admit();
+      } catch (err) {
+        hub.metrics.sessionsRefused.inc({ reason: 'node_limits' });
+        throw err;
+      }
     } catch (err) {
-      hub.metrics.sessionsRefused.inc({ reason: 'node_limits' });
+      release();
       throw err;
     }
-
     const session = new TailSession(res, {
       format,
       key: claims.key,
@@ -222,6 +233,7 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
         if (same?.size === 0) sessionStreams.delete(sessionKey);
         hub.unsubscribe(claims.key, session);
         hub.metrics.sessionsActive.dec();
+        release();
       },
     });
     sessions.add(session);
@@ -230,7 +242,7 @@ export function createTailFeature(core: Core, opts: TailFeatureOptions = {}): Ta
     hub.metrics.sessionsActive.inc();
     const live = claims.tail && !stopping;
     // Subscribing first and reading history up to the subscription's snapshot is the seam.
-    const start = live ? hub.subscribe(claims.kind, claims.key, session) : hub.snapshot(topicsFor(claims.kind, claims.key));
+    const start = live ? hub.subscribe(claims.kind, claims.key, session) : hub.snapshot(topics);
     session.begin(start);
     // Enforced by the ticker (one timer for all sessions, not one each).
     session.deadline = streamDeadline(verified.exp, Date.now(), maxStreamMs);

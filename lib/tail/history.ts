@@ -1,7 +1,7 @@
 /**
- * A log session's history and resume, and the apps Kafka retains from before the hub started:
- * answered from the app's ring when it covers the request, else read back from Kafka (bounded by
- * the node's ReadbackLimiter) up to a subscription's snapshot of the hub's positions.
+ * A log session's history and resume: answered from the app's ring when it covers the request,
+ * else read back from Kafka (bounded by the node's ReadbackLimiter) up to a subscription's
+ * snapshot of the hub's positions.
  */
 import type { Core } from '../core';
 import type { KafkaRecord, PartitionRange } from '../kafka';
@@ -45,8 +45,6 @@ function byTime(a: LogLine, b: LogLine): number {
 
 export class HistoryReader {
   private warming = new Map<string, Promise<void>>();
-  /** Per space topic, the apps of its lines from before the hub's start (scanned once per topic per node). */
-  private retainedApps = new Map<string, Promise<Set<string>>>();
 
   constructor(
     private core: Core,
@@ -56,61 +54,6 @@ export class HistoryReader {
     private opts: HistoryOptions,
     private log: Logger,
   ) {}
-
-  /** A deleted topic: its retained apps are scanned again should it come back. */
-  forgetTopic(topic: string): void {
-    this.retainedApps.delete(topic);
-  }
-
-  /**
-   * Whether Kafka holds lines of an app nobody registered: lines this hub did not read because they
-   * predate its start (a first deployment against a Kafka that already holds logs). Lines after
-   * the start register their app as they pass, and a topic created later is read from its start,
-   * so only the space topic's lines before startedAt are scanned — the last historyScanMessages
-   * of each partition, once per topic per node, through the read-back limiter (429 when it is
-   * full). Every app found is registered; a later unknown app of a scanned space is a 404 at once.
-   */
-  async hasRetainedLines(appKey: string): Promise<boolean> {
-    const topic = topicsFor('app', appKey)[0];
-    const parts = this.positions.partitions(topic);
-    if (!parts || !parts.some((p) => this.positions.startedAt.has(tpKey(topic, p)))) return false;
-    let scan = this.retainedApps.get(topic);
-    if (!scan) {
-      const read = this.scanRetainedApps(topic, parts);
-      const apps = read.then((r) => r.apps);
-      scan = apps;
-      this.retainedApps.set(topic, apps);
-      // A failed or partial read (Kafka down, timed out, 429) is tried again by the next request.
-      const forget = () => {
-        if (this.retainedApps.get(topic) === apps) this.retainedApps.delete(topic);
-      };
-      read.then((r) => !r.complete && forget(), forget);
-    }
-    return (await scan).has(appKey);
-  }
-
-  private async scanRetainedApps(topic: string, parts: number[]): Promise<{ apps: Set<string>; complete: boolean }> {
-    const upTo: Positions = new Map();
-    for (const p of parts) {
-      const at = this.positions.startedAt.get(tpKey(topic, p));
-      if (at !== undefined) upTo.set(tpKey(topic, p), at);
-    }
-    const low: Positions = new Map();
-    for (const p of await this.core.kafka.partitionOffsets(topic)) low.set(tpKey(topic, p.partition), Number(p.low));
-    const ranges = this.ranges(low, upTo);
-    const { records, complete } = ranges.length ? await this.readBack(ranges) : { records: [], complete: true };
-    const apps = new Set<string>();
-    for (const rec of records) {
-      const parsed = parseKafkaMessage(rec);
-      if (parsed.ok && parsed.line.space !== '' && !apps.has(parsed.line.appKey)) {
-        apps.add(parsed.line.appKey);
-        const app = parsed.line.appKey;
-        this.core.apps.learn(app, (err) => this.log.warn({ err: err.message, app }, 'could not register app; will retry'));
-      }
-    }
-    if (apps.size) this.log.info({ topic, apps: apps.size, complete }, 'apps learned from lines written before this node started');
-    return { apps, complete };
-  }
 
   /**
    * The last `lines` lines matching the filter, strictly before `upTo` (a subscription's
@@ -219,7 +162,7 @@ export class HistoryReader {
   }
 
   /** One Kafka read-back, within the node's bound on concurrent ones (429 when its queue is full). */
-  private readBack(ranges: PartitionRange[]): Promise<{ records: KafkaRecord[]; complete: boolean }> {
+  readBack(ranges: PartitionRange[]): Promise<{ records: KafkaRecord[]; complete: boolean }> {
     return this.readbacks.run(() => this.core.kafka.readRanges(ranges, { timeoutMs: this.opts.readTimeoutMs, groupIdPrefix: this.opts.groupIdPrefix }));
   }
 

@@ -14,8 +14,6 @@ export class HubPositions {
   readonly next: Positions = new Map();
   private partitionsOf = new Map<string, number[]>();
   private lag = new Map<string, number>();
-  /** Per partition of the topics that existed at the first start: where this hub began reading (their end then). */
-  readonly startedAt: Positions = new Map();
 
   /** Where the topics that exist at start are read from: `latest` (their end) or `earliest` (benchmarks). */
   constructor(private initialPosition: 'latest' | 'earliest') {}
@@ -29,11 +27,13 @@ export class HubPositions {
   }
 
   /**
-   * New topics and partitions get a position, deleted topics lose theirs. First start: from now
-   * on. A topic or partition that appears later is new: read from its start, so the first lines of
-   * a new space are not lost in the seconds before the hub noticed it; rings cover it from there.
+   * New topics and partitions get a position, deleted (or no longer wanted) topics lose theirs.
+   * First start, and a topic a session asked for (`fromEnd`): from now on, its history is read
+   * back from Kafka up to that position. A topic or partition that appears later is new: read
+   * from its start, so the first lines of a new space are not lost in the moment before the hub
+   * noticed it; rings cover it from there.
    */
-  apply(change: SourceTopics, rings: RingStore): void {
+  apply(change: SourceTopics, rings: RingStore, fromEnd: (topic: string) => boolean = () => false): void {
     for (const topic of change.removed) this.drop(topic);
     const fresh = (topic: string, partitions: { partition: number; low: string; high: string }[], isNew: boolean) => {
       const known = this.partitionsOf.get(topic) ?? [];
@@ -45,11 +45,10 @@ export class HubPositions {
         const key = tpKey(topic, p.partition);
         const from = Number(isNew || this.initialPosition === 'earliest' ? p.low : p.high);
         this.next.set(key, from);
-        if (!isNew && from > Number(p.low)) this.startedAt.set(key, from);
         if (isNew) rings.forEach((ring) => ring.coverFrom.set(key, from));
       }
     };
-    for (const a of change.added) fresh(a.topic, a.partitions, !change.initial);
+    for (const a of change.added) fresh(a.topic, a.partitions, !change.initial && !fromEnd(a.topic));
     for (const g of change.grown) fresh(g.topic, g.partitions, true);
   }
 
@@ -59,7 +58,6 @@ export class HubPositions {
       const key = tpKey(topic, p);
       this.next.delete(key);
       this.lag.delete(key);
-      this.startedAt.delete(key);
     }
     this.partitionsOf.delete(topic);
   }

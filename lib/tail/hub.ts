@@ -1,9 +1,11 @@
 /**
- * The tail hub: ONE Kafka log source per logway node over every log topic (lib/kafka/source, tracked
- * positions, never committing), each line fanned out to the open sessions of its app (or site)
- * and into the app's recent-lines ring. Its parts: ./hub-positions (where the hub is in each
- * partition: the seam between a session's history and its live lines), ./fanout (rings and
- * subscribers), ./history (history, resume and apps retained from before the start).
+ * The tail hub: ONE Kafka log source per logway node (lib/kafka/source, tracked positions, never
+ * committing) over the log topics this node's sessions need (./demand: read on demand, with a
+ * linger; or every log topic, `reading: 'every-topic'`), each line fanned out to the open
+ * sessions of its app (or site) and into the app's recent-lines ring. Its parts: ./hub-positions
+ * (where the hub is in each partition: the seam between a session's history and its live lines),
+ * ./fanout (rings and subscribers), ./history (history and resume), ./discovery (apps the
+ * registry lacks, found in their space topic). docs/scale-out.md "Tail reading".
  */
 import os from 'node:os';
 import crypto from 'node:crypto';
@@ -13,6 +15,7 @@ import type { LogLine } from '../log/line';
 import type { Logger } from '../logger';
 import { isLogTopic } from '../log/parse';
 import { LogLineReader, LogSource, malformedBy, sourceMetrics } from '../kafka';
+import type { SourceTopics } from '../kafka';
 import { RingStore } from './ring';
 import { Positions, tpKey } from './positions';
 import { createTailMetrics, TailMetrics } from './metrics';
@@ -20,11 +23,24 @@ import { ReadbackLimiter } from './readbacks';
 import { Fanout, Subscriber, TargetKind, topicsFor } from './fanout';
 import { HubPositions } from './hub-positions';
 import { HistoryReader, HistoryRequest } from './history';
+import { TopicDemand } from './demand';
+import { AppDiscovery } from './discovery';
+import { BUILD_TOPIC, ROUTER_TOPIC } from '../log/parse';
 
 export { topicsFor };
 export type { Subscriber, TargetKind, HistoryRequest };
 
+/**
+ * `on-demand` (default): a topic is read while a session on this node needs it, plus `lingerMs`.
+ * `every-topic`: every log topic all the time, learning apps as it reads (benchmarks of the hub's
+ * read rate, and specs of the session layer that watch rings fill without a session).
+ */
+export type HubReading = 'on-demand' | 'every-topic';
+
 export interface HubOptions {
+  reading?: HubReading;
+  /** How long a topic is still read after the last session that needed it closed (default 60 s). */
+  lingerMs?: number;
   /** Consumer group prefix; a random suffix makes every hub (and every restart) its own group. */
   groupIdPrefix?: string;
   /** Which topics are log topics (default: names not starting with `_`). */
@@ -66,6 +82,14 @@ export class TailHub {
   private historyReader: HistoryReader;
   private reader: LogLineReader;
   private source: LogSource;
+  private demand: TopicDemand;
+  private discovery: AppDiscovery;
+  private everyTopic: boolean;
+  private wanted: (topic: string) => boolean;
+  /** Topics a session asked for that the hub did not read: read from their end (history comes from Kafka). */
+  private askedFor = new Set<string>();
+  /** The refresh that drops the topics whose linger ran out, while it runs. */
+  private dropping?: Promise<void>;
   private running = false;
 
   constructor(
@@ -91,21 +115,39 @@ export class TailHub {
       { historyScanMessages: opts.historyScanMessages ?? 20000, readTimeoutMs: opts.readTimeoutMs ?? 15000, groupIdPrefix: `${groupBase}-read` },
       this.log,
     );
-    this.reader = new LogLineReader({ apps: core.apps, malformed: malformedBy(this.metrics.malformed, 'tail'), log: this.log });
+    this.everyTopic = opts.reading === 'every-topic';
+    this.demand = new TopicDemand(opts.lingerMs ?? 60_000, () => {
+      if (!this.running) return;
+      const dropping: Promise<void> = this.refreshTopics()
+        .catch((err) => this.log.warn({ err: (err as Error).message }, 'topic refresh failed'))
+        .finally(() => {
+          if (this.dropping === dropping) this.dropping = undefined;
+        });
+      this.dropping = dropping;
+    });
+    this.discovery = new AppDiscovery({
+      kafka: core.kafka,
+      apps: core.apps,
+      readBack: (ranges) => this.historyReader.readBack(ranges),
+      scanMessages: opts.historyScanMessages ?? 20000,
+      log: this.log,
+    });
+    // Reading on demand, this node sees only some spaces: apps are learned by the drains consumer
+    // group (every line once per cluster) and by discovery. Reading everything, it learns as it reads.
+    const apps = this.everyTopic ? core.apps : { learn: () => undefined };
+    this.reader = new LogLineReader({ apps, malformed: malformedBy(this.metrics.malformed, 'tail'), log: this.log });
+    const wanted = (this.wanted = opts.topicFilter ?? isLogTopic);
     this.source = new LogSource(
       core.kafka,
       {
         onBatch: (batch) => this.onBatch(batch),
-        topicsChanged: (change) => {
-          change.removed.forEach((t) => this.historyReader.forgetTopic(t));
-          this.positions.apply(change, this.rings);
-        },
+        topicsChanged: (change) => this.topicsChanged(change),
         positions: () => this.positions.seeks(),
       },
       {
         name: 'tail-hub',
         groupId: groupBase,
-        wanted: opts.topicFilter ?? isLogTopic,
+        wanted: (t) => wanted(t) && (this.everyTopic || this.demand.wants(t)),
         start: 'tracked',
         commit: 'none',
         offsets: true,
@@ -122,6 +164,11 @@ export class TailHub {
     );
   }
 
+  /** Topics sessions on this node need now (or lingering). */
+  get neededTopics(): string[] {
+    return this.demand.topics;
+  }
+
   /** Topics the hub reads now. */
   get topics(): string[] {
     return this.positions.topics;
@@ -130,14 +177,60 @@ export class TailHub {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    this.core.apps.setDiscovery((appKey) => this.historyReader.hasRetainedLines(appKey));
+    this.core.apps.setDiscovery((appKey) => this.discovery.has(appKey));
     await this.source.start();
   }
 
   async stop(): Promise<void> {
     this.running = false;
     this.core.apps.setDiscovery(undefined);
+    this.demand.clear();
     await this.source.stop();
+  }
+
+  /**
+   * Holds the topics a session needs (its history or live lines) until the returned release is
+   * called; the ones the hub does not read yet are read from now on, and their positions are set
+   * (their end now) when this resolves, so the session's snapshot is the seam between what it
+   * reads back from Kafka and what the hub delivers live.
+   */
+  async need(topics: string[]): Promise<() => void> {
+    const release = this.demand.hold(topics);
+    if (this.everyTopic) return release;
+    // A linger that just ran out may have had its topic listed as unwanted before this hold: what
+    // that refresh drops is looked at after it.
+    await this.dropping;
+    const unread = topics.filter((t) => this.wanted(t) && !this.positions.partitions(t));
+    if (unread.length === 0) return release;
+    unread.forEach((t) => this.askedFor.add(t));
+    try {
+      await this.source.refresh();
+    } catch (err) {
+      // Positions set but the consumer's start failed: the source starts it again from them (no
+      // gap), so the session goes on. Nothing set: the session cannot have its seam.
+      if (!unread.some((t) => this.positions.partitions(t))) {
+        release();
+        throw err;
+      }
+      this.log.warn({ err: (err as Error).message }, 'tail consumer restart failed; retrying');
+      this.source.refreshSoon();
+    } finally {
+      unread.forEach((t) => this.askedFor.delete(t));
+    }
+    return release;
+  }
+
+  /**
+   * Topics added, grown or dropped. A topic no longer read (deleted, or nobody needs it) takes
+   * the rings of its apps with it, and so does one a session asked for, read from its end: such
+   * a ring would miss the lines of the time it was not read. Discovery rescans a deleted topic.
+   */
+  private topicsChanged(change: SourceTopics): void {
+    change.removed.forEach((t) => this.discovery.forgetTopic(t));
+    const fromEnd = (t: string) => this.askedFor.has(t);
+    const stale = [...change.removed, ...change.added.filter((a) => !change.initial && fromEnd(a.topic)).map((a) => a.topic)];
+    if (stale.length) this.rings.dropWhere((key) => stale.some((t) => t === ROUTER_TOPIC || t === BUILD_TOPIC || topicsFor('app', key)[0] === t));
+    this.positions.apply(change, this.rings, fromEnd);
   }
 
   /** Looks for new, grown and deleted topics now (the source's poll does it every topicPollMs). */
@@ -167,11 +260,6 @@ export class TailHub {
     if (last) batch.resolveOffset(last.offset);
     if (processed) this.metrics.linesConsumed.inc({ consumer: 'tail' }, processed);
     this.metrics.hubLag.set(this.positions.lagged(key, Math.max(0, Number(batch.highWatermark) - next)));
-  }
-
-  /** Whether Kafka holds lines of an app nobody registered (see HistoryReader.hasRetainedLines). */
-  hasRetainedLines(appKey: string): Promise<boolean> {
-    return this.historyReader.hasRetainedLines(appKey);
   }
 
   /** Next offsets for every known partition of these topics (now, between two batches). */

@@ -159,6 +159,15 @@ export class RingStore {
     this.evict(ring);
   }
 
+  /** Drops the rings whose key `gone` says (their topics stopped being read: they would miss lines). */
+  dropWhere(gone: (key: string) => boolean): void {
+    for (const [key, ring] of this.rings) {
+      if (!gone(key)) continue;
+      this.rings.delete(key);
+      this.bytes -= ring.bytes;
+    }
+  }
+
   /** Least recently used rings go first; the ring just written is kept (it shrinks instead). */
   private evict(keep: AppRing): void {
     if (this.bytes <= this.opts.maxBytes) return;

@@ -33,7 +33,7 @@ const cspErrors: string[] = [];
 
 function features(): FeaturesOptions {
   return {
-    tail: { topicPollMs: 250 },
+    tail: { reading: 'every-topic', topicPollMs: 250 },
     drains: {
       groupId: uniqueName('console-drains-'),
       topicRefreshMs: 500,

@@ -57,7 +57,7 @@ maybe('the heroku CLI against logway', () => {
 
   beforeAll(async () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'logway-heroku-'));
-    node = await TailNode.start({ space });
+    node = await TailNode.start({ space, feature: { reading: 'every-topic' } });
     ({ core, feature, base } = node);
   });
 
@@ -101,7 +101,7 @@ maybe('the heroku CLI against logway', () => {
     const shortBase = `http://127.0.0.1:${(shortServer.address() as AddressInfo).port}`;
     // Its own publicUrl, so the logplex_urls it hands out point at it.
     const shortCore = { ...core, config: { ...core.config, publicUrl: shortBase } };
-    const short = createTailFeature(shortCore, { topicPollMs: 250, maxStreamSeconds: 2 });
+    const short = createTailFeature(shortCore, { reading: 'every-topic', topicPollMs: 250, maxStreamSeconds: 2 });
     const handler = createApp(shortCore, [short]);
     const opened: number[] = [];
     shortServer.on('request', (req, res) => {

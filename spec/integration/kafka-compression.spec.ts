@@ -106,7 +106,7 @@ describe('log sessions on compressed topics', () => {
   it('history from Kafka and live lines: every codec is read, and apps on them are learned', async () => {
     // A compressed batch already in each topic before logway starts (the session back-fills it).
     for (const c of CODECS) kcat(c, space(c), app[c], texts('before', c, 5));
-    feature = createTailFeature(core, { topicPollMs: 250, keepaliveMs: 300, retryMs: 1500, sessionBufferLines: 50 });
+    feature = createTailFeature(core, { reading: 'every-topic', topicPollMs: 250, keepaliveMs: 300, retryMs: 1500, sessionBufferLines: 50 });
     server.on('request', createApp(core, [feature]));
     await feature.start();
     await waitFor('the hub subscribed to every topic', async () => CODECS.every((c) => feature.hub.topics.includes(space(c))));

@@ -55,7 +55,7 @@ beforeAll(async () => {
   crashSpy = jest.spyOn(core.dependencies, 'consumerCrashed');
   await core.kafka.createTopic(gone, 2);
   await core.kafka.createTopic(kept, 2);
-  tail = createTailFeature(core, { topicPollMs: 250, topicFilter: (t) => t.startsWith(prefix) });
+  tail = createTailFeature(core, { reading: 'every-topic', topicPollMs: 250, topicFilter: (t) => t.startsWith(prefix) });
   drains = createDrainsFeature(core, {
     groupId: uniqueName('drains-tdel-'),
     topics: [new RegExp(`^${prefix}`)],

@@ -38,7 +38,7 @@ describe('log-session limits (real Kafka)', () => {
     node = await TailNode.start({
       space,
       env: { MAX_STREAMS_PER_APP: '2', MAX_CONCURRENT_READBACKS: '1' },
-      feature: { readbackQueueLength: 0, resumeSlackSeconds: 60 },
+      feature: { reading: 'every-topic', readbackQueueLength: 0, resumeSlackSeconds: 60 },
     });
     ({ core, feature, server } = node);
     // Lines stamped two hours ago (record timestamp and line time), before any session of this

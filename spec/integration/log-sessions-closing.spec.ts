@@ -43,7 +43,7 @@ describe.each([
   const key = `${app}-${space}`;
 
   beforeAll(async () => {
-    node = await TailNode.start({ space, feature: opts });
+    node = await TailNode.start({ space, feature: { reading: 'every-topic', ...opts } });
   });
   afterAll(async () => {
     await node?.stop();

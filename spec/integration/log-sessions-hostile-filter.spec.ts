@@ -86,7 +86,7 @@ describe('log sessions with hostile filters (real Kafka)', () => {
   }
 
   beforeAll(async () => {
-    node = await TailNode.start({ space });
+    node = await TailNode.start({ space, feature: { reading: 'every-topic' } });
     ({ core, feature, server } = node);
     // Matches none of the filters, so every session's history is empty.
     await produce(['setup line.']);

@@ -74,7 +74,7 @@ describe('log-session stream outside Express (real Kafka)', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     (core.config as { publicUrl: string }).publicUrl = base;
-    feature = createTailFeature(core, { topicPollMs: 250 });
+    feature = createTailFeature(core, { reading: 'every-topic', topicPollMs: 250 });
     const app = createApp(core, [feature]);
     server.on(
       'request',

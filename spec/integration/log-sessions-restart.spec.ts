@@ -68,7 +68,7 @@ describe('log sessions across a logway restart', () => {
   }
 
   it("a new node serves correct history and resumes an old node's SSE stream", async () => {
-    node = await TailNode.start({ space });
+    node = await TailNode.start({ space, feature: { reading: 'every-topic' } });
     const first = await produce(node.core, ['one', 'two', 'three']);
     await waitFor('the lines in the hub', async () => (await node!.core.apps.find(key)) && node!.feature.hub.rings.peek(key)?.size === 3);
 
@@ -85,7 +85,7 @@ describe('log sessions across a logway restart', () => {
     const whileDown = await produce(core, ['four', 'five']);
     await closeCore(core);
 
-    node = await TailNode.start({ space });
+    node = await TailNode.start({ space, feature: { reading: 'every-topic' } });
     const hist = await read(await createSession(node, { lines: 4, tail: false }), {});
     expect(hist.ended).toBe(true);
     expect(hist.text).toBe([...first.slice(1), ...whileDown].map((l) => `${l}\n`).join(''));

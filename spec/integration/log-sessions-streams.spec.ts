@@ -16,7 +16,10 @@ describe('log-session streams (real Kafka)', () => {
   beforeAll(async () => {
     // A client that keeps up gets every line as long as no single burst (one event-loop turn of
     // the hub) is larger than its byte budget: 16 MiB here, more than the whole slow-client test.
-    node = await TailNode.start({ space, feature: { keepaliveMs: 300, retryMs: 1500, sessionBufferLines: 50, sessionBufferBytes: 16 * 1024 * 1024 } });
+    node = await TailNode.start({
+      space,
+      feature: { reading: 'every-topic', keepaliveMs: 300, retryMs: 1500, sessionBufferLines: 50, sessionBufferBytes: 16 * 1024 * 1024 },
+    });
     ({ feature } = node);
     await node.produce(a1, ['a first line']);
     await node.subscribed(k1);

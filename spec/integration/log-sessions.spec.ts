@@ -28,7 +28,7 @@ describe('log sessions (real Kafka)', () => {
   const open = (url: string, headers?: Record<string, string>) => node.open(url, headers);
 
   beforeAll(async () => {
-    node = await TailNode.start({ space, feature: { keepaliveMs: 300, retryMs: 1500, sessionBufferLines: 50 } });
+    node = await TailNode.start({ space, feature: { reading: 'every-topic', keepaliveMs: 300, retryMs: 1500, sessionBufferLines: 50 } });
     ({ core, feature, server, base } = node);
     // A brand-new space: the hub must pick its topic up without a restart.
     await produce(a1, [{ log: 'first line of a new space' }]);

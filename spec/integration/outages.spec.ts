@@ -61,7 +61,7 @@ describe('PostgreSQL stopped and started', () => {
     await db.close();
     core = createCore(testConfig({ DATABASE_URL: pg.url }), { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), defaultMetrics: false });
     await core.kafka.createTopic(space, 1);
-    tail = createTailFeature(core, { topicPollMs: 250 });
+    tail = createTailFeature(core, { reading: 'every-topic', topicPollMs: 250 });
     server = await listen(core, [tail]);
     await tail.start();
   });
@@ -206,7 +206,7 @@ describe('Kafka stopped and started', () => {
     kafka = await ThrowawayKafka.create();
     core = createCore(testConfig({ KAFKA_BROKERS: kafka.broker, LOG_LEVEL: 'debug' }), { logger: createLogger('debug', captured), defaultMetrics: false });
     await core.kafka.createTopic(space, 1);
-    tail = createTailFeature(core, { topicPollMs: 250 });
+    tail = createTailFeature(core, { reading: 'every-topic', topicPollMs: 250 });
     server = await listen(core, [tail]);
     await tail.start();
   });

@@ -30,7 +30,7 @@ it('POST /apps/:app/log-sessions refused by the read-back limiter is 429 with Re
   await produceAppLines(writer.kafka, space, app, ['before'], increasingTimes(Date.now() - 60_000));
   await closeCore(writer);
 
-  node = await TailNode.start({ space, env: { MAX_CONCURRENT_READBACKS: '1' }, feature: { readbackQueueLength: 0 } });
+  node = await TailNode.start({ space, env: { MAX_CONCURRENT_READBACKS: '1' }, feature: { reading: 'every-topic', readbackQueueLength: 0 } });
   const { feature, server } = node;
   expect(feature.hub.topics).toContain(space);
 

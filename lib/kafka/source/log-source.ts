@@ -32,6 +32,10 @@ export type { CommitPolicy, LogSourceOptions, SourceKafka, SourceTopics, SourceU
 export class LogSource {
   private consumer?: RunningConsumer;
   private generation = 0;
+  /** Replaced consumers still stopping (tracked: not awaited by the restart; awaited by stop()). */
+  private stopping = new Set<Promise<void>>();
+  /** Consumers started, naming a tracked user's group per start. */
+  private starts = 0;
   private running = false;
   private initialized = false;
   private groupStarted = false;
@@ -95,6 +99,7 @@ export class LogSource {
     const c = this.detachConsumer();
     this.opts.quarantines?.quarantinesDropped(this.opts.name);
     await c?.stop();
+    await Promise.all(this.stopping);
   }
 
   /**
@@ -192,7 +197,18 @@ export class LogSource {
       await this.user.beforeRestart?.();
       this.consumer = undefined;
       this.subscribed = [];
-      await old.stop();
+      // A tracked consumer is its own group, so its successor need not wait for it to leave; and
+      // one whose fetch is retrying a deleted topic takes seconds to stop, which would hold up
+      // every read that waits for this restart (a session asking for its space). A group member
+      // must leave first, or the group would wait for its session to time out.
+      if (this.opts.start === 'tracked') {
+        this.generation++;
+        const stopped = old
+          .stop()
+          .catch((err) => this.log.warn({ err: (err as Error).message }, 'Kafka consumer did not stop cleanly'))
+          .finally(() => this.stopping.delete(stopped));
+        this.stopping.add(stopped);
+      } else await old.stop();
     }
     if (!this.running || topics.length === 0) return;
     if (this.opts.start === 'group-at-end' && !this.groupStarted) {
@@ -217,7 +233,7 @@ export class LogSource {
     const tracked = this.opts.start === 'tracked';
     return this.kafka.consume(
       {
-        groupId: tracked ? `${this.opts.groupId}-${gen}` : this.opts.groupId,
+        groupId: tracked ? `${this.opts.groupId}-${++this.starts}` : this.opts.groupId,
         name: this.opts.name,
         topics,
         fromBeginning: this.opts.start === 'earliest' || this.opts.start === 'group-at-end',
