@@ -31,7 +31,7 @@ async function startNode(env: Record<string, string> = {}, opts: TailFeatureOpti
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   (core.config as { publicUrl: string }).publicUrl = base;
-  const feature = createTailFeature(core, { topicPollMs: 250, ...opts });
+  const feature = createTailFeature(core, { reading: 'every-topic', topicPollMs: 250, ...opts });
   server.on('request', createApp(core, [feature]));
   await feature.start();
   const node = { core, feature, server, base };
