@@ -66,6 +66,14 @@ export interface Config {
   drainWorkers: number;
   /** When set, `/metrics` requires `Authorization: Bearer <metricsToken>`; required in production. */
   metricsToken?: string;
+  /** What a node's tail hub reads: every log topic (default), or the topics its sessions need (docs/scale-out.md). */
+  tailReading: 'every-topic' | 'on-demand';
+}
+
+function tailReading(raw: string | undefined): 'every-topic' | 'on-demand' {
+  if (raw === undefined || raw === '' || raw === 'every-topic') return 'every-topic';
+  if (raw === 'on-demand') return 'on-demand';
+  throw new ConfigError('TAIL_READING', `must be "every-topic" or "on-demand", got "${raw.slice(0, 40)}"`);
 }
 
 export class ConfigError extends Error {
@@ -270,5 +278,6 @@ export function loadConfig(env: Env = process.env): Config {
     metricsStaleSeconds: int(env, 'METRICS_STALE_SECONDS', 3600, 0, 604_800),
     drainWorkers: int(env, 'DRAIN_WORKERS', os.availableParallelism(), 0, 256),
     metricsToken,
+    tailReading: tailReading(env.TAIL_READING),
   };
 }

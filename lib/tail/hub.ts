@@ -31,9 +31,10 @@ export { topicsFor };
 export type { Subscriber, TargetKind, HistoryRequest };
 
 /**
- * `on-demand` (default): a topic is read while a session on this node needs it, plus `lingerMs`.
- * `every-topic`: every log topic all the time, learning apps as it reads (benchmarks of the hub's
- * read rate, and specs of the session layer that watch rings fill without a session).
+ * `on-demand`: a topic is read while a session on this node needs it, plus `lingerMs`.
+ * `every-topic`: every log topic all the time, learning apps as it reads. The default is
+ * config.tailReading (TAIL_READING, every-topic until on-demand has passed the cluster suite
+ * reliably: one broker-death run of three lost a partition's lines on the live tail).
  */
 export type HubReading = 'on-demand' | 'every-topic';
 
@@ -115,7 +116,7 @@ export class TailHub {
       { historyScanMessages: opts.historyScanMessages ?? 20000, readTimeoutMs: opts.readTimeoutMs ?? 15000, groupIdPrefix: `${groupBase}-read` },
       this.log,
     );
-    this.everyTopic = opts.reading === 'every-topic';
+    this.everyTopic = (opts.reading ?? core.config.tailReading) === 'every-topic';
     this.demand = new TopicDemand(opts.lingerMs ?? 60_000, () => {
       if (!this.running) return;
       const dropping: Promise<void> = this.refreshTopics()

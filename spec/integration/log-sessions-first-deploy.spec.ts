@@ -51,7 +51,7 @@ it('an app whose lines all predate logway gets a session with its history', asyn
   await closeCore(writer);
 
   // The first node starts, at the end of every topic.
-  node = await TailNode.start({ space });
+  node = await TailNode.start({ space, feature: { reading: 'on-demand' } });
   const { core, feature, server } = node;
   // Reading on demand, the hub reads no topic until a session asks for one.
   expect(feature.hub.topics).not.toContain(space);

@@ -86,7 +86,7 @@ beforeAll(async () => {
   server = http.createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   (core.config as { publicUrl: string }).publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  tail = createTailFeature(core, { topicPollMs: 250, lingerMs: 300, topicFilter: (t) => t.startsWith(prefix) });
+  tail = createTailFeature(core, { reading: 'on-demand', topicPollMs: 250, lingerMs: 300, topicFilter: (t) => t.startsWith(prefix) });
   drains = createDrainsFeature(core, { groupId: uniqueName('drains-tod-'), topics: [new RegExp(`^${prefix}`)], topicRefreshMs: 250, processes: 0 });
   server.on('request', createApp(core, [tail, drains]));
   await tail.start();

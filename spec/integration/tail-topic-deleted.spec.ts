@@ -67,7 +67,7 @@ beforeAll(async () => {
   server = http.createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   (core.config as { publicUrl: string }).publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  tail = createTailFeature(core, { topicPollMs: 250, lingerMs: 60_000, topicFilter: (t) => t.startsWith(prefix) });
+  tail = createTailFeature(core, { reading: 'on-demand', topicPollMs: 250, lingerMs: 60_000, topicFilter: (t) => t.startsWith(prefix) });
   server.on('request', createApp(core, [tail]));
   await tail.start();
 });

@@ -106,3 +106,11 @@ describe('loadConfig in production', () => {
     expect(refusal({ DRAIN_ALLOW_PRIVATE: 'maybe' }).variable).toBe('DRAIN_ALLOW_PRIVATE');
   });
 });
+
+describe('TAIL_READING', () => {
+  it('is every-topic unless on-demand is asked for; anything else is refused', () => {
+    expect(loadConfig({}).tailReading).toBe('every-topic');
+    expect(loadConfig({ TAIL_READING: 'on-demand' }).tailReading).toBe('on-demand');
+    expect(() => loadConfig({ TAIL_READING: 'sometimes' })).toThrow(ConfigError);
+  });
+});
